@@ -1,0 +1,3 @@
+"""reconciler: GitOps for Datadog RUM replay heatmap snapshots."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,166 @@
+"""Command line: parses arguments, calls one function per command, maps errors to exit codes.
+
+Every command function in `reconciler.commands` takes plain values and returns an exit code.
+This module is the only place that turns exceptions into exit codes: every error exits 1
+(click's usage errors included) so that 2 always means "changes pending".
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_INTERRUPTED = 130
+
+
+def verbose_option(func: F) -> F:
+    """`-v` / `--verbose` on every command: each request to stderr; twice for debug."""
+    return click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="Log each HTTP request (method, path, status, time, retries) to stderr.",
+    )(func)
+
+
+def configure_logging(verbose: int) -> None:
+    """Log to stderr; keys are never logged by the client, and the redacting filter is a
+    second guard for any message that might carry one."""
+    from reconciler.secrets import RedactingFilter
+
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger("reconciler")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconciler")
+def cli() -> None:
+    """GitOps for Datadog RUM replay heatmap snapshots.
+
+    YAML files under snapshots/ declare which heatmap snapshots should exist; reconciler
+    validates them, plans create / patch / delete operations against Datadog and applies
+    them. Credentials come from DD_API_KEY and DD_APP_KEY; the site from DD_SITE.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+    help="text: path:line:col: message; github: Actions annotations; json: a list.",
+)
+@click.option("--config", "config_path", type=click.Path(), help="Path of reconciler.yaml.")
+@verbose_option
+def validate(
+    paths: tuple[str, ...], output_format: str, config_path: str | None, verbose: int
+) -> int:
+    """Check snapshot files offline (default: the configured snapshots folder).
+
+    Reports every problem at once as path:line:col: message. Exit 0 valid, 1 invalid.
+    """
+    from reconciler.commands import validate as command
+
+    configure_logging(verbose)
+    return command.run(paths=list(paths), output_format=output_format, config_path=config_path)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8126, show_default=True, type=int, help="Port to listen on.")
+@click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file.")
+@click.option("--fail-rate", default=0.0, type=float, help="Fraction of requests answered 5xx.")
+@click.option("--latency-ms", default=0.0, type=float, help="Added latency per request.")
+@click.option(
+    "--drop-after-commit-rate",
+    default=0.0,
+    type=float,
+    help="Fraction of writes committed, then answered by a dropped connection or a 502.",
+)
+@click.option(
+    "--rate-limit",
+    default=None,
+    type=int,
+    help="Requests allowed per period, per operation (default: unlimited).",
+)
+@click.option("--rate-period", default=1, type=int, show_default=True, help="Seconds.")
+@click.option("--page-limit-default", default=100, type=int, show_default=True)
+@click.option("--page-limit-max", default=1000, type=int, show_default=True)
+@click.option("--seed", default=None, type=int, help="Seed of the fault injection.")
+@verbose_option
+def emulator(
+    host: str,
+    port: int,
+    db_path: str,
+    fail_rate: float,
+    latency_ms: float,
+    drop_after_commit_rate: float,
+    rate_limit: int | None,
+    rate_period: int,
+    page_limit_default: int,
+    page_limit_max: int,
+    seed: int | None,
+    verbose: int,
+) -> int:
+    """Run the local Datadog API emulator (heatmap snapshot endpoints only).
+
+    Any non-empty DD-API-KEY / DD-APPLICATION-KEY pair is accepted.
+    """
+    from reconciler.commands import emulator as command
+
+    configure_logging(verbose)
+    return command.run(
+        host=host,
+        port=port,
+        db_path=db_path,
+        fail_rate=fail_rate,
+        latency_ms=latency_ms,
+        drop_after_commit_rate=drop_after_commit_rate,
+        rate_limit=rate_limit,
+        rate_period=rate_period,
+        page_limit_default=page_limit_default,
+        page_limit_max=page_limit_max,
+        seed=seed,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the command and turn every outcome into an exit code."""
+    try:
+        result = cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return int(exc.exit_code)
+    except click.ClickException as exc:  # usage errors: 1, not click's 2
+        exc.show()
+        return EXIT_ERROR
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_ERROR
+    except ReconcilerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    return result if isinstance(result, int) else EXIT_OK

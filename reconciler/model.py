@@ -1,0 +1,186 @@
+"""Immutable value types shared by the pipeline: desired -> remote -> diff -> planner -> executor.
+
+Imports nothing of ours. Every type is a frozen dataclass so that values can be shared
+between stages (and threads or tasks) without copies, and sorted deterministically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: A mutable field's value as YAML and the API give it.
+FieldValue = str | int | bool
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class SnapshotKey:
+    """Natural key of a snapshot; fields in resource.KEY_FIELDS order, so sorting is stable."""
+
+    application_id: str
+    view_name: str
+    device_type: str
+    snapshot_name: str
+
+    @property
+    def scope(self) -> ViewScope:
+        return ViewScope(self.application_id, self.view_name)
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "application_id": self.application_id,
+            "view_name": self.view_name,
+            "device_type": self.device_type,
+            "snapshot_name": self.snapshot_name,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.view_name} [{self.device_type}] {self.snapshot_name!r}"
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class ViewScope:
+    """One managed (application, view): the unit of listing, pruning and safety."""
+
+    application_id: str
+    view_name: str
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.view_name}"
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class SourcePosition:
+    """Where something was written: 1-based line and column, as editors count."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Problem:
+    """One user-facing problem, printed as `path:line:col: message`."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredSnapshot:
+    """A snapshot declared in a file. `fields` holds only the managed mutable fields."""
+
+    key: SnapshotKey
+    fields: Mapping[str, FieldValue]
+    position: SourcePosition
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedView:
+    """A view key in a snapshots file: its remote snapshots are reconciled."""
+
+    scope: ViewScope
+    position: SourcePosition
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """Everything the snapshot files declare, already validated."""
+
+    views: tuple[ManagedView, ...]
+    snapshots: tuple[DesiredSnapshot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteSnapshot:
+    """A snapshot as listed from the API. `fields` holds the mutable fields it returned."""
+
+    id: str
+    key: SnapshotKey
+    fields: Mapping[str, FieldValue]
+    created_at: str = ""
+    #: Every attribute as returned, server fields included (for fingerprints and export).
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class FieldChange:
+    """One field of a patch: `old` is None when the remote did not return the field."""
+
+    name: str
+    old: FieldValue | None
+    new: FieldValue
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """The exact HTTP request an operation sends."""
+
+    method: Literal["POST", "PATCH", "DELETE"]
+    path: str
+    body: Mapping[str, Any] | None
+
+
+DeleteReason = Literal["not declared", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    key: SnapshotKey
+    fields: Mapping[str, FieldValue]
+    request: Request
+    position: SourcePosition | None = None
+
+    phase: Literal["create"] = "create"
+    reason: str = "new"
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    key: SnapshotKey
+    snapshot_id: str
+    changes: tuple[FieldChange, ...]
+    request: Request
+    position: SourcePosition | None = None
+
+    phase: Literal["patch"] = "patch"
+
+    @property
+    def reason(self) -> str:
+        return "changed: " + ", ".join(change.name for change in self.changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    key: SnapshotKey
+    snapshot_id: str
+    request: Request
+    delete_reason: DeleteReason = "not declared"
+
+    phase: Literal["delete"] = "delete"
+
+    @property
+    def reason(self) -> str:
+        return self.delete_reason
+
+
+Operation = Create | Patch | Delete
+
+#: Phase order: all creates, then patches, then deletes (nothing deleted before its
+#: replacement exists).
+PHASES: tuple[Literal["create", "patch", "delete"], ...] = ("create", "patch", "delete")
+
+
+def operation_sort_key(op: Operation) -> tuple[int, SnapshotKey, str]:
+    """Phase first, then natural key, then id: byte-identical plans for identical inputs."""
+    snapshot_id = "" if isinstance(op, Create) else op.snapshot_id
+    return (PHASES.index(op.phase), op.key, snapshot_id)
