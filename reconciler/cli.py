@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import __version__
-from reconciler.errors import ReconcilerError
+from reconciler.errors import InvalidInput, ReconcilerError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -156,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
+        return EXIT_ERROR
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
         return EXIT_ERROR
     except ReconcilerError as exc:
         click.echo(f"error: {exc}", err=True)
