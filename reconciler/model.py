@@ -184,3 +184,25 @@ def operation_sort_key(op: Operation) -> tuple[int, SnapshotKey, str]:
     """Phase first, then natural key, then id: byte-identical plans for identical inputs."""
     snapshot_id = "" if isinstance(op, Create) else op.snapshot_id
     return (PHASES.index(op.phase), op.key, snapshot_id)
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class ListedView:
+    """A view that was listed: how many snapshots it held and a fingerprint of them all."""
+
+    scope: ViewScope
+    snapshot_count: int
+    fingerprint: str
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class ViewError:
+    """A view whose listing failed or may be truncated: it is never planned on."""
+
+    scope: ViewScope
+    message: str
+
+    def __str__(self) -> str:
+        return f"view {self.scope.view_name} of application {self.scope.application_id}: " + (
+            self.message
+        )

@@ -1,0 +1,202 @@
+"""The plan document: what `plan --format json` prints, `plan --out` saves, and `show` and
+`apply PLAN` read back. One versioned JSON shape, described by schemas/plan.schema.json.
+
+Saved plans hold no keys: only the target URL, fingerprints and the operations with the
+exact requests they will send.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError
+from reconciler.model import (
+    Create,
+    Delete,
+    DeleteReason,
+    FieldChange,
+    FieldValue,
+    ListedView,
+    Operation,
+    Patch,
+    Request,
+    SnapshotKey,
+    SourcePosition,
+    ViewError,
+    ViewScope,
+)
+from reconciler.planner import Plan
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDocument:
+    plan: Plan
+    target_url: str
+    site: str | None
+    desired_fingerprint: str
+    views: tuple[ListedView, ...]
+    errors: tuple[ViewError, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        plan = self.plan
+        return {
+            "format_version": FORMAT_VERSION,
+            "generator": f"reconciler {__version__}",
+            "target": {"url": self.target_url, "site": self.site},
+            "desired_fingerprint": self.desired_fingerprint,
+            "views": [
+                {
+                    "application_id": view.scope.application_id,
+                    "view_name": view.scope.view_name,
+                    "snapshot_count": view.snapshot_count,
+                    "fingerprint": view.fingerprint,
+                }
+                for view in sorted(self.views)
+            ],
+            "errors": [
+                {
+                    "application_id": error.scope.application_id,
+                    "view_name": error.scope.view_name,
+                    "message": error.message,
+                }
+                for error in sorted(self.errors)
+            ],
+            "safe": plan.is_safe,
+            "unsafe_reasons": list(plan.unsafe_reasons),
+            "summary": {
+                "create": len(plan.creates),
+                "patch": len(plan.patches),
+                "delete": len(plan.deletes),
+                "text": plan.summary(),
+            },
+            "operations": [_operation_to_dict(op) for op in plan.operations],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "plan") -> PlanDocument:
+        _check_schema(data, source)
+        operations = tuple(_operation_from_dict(item) for item in data["operations"])
+        views = tuple(
+            ListedView(
+                ViewScope(v["application_id"], v["view_name"]),
+                v["snapshot_count"],
+                v["fingerprint"],
+            )
+            for v in data["views"]
+        )
+        errors = tuple(
+            ViewError(ViewScope(e["application_id"], e["view_name"]), e["message"])
+            for e in data["errors"]
+        )
+        return cls(
+            plan=Plan(operations, tuple(data["unsafe_reasons"])),
+            target_url=data["target"]["url"],
+            site=data["target"]["site"],
+            desired_fingerprint=data["desired_fingerprint"],
+            views=views,
+            errors=errors,
+        )
+
+    @classmethod
+    def read(cls, path: str) -> PlanDocument:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReconcilerError(f"{path}: cannot read saved plan: {_reason(exc)}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ReconcilerError(
+                f"{path}:{exc.lineno}:{exc.colno}: not a saved plan: invalid JSON: {exc.msg}"
+            ) from None
+        return cls.from_dict(data, source=path)
+
+    def write(self, path: str) -> None:
+        try:
+            Path(path).write_text(self.to_json(), encoding="utf-8")
+        except OSError as exc:
+            raise ReconcilerError(f"{path}: cannot write saved plan: {_reason(exc)}") from None
+
+
+def _reason(exc: OSError | UnicodeDecodeError) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return "not UTF-8 text"
+
+
+def _operation_to_dict(op: Operation) -> dict[str, Any]:
+    item: dict[str, Any] = {"action": op.phase, **op.key.as_dict()}
+    item["snapshot_id"] = None if isinstance(op, Create) else op.snapshot_id
+    item["reason"] = op.reason
+    item["fields"] = dict(op.fields) if isinstance(op, Create) else {}
+    item["changes"] = (
+        [{"field": c.name, "old": c.old, "new": c.new} for c in op.changes]
+        if isinstance(op, Patch)
+        else []
+    )
+    position = None if isinstance(op, Delete) else op.position
+    item["source"] = (
+        None
+        if position is None
+        else {"path": position.path, "line": position.line, "col": position.col}
+    )
+    item["request"] = {
+        "method": op.request.method,
+        "path": op.request.path,
+        "body": op.request.body,
+    }
+    return item
+
+
+def _operation_from_dict(item: dict[str, Any]) -> Operation:
+    key = SnapshotKey(
+        item["application_id"], item["view_name"], item["device_type"], item["snapshot_name"]
+    )
+    request = Request(item["request"]["method"], item["request"]["path"], item["request"]["body"])
+    source = item["source"]
+    position = (
+        None if source is None else SourcePosition(source["path"], source["line"], source["col"])
+    )
+    action = item["action"]
+    if action == "create":
+        fields = cast(dict[str, FieldValue], item["fields"])
+        return Create(key=key, fields=fields, request=request, position=position)
+    if action == "patch":
+        changes = tuple(FieldChange(c["field"], c["old"], c["new"]) for c in item["changes"])
+        return Patch(
+            key=key,
+            snapshot_id=item["snapshot_id"],
+            changes=changes,
+            request=request,
+            position=position,
+        )
+    reason: DeleteReason = "duplicate" if item["reason"] == "duplicate" else "not declared"
+    return Delete(key=key, snapshot_id=item["snapshot_id"], request=request, delete_reason=reason)
+
+
+def _check_schema(data: Any, source: str) -> None:
+    """A saved plan is input like any other: check it fully before trusting a byte of it."""
+    from jsonschema import Draft202012Validator
+
+    from reconciler.schemas import load_schema
+
+    validator = Draft202012Validator(load_schema("plan.schema.json"))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(part) for part in first.absolute_path) or "(top level)"
+        raise ReconcilerError(f"{source}: not a valid saved plan: at {where}: {first.message}")
+    if data["format_version"] != FORMAT_VERSION:
+        raise ReconcilerError(
+            f"{source}: saved plan format {data['format_version']} is not supported "
+            f"(this reconciler reads format {FORMAT_VERSION})"
+        )
