@@ -22,14 +22,14 @@ def _digest(value: Any) -> str:
 
 
 def view_fingerprint(snapshots: Iterable[RemoteSnapshot]) -> str:
-    items = sorted(([s.id, dict(s.attributes)] for s in snapshots), key=lambda item: item[0])
-    return _digest(items)
+    ordered = sorted(snapshots, key=lambda snapshot: snapshot.id)
+    return _digest([[snapshot.id, dict(snapshot.attributes)] for snapshot in ordered])
 
 
 def desired_fingerprint(state: DesiredState) -> str:
     views = sorted([v.scope.application_id, v.scope.view_name] for v in state.views)
-    snapshots = sorted(
-        ([list(s.key.as_dict().values()), dict(sorted(s.fields.items()))] for s in state.snapshots),
-        key=lambda item: item[0],
-    )
+    snapshots = [
+        [list(s.key.as_dict().values()), dict(sorted(s.fields.items()))]
+        for s in sorted(state.snapshots, key=lambda s: s.key)
+    ]
     return _digest({"views": views, "snapshots": snapshots})
