@@ -1,0 +1,212 @@
+"""Retry policy, backoff with full jitter, and the rate limiter every request passes through.
+
+The client runs many requests concurrently (asyncio tasks sharing one `ApiClient`), so the
+rate-limit state is shared: one gate that every request awaits before sending (closed by a
+429 so that all callers pause together), and one pacer per rate-limit bucket that spaces
+request starts just under the advertised limit, so that a well-behaved run never meets a 429
+at all. Time comes from a `Clock` so that tests run every wait instantly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import math
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+logger = logging.getLogger("reconciler.http")
+
+
+class Clock(Protocol):
+    """Monotonic time and sleeping; the fake one in tests makes every wait instant."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+class FakeClock:
+    """Virtual time for tests: `sleep` returns at once, moving time forward.
+
+    Concurrent sleepers wake in order of their wake-up time, as they would on a real clock:
+    a sleeper first lets every other runnable task run (so that they can register their own
+    sleeps), and only the earliest registered sleeper advances time. Every requested sleep is
+    recorded in `sleeps` so that tests can assert on waits.
+    """
+
+    def __init__(self, start: float = 1000.0, *, settle_rounds: int = 5) -> None:
+        self._now = start
+        self._settle_rounds = settle_rounds
+        self._waiters: list[tuple[float, int]] = []
+        self._seq = itertools.count()
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += max(0.0, seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        seconds = max(0.0, seconds)
+        self.sleeps.append(seconds)
+        entry = (self._now + seconds, next(self._seq))
+        heapq.heappush(self._waiters, entry)
+        try:
+            while True:
+                for _ in range(self._settle_rounds):
+                    await asyncio.sleep(0)
+                if self._waiters and self._waiters[0] == entry:
+                    heapq.heappop(self._waiters)
+                    self._now = max(self._now, entry[0])
+                    return
+        except BaseException:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+                heapq.heapify(self._waiters)
+            raise
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds of retrying one operation.
+
+    `max_attempts` bounds attempts that met a transient failure (5xx, 408, timeout, connection
+    error). 429s are bounded separately by `max_rate_limit_retries`: nothing was done, and
+    waiting the advertised reset is the correct reaction however often it happens. Every
+    wait of either kind counts against `max_total_wait` (seconds); a wait that would exceed it
+    fails the operation at once instead of sleeping.
+    """
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_total_wait: float = 120.0
+    max_rate_limit_retries: int = 20
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def backoff(self, failures: int) -> float:
+        """Full jitter: uniform in [0, min(max_delay, base * 2**(failures-1))]."""
+        exponent = min(max(failures - 1, 0), 62)  # avoid float overflow on absurd counts
+        ceiling = min(self.max_delay, self.base_delay * (2.0**exponent))
+        return self.rng.uniform(0.0, ceiling)
+
+
+def parse_seconds(value: str | None) -> float | None:
+    """A non-negative number of seconds from a header, or None when absent or garbage."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None  # e.g. an HTTP date in Retry-After: ignored, backoff is used instead
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def parse_count(value: str | None) -> int | None:
+    """A non-negative integer from a header, or None when absent or garbage."""
+    seconds = parse_seconds(value)
+    if seconds is None or seconds != int(seconds):
+        return None
+    return int(seconds)
+
+
+@dataclass
+class _Bucket:
+    """What is known of one server-side rate-limit bucket."""
+
+    interval: float = 0.0  # minimum spacing of request starts; 0 = unknown, no pacing
+    next_start: float = -math.inf  # earliest start of the next request
+    hold_until: float = -math.inf  # bucket exhausted until then
+
+
+class RateLimiter:
+    """Shared by every request of one client: the 429 gate and the per-bucket pacers.
+
+    Buckets are named by the server's `x-ratelimit-name` header; before the first response
+    of an operation is seen, the operation key (method and path template) stands in.
+    All state changes happen between awaits, so asyncio tasks need no lock.
+    """
+
+    def __init__(self, clock: Clock, *, pace_fraction: float = 0.95) -> None:
+        self._clock = clock
+        self._pace_fraction = pace_fraction
+        self._resume_at = -math.inf
+        self._bucket_of: dict[str, str] = {}
+        self._buckets: dict[str, _Bucket] = {}
+
+    @property
+    def resume_at(self) -> float:
+        """When the shared gate opens again (in the clock's time); in the past when open."""
+        return self._resume_at
+
+    def _bucket(self, operation: str) -> _Bucket | None:
+        return self._buckets.get(self._bucket_of.get(operation, operation))
+
+    async def acquire(self, operation: str) -> None:
+        """Wait until a request of `operation` may start: gate open, bucket not exhausted,
+        and its pacing slot reached."""
+        while True:
+            now = self._clock.monotonic()
+            if self._resume_at > now:
+                await self._clock.sleep(self._resume_at - now)
+                continue
+            bucket = self._bucket(operation)
+            if bucket is None:
+                return
+            if bucket.hold_until > now:
+                await self._clock.sleep(bucket.hold_until - now)
+                continue
+            slot = max(now, bucket.next_start)
+            bucket.next_start = slot + bucket.interval
+            if slot <= now:
+                return
+            await self._clock.sleep(slot - now)
+            # The gate or the bucket may have closed while this task waited for its slot.
+            now = self._clock.monotonic()
+            if self._resume_at <= now and bucket.hold_until <= now:
+                return
+
+    def observe(self, operation: str, headers: Mapping[str, str]) -> None:
+        """Learn from one response's rate-limit headers (garbage or missing ones ignored)."""
+        name = (headers.get("x-ratelimit-name") or "").strip() or operation
+        self._bucket_of[operation] = name
+        bucket = self._buckets.setdefault(name, _Bucket())
+        limit = parse_count(headers.get("x-ratelimit-limit"))
+        period = parse_seconds(headers.get("x-ratelimit-period"))
+        if limit and period:
+            bucket.interval = period / (self._pace_fraction * limit)
+        remaining = parse_count(headers.get("x-ratelimit-remaining"))
+        reset = parse_seconds(headers.get("x-ratelimit-reset"))
+        if remaining == 0 and reset is not None:
+            until = self._clock.monotonic() + reset
+            if until > bucket.hold_until:
+                bucket.hold_until = until
+                logger.debug("rate limit %s exhausted: holding it for %.1f s", name, reset)
+
+    def pause_all(self, operation: str, seconds: float) -> float:
+        """A 429: close the shared gate for `seconds`; returns when it opens (clock time)."""
+        until = self._clock.monotonic() + seconds
+        self._resume_at = max(self._resume_at, until)
+        bucket = self._bucket(operation)
+        if bucket is not None:
+            bucket.hold_until = max(bucket.hold_until, until)
+        return self._resume_at
