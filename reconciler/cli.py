@@ -8,6 +8,7 @@ This module is the only place that turns exceptions into exit codes: every error
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -84,6 +85,182 @@ def validate(
 
     configure_logging(verbose)
     return command.run(paths=list(paths), output_format=output_format, config_path=config_path)
+
+
+def use_color() -> bool:
+    """Colours only on a terminal, and never with NO_COLOR set (https://no-color.org)."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def connection_options(func: F) -> F:
+    """Options shared by the commands that talk to the API; each overrides reconciler.yaml."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(), help="Path of reconciler.yaml."),
+        click.option("--site", help="Datadog site, e.g. datadoghq.eu (default: DD_SITE)."),
+        click.option("--api-url", help="API base URL; overrides the site (emulator, proxy)."),
+        click.option("--snapshots", "snapshots_dir", help="Folder of snapshot files."),
+        click.option("--parallelism", type=click.IntRange(1, 64), help="Concurrent requests."),
+        click.option("--page-limit", type=click.IntRange(1), help="page[limit] of each listing."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def overrides_from(
+    site: str | None,
+    api_url: str | None,
+    snapshots_dir: str | None,
+    parallelism: int | None,
+    page_limit: int | None,
+) -> dict[str, object]:
+    return {
+        "site": site,
+        "api_url": api_url,
+        "snapshots": snapshots_dir,
+        "parallelism": parallelism,
+        "page_limit": page_limit,
+    }
+
+
+@cli.command()
+@connection_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text like Terraform; markdown for a pull-request comment; json (plan.schema.json).",
+)
+@click.option("--out", type=click.Path(), help="Save the plan to this file for `apply PLAN`.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes (0 none, 1 error), for drift checks.",
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="GLOB",
+    help="Only operations whose snapshot name or view name matches GLOB (repeatable).",
+)
+@verbose_option
+def plan(
+    config_path: str | None,
+    site: str | None,
+    api_url: str | None,
+    snapshots_dir: str | None,
+    parallelism: int | None,
+    page_limit: int | None,
+    output_format: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    verbose: int,
+) -> int:
+    """Show what apply would do: list each managed view, diff, print the plan.
+
+    Exit 0 no changes (or changes without --detailed-exitcode), 2 changes with
+    --detailed-exitcode, 1 any error.
+    """
+    from reconciler.commands import plan as command
+
+    configure_logging(verbose)
+    return command.run(
+        config_path=config_path,
+        overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+        output_format=output_format,
+        out=out,
+        detailed_exitcode=detailed_exitcode,
+        targets=targets,
+        color=use_color() and output_format == "text",
+    )
+
+
+@cli.command()
+@click.argument("plan_path", metavar="[PLAN]", required=False, type=click.Path())
+@connection_options
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking (required when not on a TTY)."
+)
+@click.option("--force", is_flag=True, help="Apply a plan marked unsafe by the safety checks.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the result of each operation as JSON on stdout.",
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="GLOB",
+    help="Only operations whose snapshot name or view name matches GLOB (repeatable).",
+)
+@verbose_option
+def apply(
+    plan_path: str | None,
+    config_path: str | None,
+    site: str | None,
+    api_url: str | None,
+    snapshots_dir: str | None,
+    parallelism: int | None,
+    page_limit: int | None,
+    auto_approve: bool,
+    force: bool,
+    output_format: str,
+    targets: tuple[str, ...],
+    verbose: int,
+) -> int:
+    """Apply changes: plan, show, confirm, then create / patch / delete.
+
+    With a saved PLAN (from `plan --out`), apply exactly its operations, without a prompt,
+    after checking that nothing changed since (else: "saved plan is stale").
+    Exit 0 applied or nothing to do, 1 error or refused, 130 interrupted.
+    """
+    from reconciler.commands import apply as command
+
+    configure_logging(verbose)
+    if plan_path is not None and targets:
+        raise click.UsageError("--target cannot be combined with a saved PLAN")
+    return command.run(
+        plan_path=plan_path,
+        config_path=config_path,
+        overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+        auto_approve=auto_approve,
+        force=force,
+        output_format=output_format,
+        targets=targets,
+        color=use_color() and output_format == "text",
+        interactive=sys.stdin.isatty(),
+        progress=sys.stdout.isatty() and output_format == "text",
+    )
+
+
+@cli.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path())
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@verbose_option
+def show(plan_path: str, output_format: str, verbose: int) -> int:
+    """Render a saved plan (from `plan --out`)."""
+    from reconciler.commands import show as command
+
+    configure_logging(verbose)
+    return command.run(
+        plan_path=plan_path,
+        output_format=output_format,
+        color=use_color() and output_format == "text",
+    )
 
 
 @cli.command()

@@ -42,6 +42,8 @@ class PlanDocument:
     desired_fingerprint: str
     views: tuple[ListedView, ...]
     errors: tuple[ViewError, ...] = ()
+    #: `--target` globs the plan was restricted to (empty: everything).
+    targets: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         plan = self.plan
@@ -50,6 +52,7 @@ class PlanDocument:
             "generator": f"reconciler {__version__}",
             "target": {"url": self.target_url, "site": self.site},
             "desired_fingerprint": self.desired_fingerprint,
+            "targets": list(self.targets),
             "views": [
                 {
                     "application_id": view.scope.application_id,
@@ -104,6 +107,7 @@ class PlanDocument:
             desired_fingerprint=data["desired_fingerprint"],
             views=views,
             errors=errors,
+            targets=tuple(data["targets"]),
         )
 
     @classmethod

@@ -1,0 +1,53 @@
+"""`reconciler plan`: validate, list each managed view, diff, print the plan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+
+import click
+import httpx
+
+from reconciler.engine import compute_plan, load_valid_desired, make_context
+from reconciler.planfile import PlanDocument
+from reconciler.render import render
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+
+def run(
+    *,
+    config_path: str | None,
+    overrides: Mapping[str, object],
+    output_format: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    targets: Sequence[str],
+    color: bool,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> int:
+    context = make_context(config_path, overrides, transport=transport)
+    desired = load_valid_desired(context.settings)
+
+    async def plan() -> PlanDocument:
+        async with context.client() as client:
+            document, _ = await compute_plan(context, client, desired, targets=targets)
+            return document
+
+    document = asyncio.run(plan())
+    click.echo(render(document, output_format, color=color), nl=False)
+    if document.errors:
+        click.echo(
+            f"error: {len(document.errors)} view(s) could not be listed; they were not planned"
+            + ("; the plan was not saved" if out else ""),
+            err=True,
+        )
+        return EXIT_ERROR
+    if out:
+        document.write(out)
+        click.echo(f"Saved plan to {out}. Apply it with: reconciler apply {out}", err=True)
+    if detailed_exitcode and document.plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK

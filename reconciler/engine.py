@@ -1,0 +1,142 @@
+"""The pipeline wired together: desired -> remote -> diff -> planner -> a plan document.
+
+Shared by `plan`, `apply` (which plans first, checks saved plans for staleness, and
+re-plans afterwards to check convergence) and `export`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from reconciler import __version__
+from reconciler.client import ApiClient, ApiError, resolve_base_url
+from reconciler.config import Settings, load_settings
+from reconciler.desired import load_desired
+from reconciler.diff import DiffOptions, diff
+from reconciler.errors import InvalidInput
+from reconciler.fingerprint import desired_fingerprint
+from reconciler.model import DesiredState, ViewScope
+from reconciler.planfile import PlanDocument
+from reconciler.planner import SafetyThresholds, build_plan
+from reconciler.remote import Listing, list_views
+from reconciler.secrets import Credentials
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything a command needs to talk to the API, resolved once."""
+
+    settings: Settings
+    base_url: str
+    credentials: Credentials
+    transport: httpx.AsyncBaseTransport | None = None
+
+    def client(self) -> ApiClient:
+        return ApiClient(
+            self.base_url,
+            self.credentials,
+            transport=self.transport,
+            user_agent=f"heatmap-reconciler/{__version__}",
+        )
+
+
+def make_context(
+    config_path: str | None,
+    overrides: Mapping[str, object],
+    *,
+    environ: Mapping[str, str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Context:
+    env = os.environ if environ is None else environ
+    settings = load_settings(config_path, overrides, env)
+    base_url = resolve_base_url(settings.site, settings.api_url)
+    return Context(settings, base_url, Credentials.from_environ(env), transport)
+
+
+def load_valid_desired(settings: Settings, paths: Sequence[str] = ()) -> DesiredState:
+    state, problems = load_desired(list(paths) or [settings.snapshots])
+    if problems:
+        raise InvalidInput(problems)
+    return state
+
+
+def target_site(context: Context) -> str | None:
+    return None if context.settings.api_url else context.settings.site
+
+
+class AuthError(Exception):
+    """Bad keys fail every view alike: reported once, not once per view."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _AuthAwareClient:
+    """Turns 401/403 into AuthError so listing stops at the first one."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self._client = client
+
+    async def list_snapshots(
+        self, application_id: str, view_name: str, limit: int
+    ) -> list[dict[str, object]]:
+        try:
+            return await self._client.list_snapshots(application_id, view_name, limit)
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                raise AuthError(exc) from None
+            raise
+
+
+async def list_all(context: Context, client: ApiClient, scopes: Sequence[ViewScope]) -> Listing:
+    """List `scopes`; bad keys stop everything with one error instead of one per view."""
+    try:
+        return await list_views(
+            _AuthAwareClient(client),
+            scopes,
+            page_limit=context.settings.page_limit,
+            parallelism=context.settings.parallelism,
+            is_fatal=AuthError,
+        )
+    except AuthError as exc:
+        raise exc.error from None
+
+
+async def compute_plan(
+    context: Context,
+    client: ApiClient,
+    desired: DesiredState,
+    *,
+    targets: Sequence[str] = (),
+    scopes: Sequence[ViewScope] | None = None,
+) -> tuple[PlanDocument, Listing]:
+    """List the managed views (or `scopes`), diff, and build the ordered, checked plan."""
+    settings = context.settings
+    wanted = sorted({view.scope for view in desired.views} if scopes is None else set(scopes))
+    listing = await list_all(context, client, wanted)
+    operations = diff(
+        (s for s in desired.snapshots if s.key.scope in listing.snapshots),
+        listing.snapshots,
+        DiffOptions(prune=settings.prune, ignore=settings.ignore),
+    )
+    thresholds = SafetyThresholds(
+        max_delete_fraction=settings.max_delete_fraction,
+        max_update_fraction=settings.max_update_fraction,
+        min_existing=settings.min_existing,
+    )
+    plan = build_plan(operations, listing.counts, thresholds, targets)
+    document = PlanDocument(
+        plan=plan,
+        target_url=context.base_url,
+        site=target_site(context),
+        desired_fingerprint=desired_fingerprint(desired),
+        views=listing.views,
+        errors=listing.errors,
+        targets=tuple(targets),
+    )
+    return document, listing
