@@ -1,0 +1,12 @@
+"""Fixtures of the client tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.retry import FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

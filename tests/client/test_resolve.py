@@ -1,0 +1,79 @@
+"""resolve_base_url: sites, api_url overrides, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.client import SITES, resolve_base_url
+from reconciler.errors import UsageProblem
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_site_maps_to_its_api_host(site: str) -> None:
+    assert resolve_base_url(site, None) == f"https://api.{site}"
+
+
+def test_site_is_normalised() -> None:
+    assert resolve_base_url("  DatadogHQ.EU ", None) == "https://api.datadoghq.eu"
+
+
+def test_unknown_site_lists_valid_ones() -> None:
+    with pytest.raises(UsageProblem) as info:
+        resolve_base_url("datadoghq.co", None)
+    message = str(info.value)
+    assert "datadoghq.co'" in message
+    for site in SITES:
+        assert site in message
+
+
+@pytest.mark.parametrize(
+    ("api_url", "expected"),
+    [
+        ("http://127.0.0.1:8126", "http://127.0.0.1:8126"),
+        ("http://127.0.0.1:8126/", "http://127.0.0.1:8126"),
+        ("http://127.8.9.10", "http://127.8.9.10"),
+        ("http://localhost:9000", "http://localhost:9000"),
+        ("http://LOCALHOST:9000", "http://localhost:9000"),
+        ("http://[::1]:8126", "http://[::1]:8126"),
+        ("https://proxy.example.com", "https://proxy.example.com"),
+        ("https://proxy.example.com:8443/", "https://proxy.example.com:8443"),
+    ],
+)
+def test_api_url_wins(api_url: str, expected: str) -> None:
+    assert resolve_base_url("nonsense.example", api_url) == expected
+
+
+def test_empty_api_url_falls_back_to_site() -> None:
+    assert resolve_base_url("datadoghq.com", "  ") == "https://api.datadoghq.com"
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    ["http://example.com", "http://10.0.0.1:8126", "http://[2001:db8::1]", "http://localhost.evil"],
+)
+def test_plain_http_to_non_loopback_is_refused(api_url: str) -> None:
+    with pytest.raises(UsageProblem, match="in clear"):
+        resolve_base_url("datadoghq.com", api_url)
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    [
+        "https://api.datadoghq.com/api/v2",
+        "https://api.datadoghq.com/?x=1",
+        "https://api.datadoghq.com/#frag",
+        "ftp://127.0.0.1",
+        "127.0.0.1:8126",
+        "https://",
+        "http://127.0.0.1:notaport",
+    ],
+)
+def test_malformed_api_url_is_refused(api_url: str) -> None:
+    with pytest.raises(UsageProblem, match="api_url"):
+        resolve_base_url("datadoghq.com", api_url)
+
+
+def test_user_info_is_refused_without_echoing_it() -> None:
+    with pytest.raises(UsageProblem) as info:
+        resolve_base_url("datadoghq.com", "https://user:s3cr3t@api.datadoghq.com")
+    assert "s3cr3t" not in str(info.value)
