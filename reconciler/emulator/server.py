@@ -1,0 +1,87 @@
+"""Running the app under a real uvicorn server: in a background thread (tests, benches) or
+in the foreground (the `reconciler emulator` command)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from reconciler.emulator.app import create_app
+from reconciler.emulator.faults import ConnectionDropped
+from reconciler.emulator.settings import EmulatorSettings
+
+
+class _HideDroppedConnections(logging.Filter):
+    """uvicorn logs every exception that escapes the app; an emulated drop is not a bug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+_FILTER = _HideDroppedConnections()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, so the real port is known before the server starts (port 0)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+def build_server(settings: EmulatorSettings | None, *, log_config: bool) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(settings),
+        # h11 and asyncio explicitly: the drop-after-commit behaviour is verified with them.
+        http="h11",
+        loop="asyncio",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        # In tests, leave the host process's logging alone.
+        log_config=uvicorn.config.LOGGING_CONFIG if log_config else None,
+        timeout_graceful_shutdown=2,
+    )
+    logging.getLogger("uvicorn.error").addFilter(_FILTER)
+    return uvicorn.Server(config)
+
+
+@contextmanager
+def serve_in_thread(
+    settings: EmulatorSettings | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
+    """Serve an emulator with a real uvicorn server in a background thread; yield its base
+    URL ("http://127.0.0.1:PORT") and shut it down cleanly on exit."""
+    sock = bind(host, port)
+    server = build_server(settings, log_config=False)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="emulator", daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the emulator server did not start")
+            time.sleep(0.005)
+        yield url_of(sock)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

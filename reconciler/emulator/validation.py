@@ -1,0 +1,185 @@
+"""Request validation against the OpenAPI contract: every problem becomes a 400 message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+Json = dict[str, Any]
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+# Attribute name -> expected JSON type, per SnapshotCreateRequestDataAttributes.
+ATTRIBUTE_TYPES: dict[str, type] = {
+    "application_id": str,
+    "view_name": str,
+    "device_type": str,
+    "snapshot_name": str,
+    "event_id": str,
+    "start": int,
+    "is_device_type_selected_by_user": bool,
+    "session_id": str,
+    "view_id": str,
+}
+CREATE_REQUIRED = (
+    "application_id",
+    "view_name",
+    "device_type",
+    "snapshot_name",
+    "event_id",
+    "start",
+    "is_device_type_selected_by_user",
+)
+UPDATE_REQUIRED = ("event_id", "start", "is_device_type_selected_by_user")
+UPDATE_ACCEPTED = (*UPDATE_REQUIRED, "session_id", "view_id")
+# Read-only server fields: rejected in requests rather than silently ignored.
+SERVER_FIELDS = (
+    "created_at",
+    "modified_at",
+    "created_by",
+    "created_by_handle",
+    "created_by_user_id",
+    "org_id",
+)
+
+
+class BadRequest(Exception):
+    """A request the API answers with 400 and these messages."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest([f"invalid JSON in request body: {exc}"]) from None
+
+
+def _type_problem(name: str, value: Any) -> str | None:
+    expected = ATTRIBUTE_TYPES[name]
+    if expected is int:
+        # JSON true/false are bools in Python, and bool is a subclass of int.
+        if not isinstance(value, int) or isinstance(value, bool):
+            return f"attribute '{name}' must be an integer"
+        if not INT64_MIN <= value <= INT64_MAX:
+            return f"attribute '{name}' must fit in a 64-bit integer"
+        return None
+    if expected is bool:
+        return None if isinstance(value, bool) else f"attribute '{name}' must be a boolean"
+    return None if isinstance(value, str) else f"attribute '{name}' must be a string"
+
+
+def check_attributes(
+    attributes: Any, required: tuple[str, ...], accepted: tuple[str, ...], updating: bool
+) -> list[str]:
+    """Problems of an attributes object: missing, unknown, read-only, not updatable, mistyped."""
+    if not isinstance(attributes, Mapping):
+        return ["'data.attributes' must be an object"]
+    problems = [
+        f"missing required attribute '{name}'" for name in required if name not in attributes
+    ]
+    for name, value in attributes.items():
+        if name in accepted:
+            problem = _type_problem(name, value)
+            if problem:
+                problems.append(problem)
+        elif updating and name in ATTRIBUTE_TYPES:
+            problems.append(f"attribute '{name}' cannot be updated")
+        elif name in SERVER_FIELDS:
+            problems.append(f"attribute '{name}' is read-only")
+        else:
+            problems.append(f"unknown attribute '{name}'")
+    return problems
+
+
+def _data_object(body: Any, allowed_keys: tuple[str, ...]) -> tuple[Json, list[str]]:
+    if not isinstance(body, Mapping):
+        raise BadRequest(["request body must be a JSON object"])
+    if "data" not in body:
+        raise BadRequest(["missing required field 'data'"])
+    problems = [f"unknown field '{key}'" for key in body if key != "data"]
+    data = body["data"]
+    if not isinstance(data, Mapping):
+        raise BadRequest(["'data' must be an object"])
+    problems += [f"unknown field 'data.{key}'" for key in data if key not in allowed_keys]
+    if "type" not in data:
+        problems.append("missing required field 'data.type'")
+    elif data["type"] != "snapshots":
+        problems.append(f"'data.type' must be 'snapshots', got {json.dumps(data['type'])}")
+    if "attributes" not in data:
+        problems.append("missing required field 'data.attributes'")
+    return dict(data), problems
+
+
+def validate_create(body: Any) -> Json:
+    """The attributes of a valid create request body."""
+    data, problems = _data_object(body, ("type", "attributes"))
+    if "attributes" in data:
+        problems += check_attributes(
+            data["attributes"], CREATE_REQUIRED, tuple(ATTRIBUTE_TYPES), updating=False
+        )
+    if problems:
+        raise BadRequest(problems)
+    return dict(data["attributes"])
+
+
+def validate_update(body: Any, snapshot_id: str) -> Json:
+    """The attributes of a valid update request body for the snapshot in the path."""
+    data, problems = _data_object(body, ("id", "type", "attributes"))
+    # data.id is optional in the schema; when present it must name the snapshot in the path,
+    # because a mismatch means the caller is confused about what it is updating.
+    if "id" in data and data["id"] != snapshot_id:
+        problems.append(
+            f"'data.id' {json.dumps(data['id'])} does not match the snapshot id in the path "
+            f"{json.dumps(snapshot_id)}"
+        )
+    if "attributes" in data:
+        problems += check_attributes(
+            data["attributes"], UPDATE_REQUIRED, UPDATE_ACCEPTED, updating=True
+        )
+    if problems:
+        raise BadRequest(problems)
+    return dict(data["attributes"])
+
+
+def parse_timestamp_ms(value: Any, name: str) -> int:
+    """Milliseconds since the epoch of an ISO-8601 timestamp (naive means UTC)."""
+    if not isinstance(value, str):
+        raise BadRequest([f"'{name}' must be an ISO-8601 string"])
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest([f"'{name}' is not an ISO-8601 timestamp: {value!r}"]) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return round(parsed.timestamp() * 1000)
+
+
+def validate_seed_item(item: Any, index: int) -> tuple[Json, int | None, int | None]:
+    """Attributes of one admin seed item, plus its optional created_at / modified_at in ms."""
+    if not isinstance(item, Mapping):
+        raise BadRequest([f"data[{index}] must be an object of attributes"])
+    attributes = {k: v for k, v in item.items() if k not in ("created_at", "modified_at")}
+    problems = check_attributes(attributes, CREATE_REQUIRED, tuple(ATTRIBUTE_TYPES), updating=False)
+    if problems:
+        raise BadRequest([f"data[{index}]: {problem}" for problem in problems])
+    created = parse_timestamp_ms(item["created_at"], "created_at") if "created_at" in item else None
+    modified = (
+        parse_timestamp_ms(item["modified_at"], "modified_at") if "modified_at" in item else None
+    )
+    return attributes, created, modified
+
+
+def parse_page_limit(raw: str | None, default: int, maximum: int) -> int:
+    """page[limit]: a positive integer; larger than the maximum is silently capped."""
+    if raw is None:
+        return min(default, maximum)
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise BadRequest([f"page[limit] must be a positive integer, got {raw!r}"])
+    return min(int(text), maximum)
