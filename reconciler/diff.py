@@ -8,7 +8,6 @@ patch it if needed, delete the others as duplicates.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,9 +30,6 @@ from reconciler.model import (
     SnapshotKey,
     ViewScope,
 )
-
-# DeepDiff reports paths like root['start'].
-_ROOT_FIELD = re.compile(r"^root\['([^']+)'\]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +83,7 @@ def field_changes(want: DesiredSnapshot, have: RemoteSnapshot) -> tuple[FieldCha
     if _same(managed, want.fields):
         return ()
     # Only pairs that differ at all reach DeepDiff (it costs ~0.25 ms a pair).
-    report = DeepDiff(managed, dict(want.fields), verbose_level=0)
-    names: set[str] = set()
-    for kind in ("values_changed", "type_changes", "dictionary_item_added"):
-        for path in report.get(kind, ()):
-            match = _ROOT_FIELD.match(str(path))
-            if match:
-                names.add(match.group(1))
+    names = {str(name) for name in DeepDiff(managed, dict(want.fields)).affected_root_keys}
     order = resource.MUTABLE_FIELDS
     return tuple(
         FieldChange(name, have.fields.get(name), want.fields[name])

@@ -1,0 +1,162 @@
+"""The pure diff: every rule of SPEC section 5, on values."""
+
+from __future__ import annotations
+
+import pytest
+from support.factories import APP, have, key, want
+
+from reconciler.diff import DiffOptions, diff
+from reconciler.model import Create, Delete, FieldChange, Patch, RemoteSnapshot, ViewScope
+
+SCOPE = ViewScope(APP, "/checkout")
+
+
+def remote(
+    *snapshots: RemoteSnapshot, scope: ViewScope = SCOPE
+) -> dict[ViewScope, list[RemoteSnapshot]]:
+    return {scope: list(snapshots)}
+
+
+def test_desired_only_is_a_create_with_the_exact_request() -> None:
+    [op] = diff([want(key("hero"), session_id="s-1")], remote())
+    assert isinstance(op, Create)
+    assert op.request.method == "POST"
+    assert op.request.path == "/api/v2/replay/heatmap/snapshots"
+    assert op.request.body == {
+        "data": {
+            "type": "snapshots",
+            "attributes": {
+                "application_id": APP,
+                "view_name": "/checkout",
+                "device_type": "desktop",
+                "snapshot_name": "hero",
+                "event_id": "evt-1",
+                "start": 1500,
+                "is_device_type_selected_by_user": False,
+                "session_id": "s-1",
+            },
+        }
+    }
+
+
+def test_in_sync_gives_nothing() -> None:
+    assert diff([want(key("hero"))], remote(have(key("hero"), "id-1"))) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "old", "new"),
+    [
+        ({"event_id": "evt-2"}, "evt-1", "evt-2"),
+        ({"start": 1600}, 1500, 1600),
+        ({"selected": True}, False, True),
+        ({"session_id": "s-2"}, "s-1", "s-2"),
+        ({"view_id": "v-2"}, "v-1", "v-2"),
+    ],
+)
+def test_each_mutable_field_is_patched(change: dict[str, object], old: object, new: object) -> None:
+    base = {"session_id": "s-1", "view_id": "v-1"}
+    desired = want(key("hero"), **{**base, **change})  # type: ignore[arg-type]
+    [op] = diff([desired], remote(have(key("hero"), "id-1", **base)))  # type: ignore[arg-type]
+    assert isinstance(op, Patch)
+    name = "is_device_type_selected_by_user" if "selected" in change else next(iter(change))
+    assert op.changes == (FieldChange(name, old, new),)  # type: ignore[arg-type]
+    assert op.request.method == "PATCH"
+    assert op.request.path == "/api/v2/replay/heatmap/snapshots/id-1"
+    assert op.request.body is not None
+    assert op.request.body["data"]["id"] == "id-1"
+    assert set(op.request.body["data"]["attributes"]) == {
+        "event_id",
+        "start",
+        "is_device_type_selected_by_user",
+        "session_id",
+        "view_id",
+    }
+
+
+def test_type_change_is_a_difference() -> None:
+    # The API returned "1500" (a string): equal-looking, but not what the file says.
+    remote_snapshot = have(key("hero"), "id-1")
+    odd = RemoteSnapshot(
+        "id-1", remote_snapshot.key, {**remote_snapshot.fields, "start": "1500"}, "", {}
+    )
+    [op] = diff([want(key("hero"))], remote(odd))
+    assert isinstance(op, Patch)
+    assert op.changes == (FieldChange("start", "1500", 1500),)
+
+
+def test_optional_field_absent_from_yaml_is_not_managed() -> None:
+    remote_snapshot = have(key("hero"), "id-1", session_id="s-remote", view_id="v-remote")
+    assert diff([want(key("hero"))], remote(remote_snapshot)) == []
+
+
+def test_field_missing_remotely_is_patched_from_unset() -> None:
+    desired = want(key("hero"), session_id="s-1")
+    [op] = diff([desired], remote(have(key("hero"), "id-1")))
+    assert isinstance(op, Patch)
+    assert op.changes == (FieldChange("session_id", None, "s-1"),)
+
+
+def test_remote_only_is_deleted_when_pruning() -> None:
+    [op] = diff([], remote(have(key("old"), "id-9")))
+    assert isinstance(op, Delete)
+    assert op.reason == "not declared"
+    assert op.request.path == "/api/v2/replay/heatmap/snapshots/id-9"
+    assert op.request.body is None
+
+
+def test_prune_off_plans_no_deletes() -> None:
+    ops = diff(
+        [want(key("hero"))],
+        remote(have(key("old"), "id-9"), have(key("hero"), "a"), have(key("hero"), "b")),
+        DiffOptions(prune=False),
+    )
+    assert ops == []
+
+
+def test_ignore_glob_protects_from_deletion() -> None:
+    ops = diff(
+        [],
+        remote(have(key("manual: kept"), "id-1"), have(key("old"), "id-2")),
+        DiffOptions(ignore=("manual:*",)),
+    )
+    assert [(type(op), op.key.snapshot_name) for op in ops] == [(Delete, "old")]
+
+
+def test_duplicates_keep_the_matching_one_and_delete_the_others() -> None:
+    ops = diff(
+        [want(key("hero"), start=2000)],
+        remote(
+            have(key("hero"), "old", created_at="2026-01-01T00:00:00.000Z", start=1),
+            have(key("hero"), "match", created_at="2026-02-01T00:00:00.000Z", start=2000),
+            have(key("hero"), "other", created_at="2026-03-01T00:00:00.000Z", start=3),
+        ),
+    )
+    assert sorted((op.phase, getattr(op, "snapshot_id", ""), op.reason) for op in ops) == [
+        ("delete", "old", "duplicate"),
+        ("delete", "other", "duplicate"),
+    ]
+
+
+def test_duplicates_without_a_match_patch_the_oldest() -> None:
+    ops = diff(
+        [want(key("hero"), start=2000)],
+        remote(
+            have(key("hero"), "newer", created_at="2026-03-01T00:00:00.000Z", start=3),
+            have(key("hero"), "oldest", created_at="2026-01-01T00:00:00.000Z", start=1),
+        ),
+    )
+    summary = sorted((op.phase, getattr(op, "snapshot_id", ""), op.reason) for op in ops)
+    assert summary == [("delete", "newer", "duplicate"), ("patch", "oldest", "changed: start")]
+
+
+def test_key_change_is_delete_plus_create() -> None:
+    ops = diff([want(key("hero", device="mobile"))], remote(have(key("hero"), "id-1")))
+    assert sorted((op.phase, op.key.device_type) for op in ops) == [
+        ("create", "mobile"),
+        ("delete", "desktop"),
+    ]
+
+
+def test_scopes_not_listed_are_left_alone() -> None:
+    # A view whose listing failed is absent from `remote`: nothing is planned for it.
+    assert diff([want(key("hero", view="/failed"))], remote()) == []

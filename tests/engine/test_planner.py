@@ -1,0 +1,94 @@
+"""Ordering, determinism, targets and the safety verdict of the pure planner."""
+
+from __future__ import annotations
+
+import random
+
+from support.factories import APP, APP2, have, key, want
+
+from reconciler.diff import diff
+from reconciler.model import ViewScope
+from reconciler.planner import SafetyThresholds, build_plan
+
+SCOPE = ViewScope(APP, "/checkout")
+
+
+def test_creates_then_patches_then_deletes_each_sorted_by_key() -> None:
+    desired = [want(key("b")), want(key("a")), want(key("p2"), start=9), want(key("p1"), start=9)]
+    listed = [
+        have(key("z"), "z"),
+        have(key("y"), "y"),
+        have(key("p2"), "p2"),
+        have(key("p1"), "p1"),
+    ]
+    plan = build_plan(diff(desired, {SCOPE: listed}), {SCOPE: 4})
+    assert [(op.phase, op.key.snapshot_name) for op in plan.operations] == [
+        ("create", "a"),
+        ("create", "b"),
+        ("patch", "p1"),
+        ("patch", "p2"),
+        ("delete", "y"),
+        ("delete", "z"),
+    ]
+    assert plan.summary() == "Plan: 2 to create, 2 to patch, 2 to delete."
+
+
+def test_same_inputs_in_any_order_give_the_same_plan() -> None:
+    desired = [want(key(f"s{i}", device=d)) for i in range(20) for d in ("desktop", "mobile")]
+    listed = [have(key(f"s{i}", device="tablet"), f"id{i}") for i in range(20)]
+    first = build_plan(diff(desired, {SCOPE: listed}), {SCOPE: 20})
+    random.Random(7).shuffle(desired)
+    random.Random(8).shuffle(listed)
+    second = build_plan(diff(desired, {SCOPE: listed}), {SCOPE: 20})
+    assert first == second
+
+
+def test_no_changes() -> None:
+    plan = build_plan([], {SCOPE: 3})
+    assert not plan.has_changes
+    assert plan.summary() == "No changes."
+    assert plan.is_safe
+
+
+def test_targets_match_snapshot_or_view_names() -> None:
+    other = ViewScope(APP, "/home")
+    ops = diff(
+        [want(key("hero")), want(key("banner")), want(key("x", view="/home"))],
+        {SCOPE: [], other: []},
+    )
+    by_name = build_plan(ops, {}, targets=("her*",))
+    assert [op.key.snapshot_name for op in by_name.operations] == ["hero"]
+    by_view = build_plan(ops, {}, targets=("/home",))
+    assert [op.key.snapshot_name for op in by_view.operations] == ["x"]
+
+
+def test_deleting_too_many_of_a_large_view_is_unsafe() -> None:
+    listed = [have(key(f"s{i:02}"), f"id{i}") for i in range(10)]
+    desired = [want(key(f"s{i:02}")) for i in range(6)]  # 4 of 10 deleted: 40% > 30%
+    plan = build_plan(diff(desired, {SCOPE: listed}), {SCOPE: 10})
+    assert not plan.is_safe
+    assert plan.unsafe_reasons == (
+        f"view /checkout of application {APP}: would delete 4 of 10 existing snapshots "
+        "(40% > 30% allowed)",
+    )
+
+
+def test_patching_too_many_is_unsafe_and_thresholds_are_configurable() -> None:
+    listed = [have(key(f"s{i:02}"), f"id{i}") for i in range(10)]
+    desired = [want(key(f"s{i:02}"), start=1 if i < 5 else 1500) for i in range(10)]
+    ops = diff(desired, {SCOPE: listed})
+    assert not build_plan(ops, {SCOPE: 10}).is_safe
+    assert build_plan(ops, {SCOPE: 10}, SafetyThresholds(max_update_fraction=0.5)).is_safe
+
+
+def test_small_views_are_never_unsafe() -> None:
+    listed = [have(key(f"s{i}"), f"id{i}") for i in range(9)]  # below min_existing (10)
+    assert build_plan(diff([], {SCOPE: listed}), {SCOPE: 9}).is_safe
+
+
+def test_safety_is_judged_per_view() -> None:
+    big = ViewScope(APP2, "/big")
+    listed_big = [have(key(f"s{i:02}", view="/big", app=APP2), f"b{i}") for i in range(20)]
+    desired = [want(key(f"s{i:02}", view="/big", app=APP2)) for i in range(15)]  # 5/20 = 25%
+    plan = build_plan(diff(desired, {big: listed_big}), {big: 20})
+    assert plan.is_safe
