@@ -324,8 +324,15 @@ def emulator(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the command and turn every outcome into an exit code."""
+    return guarded(lambda: cli.main(args=argv, prog_name="reconciler", standalone_mode=False))
+
+
+def guarded(call: Callable[[], object]) -> int:
+    """The one place where outcomes become exit codes; messages pass the key redactor."""
+    from reconciler.secrets import redact
+
     try:
-        result = cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
+        result = call()
     except click.exceptions.Exit as exc:  # --help, --version
         return int(exc.exit_code)
     except click.ClickException as exc:  # usage errors: 1, not click's 2
@@ -336,12 +343,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except InvalidInput as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            click.echo(redact(str(problem)), err=True)
         return EXIT_ERROR
     except ReconcilerError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {redact(str(exc))}", err=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("RECONCILER_DEBUG"):
+            raise
+        # A bug of ours, not bad input: one line, no traceback (RECONCILER_DEBUG=1 shows it).
+        name = type(exc).__name__
+        click.echo(f"internal error: {name}: {redact(str(exc))} (please report it)", err=True)
+        return EXIT_ERROR
     return result if isinstance(result, int) else EXIT_OK
