@@ -1,0 +1,70 @@
+"""Helpers of the emulator tests: valid bodies, a fake clock, small request wrappers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+KEYS = {"DD-API-KEY": "api-key", "DD-APPLICATION-KEY": "app-key"}
+COLLECTION = "/api/v2/replay/heatmap/snapshots"
+
+
+class FakeClock:
+    """Stands in for time.monotonic in rate-limit windows."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def attributes(**overrides: Any) -> dict[str, Any]:
+    """Valid create attributes."""
+    base: dict[str, Any] = {
+        "application_id": "aaaaaaaa-1111-2222-3333-bbbbbbbbbbbb",
+        "view_name": "/home",
+        "device_type": "desktop",
+        "snapshot_name": "Home hero",
+        "event_id": "11111111-2222-3333-4444-555555555555",
+        "start": 1500,
+        "is_device_type_selected_by_user": False,
+    }
+    base.update(overrides)
+    return base
+
+
+def create_body(**overrides: Any) -> dict[str, Any]:
+    return {"data": {"type": "snapshots", "attributes": attributes(**overrides)}}
+
+
+def update_body(snapshot_id: str | None = None, **attrs: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type": "snapshots",
+        "attributes": {
+            "event_id": "e-2",
+            "start": 2000,
+            "is_device_type_selected_by_user": True,
+            **attrs,
+        },
+    }
+    if snapshot_id is not None:
+        data["id"] = snapshot_id
+    return {"data": data}
+
+
+async def create(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    response = await client.post(COLLECTION, json=create_body(**overrides))
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+async def list_view(client: httpx.AsyncClient, view: str = "/home", **params: Any) -> Any:
+    response = await client.get(COLLECTION, params={"filter[view_name]": view, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
