@@ -1,0 +1,201 @@
+"""A test workspace: a folder of snapshot files, an emulator, and the commands run on them.
+
+Commands run in-process as the CLI runs them (`reconciler.cli.guarded` maps outcomes to exit
+codes), against the real emulator through `httpx.ASGITransport`: no sockets, no mocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.cli import guarded
+from reconciler.commands import apply as apply_command
+from reconciler.commands import plan as plan_command
+from reconciler.emulator import EmulatorSettings, create_app
+
+APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
+APP2 = "0c7f7c52-9d37-4a6a-8b1e-2f0a4f3c5d10"
+API_KEY = "test-api-key-0001"
+APP_KEY = "test-app-key-0001"
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+class Workspace:
+    def __init__(
+        self, root: Path, capsys: pytest.CaptureFixture[str], settings: EmulatorSettings
+    ) -> None:
+        self.root = root
+        self.capsys = capsys
+        self.settings = settings
+        self.app = create_app(settings)
+
+    # -- files ---------------------------------------------------------------------------
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def write_snapshots(
+        self, views: Mapping[str, list[Mapping[str, Any]]], app: str = APP, name: str = "a.yaml"
+    ) -> Path:
+        """A snapshots file from plain values (JSON is YAML)."""
+        document = {"application_id": app, "views": views}
+        return self.write(f"snapshots/{name}", json.dumps(document, indent=2) + "\n")
+
+    # -- remote state --------------------------------------------------------------------
+
+    def admin(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        """One call to the emulator's admin endpoints, in-process."""
+
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as c:
+                return await c.request(method, path, json=body)
+
+        return asyncio.run(call())
+
+    def seed(self, *snapshots: Mapping[str, Any]) -> list[dict[str, Any]]:
+        response = self.admin("POST", "/_emulator/snapshots", {"data": list(snapshots)})
+        assert response.status_code == 201, response.text
+        data: list[dict[str, Any]] = response.json()["data"]
+        return data
+
+    def remote(self) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = self.admin("GET", "/_emulator/snapshots").json()["data"]
+        return data
+
+    def remote_keys(self) -> list[tuple[str, str, str, str]]:
+        return sorted(
+            (
+                a["application_id"],
+                a["view_name"],
+                a["device_type"],
+                a["snapshot_name"],
+            )
+            for a in (item["attributes"] for item in self.remote())
+        )
+
+    def stats(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.admin("GET", "/_emulator/stats").json()
+        return data
+
+    def configure(self, **changes: Any) -> None:
+        response = self.admin("POST", "/_emulator/config", changes)
+        assert response.status_code == 200, response.text
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        return httpx.ASGITransport(app=self.app)
+
+    # -- commands ------------------------------------------------------------------------
+
+    def _run(self, call: Callable[[], int]) -> Outcome:
+        self.capsys.readouterr()
+        code = guarded(call)
+        captured = self.capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    def plan(
+        self,
+        *,
+        output_format: str = "text",
+        out: str | None = None,
+        detailed_exitcode: bool = False,
+        targets: tuple[str, ...] = (),
+        **overrides: object,
+    ) -> Outcome:
+        return self._run(
+            lambda: plan_command.run(
+                config_path=None,
+                overrides={"api_url": "http://127.0.0.1:9", **overrides},
+                output_format=output_format,
+                out=out,
+                detailed_exitcode=detailed_exitcode,
+                targets=targets,
+                color=False,
+                transport=self.transport(),
+            )
+        )
+
+    def apply(
+        self,
+        plan_path: str | None = None,
+        *,
+        auto_approve: bool = True,
+        force: bool = False,
+        output_format: str = "text",
+        targets: tuple[str, ...] = (),
+        interactive: bool = False,
+        **overrides: object,
+    ) -> Outcome:
+        return self._run(
+            lambda: apply_command.run(
+                plan_path=plan_path,
+                config_path=None,
+                overrides={"api_url": "http://127.0.0.1:9", **overrides},
+                auto_approve=auto_approve,
+                force=force,
+                output_format=output_format,
+                targets=targets,
+                color=False,
+                interactive=interactive,
+                progress=False,
+                transport=self.transport(),
+            )
+        )
+
+
+def snapshot(
+    name: str,
+    device: str = "desktop",
+    event_id: str = "evt-1",
+    start: int = 1500,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One snapshot entry as written in a file."""
+    return {
+        "snapshot_name": name,
+        "device_type": device,
+        "event_id": event_id,
+        "start": start,
+        **extra,
+    }
+
+
+def remote_attributes(
+    name: str,
+    view: str = "/checkout",
+    device: str = "desktop",
+    app: str = APP,
+    event_id: str = "evt-1",
+    start: int = 1500,
+    selected: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Attributes of a snapshot seeded into the emulator."""
+    return {
+        "application_id": app,
+        "view_name": view,
+        "device_type": device,
+        "snapshot_name": name,
+        "event_id": event_id,
+        "start": start,
+        "is_device_type_selected_by_user": selected,
+        **extra,
+    }
