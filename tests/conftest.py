@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ _ENV_TO_CLEAR = (
 @pytest.fixture
 def ws(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[Workspace]:
+) -> Workspace:
     """A repository folder (the cwd) with keys in the environment and an in-process emulator."""
     for name in _ENV_TO_CLEAR:
         monkeypatch.delenv(name, raising=False)
@@ -32,4 +31,4 @@ def ws(
     monkeypatch.setenv("DD_APP_KEY", APP_KEY)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "snapshots").mkdir()
-    yield Workspace(tmp_path, capsys, EmulatorSettings())
+    return Workspace(tmp_path, capsys, EmulatorSettings())

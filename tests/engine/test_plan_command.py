@@ -227,7 +227,8 @@ def test_bad_keys_are_one_clear_error(ws: Workspace, monkeypatch: object) -> Non
     result = ws.plan()
     assert result.code == 1
     assert result.err.count("\n") == 1
-    assert "403" in result.err and "DD_API_KEY" in result.err
+    assert "403" in result.err
+    assert "DD_API_KEY" in result.err
     assert "test-api-key" not in result.err
 
 
