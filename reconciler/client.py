@@ -448,9 +448,10 @@ class ApiClient:
             attempts += 1
             self.request_count += 1
             started = time.perf_counter()
+            sent_at = self._clock.monotonic()
             outcome = await self._attempt(method, path, params, content)
             elapsed_ms = (time.perf_counter() - started) * 1000
-            self._limiter.observe(operation, outcome.headers)
+            self._limiter.observe(operation, outcome.headers, sent_at)
             status_text = str(outcome.status) if outcome.failure is None else outcome.failure
             suffix = f" (attempt {attempts})" if attempts > 1 else ""
             logger.info("%s %s %s %.0f ms%s", method, target, status_text, elapsed_ms, suffix)
@@ -467,7 +468,7 @@ class ApiClient:
                 ):
                     raise self._error(method, target, outcome, attempts, retryable=True)
                 waited += wait
-                resume = self._limiter.pause_all(operation, wait)
+                resume = self._limiter.rate_limited(operation, wait)
                 logger.info(
                     "rate limited (429 on %s %s): all requests paused for %.1f s",
                     method,

@@ -129,6 +129,10 @@ def parse_count(value: str | None) -> int | None:
     return int(seconds)
 
 
+#: Below this spacing pacing is pointless (the emulator advertises 1,000,000/s when unlimited).
+MIN_PACING_INTERVAL = 0.001
+
+
 @dataclass
 class _Bucket:
     """What is known of one server-side rate-limit bucket."""
@@ -136,6 +140,33 @@ class _Bucket:
     interval: float = 0.0  # minimum spacing of request starts; 0 = unknown, no pacing
     next_start: float = -math.inf  # earliest start of the next request
     hold_until: float = -math.inf  # bucket exhausted until then
+    period: float = 0.0
+    # Bounds (lo, hi] on the end of one fixed window, in clock time; None until known.
+    window_end: tuple[float, float] | None = None
+
+    def end_of_window(self, sent_at: float, received_at: float, reset: float) -> float:
+        """When the window that counted this request ends, as precisely as known.
+
+        Servers send `reset` rounded up to whole seconds, so one response only says the
+        window ends within (sent_at + reset - 1, received_at + reset]. Fixed windows repeat
+        every `period`, so the bounds of successive responses, shifted by whole periods,
+        intersect to a narrow interval: holding until its upper end, instead of a full
+        rounded-up `reset` after every exhausted window, keeps throughput near the limit.
+        """
+        lo, hi = sent_at + reset - 1.0, received_at + reset
+        if self.period <= 0 or reset != int(reset):
+            self.window_end = None
+            return hi
+        if self.window_end is not None:
+            known_lo, known_hi = self.window_end
+            shift = round((lo - known_lo) / self.period) * self.period
+            new_lo, new_hi = max(lo, known_lo + shift), min(hi, known_hi + shift)
+            if new_lo < new_hi:
+                self.window_end = (new_lo, new_hi)
+                return new_hi
+        # First sight, or windows that do not repeat as assumed: start over from this one.
+        self.window_end = (lo, hi)
+        return hi
 
 
 class RateLimiter:
@@ -185,22 +216,37 @@ class RateLimiter:
             if self._resume_at <= now and bucket.hold_until <= now:
                 return
 
-    def observe(self, operation: str, headers: Mapping[str, str]) -> None:
-        """Learn from one response's rate-limit headers (garbage or missing ones ignored)."""
+    def observe(
+        self, operation: str, headers: Mapping[str, str], sent_at: float | None = None
+    ) -> None:
+        """Learn from one response's rate-limit headers (garbage or missing ones ignored).
+        `sent_at` is the clock time the request was sent (default: now)."""
         name = (headers.get("x-ratelimit-name") or "").strip() or operation
         self._bucket_of[operation] = name
         bucket = self._buckets.setdefault(name, _Bucket())
         limit = parse_count(headers.get("x-ratelimit-limit"))
         period = parse_seconds(headers.get("x-ratelimit-period"))
         if limit and period:
-            bucket.interval = period / (self._pace_fraction * limit)
+            interval = period / (self._pace_fraction * limit)
+            bucket.interval = interval if interval >= MIN_PACING_INTERVAL else 0.0
+            bucket.period = period
         remaining = parse_count(headers.get("x-ratelimit-remaining"))
         reset = parse_seconds(headers.get("x-ratelimit-reset"))
-        if remaining == 0 and reset is not None:
-            until = self._clock.monotonic() + reset
-            if until > bucket.hold_until:
-                bucket.hold_until = until
-                logger.debug("rate limit %s exhausted: holding it for %.1f s", name, reset)
+        if reset is None:
+            return
+        now = self._clock.monotonic()
+        end = bucket.end_of_window(now if sent_at is None else sent_at, now, reset)
+        if remaining == 0 and end > bucket.hold_until:
+            bucket.hold_until = end
+            logger.debug("rate limit %s exhausted: holding it for %.2f s", name, end - now)
+
+    def rate_limited(self, operation: str, seconds: float) -> float:
+        """A 429: close the shared gate for `seconds` and forget the window estimate (it
+        failed); returns when the gate opens (clock time)."""
+        bucket = self._bucket(operation)
+        if bucket is not None:
+            bucket.window_end = None
+        return self.pause_all(operation, seconds)
 
     def pause_all(self, operation: str, seconds: float) -> float:
         """A 429: close the shared gate for `seconds`; returns when it opens (clock time)."""
