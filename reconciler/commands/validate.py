@@ -1,0 +1,50 @@
+"""`reconciler validate [PATH...]`: offline checks of snapshot files and reconciler.yaml."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from reconciler import config, desired
+from reconciler.errors import InvalidInput, UsageProblem
+from reconciler.model import Problem
+from reconciler.problem_output import Summary, render
+
+
+def run(*, paths: list[str], output_format: str, config_path: str | None) -> int:
+    """Print every problem (or a summary line) to stdout; 0 valid, 1 invalid."""
+    problems: list[Problem] = []
+    config_shown: str | None = None
+    if paths:
+        targets: list[str] = []
+        for path in paths:
+            if Path(path).name in desired.CONFIG_NAMES and Path(path).is_file():
+                problems.extend(config.read_config(path)[1])
+                config_shown = desired.display_path(path)
+            else:
+                targets.append(path)
+    else:
+        try:
+            settings = config.load_settings(config_path, {}, os.environ)
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+            settings = config.Settings(config_path=config.find_config(config_path))
+        except UsageProblem as exc:
+            where = config_path or "(environment)"
+            problems.append(Problem(where, 1, 1, str(exc)))
+            settings = config.Settings()
+        if settings.config_path is not None:
+            config_shown = desired.display_path(settings.config_path)
+        targets = [settings.snapshots]
+    report = desired.load_report(targets) if targets else None
+    if report is not None:
+        problems.extend(report.problems)
+    summary = Summary(
+        files=report.files if report else 0,
+        snapshots=len(report.state.snapshots) if report else 0,
+        views=len(report.state.views) if report else 0,
+        config=config_shown,
+    )
+    sys.stdout.write(render(problems, output_format, summary) + "\n")
+    return 1 if problems else 0

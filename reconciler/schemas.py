@@ -1,0 +1,33 @@
+"""The JSON Schemas in top-level `schemas/`: the single description of our file formats.
+
+Installed from a wheel they live at `reconciler/schemas/` (hatch force-include); in a
+source checkout or editable install they are read from the repository's `schemas/` folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+SNAPSHOTS: Final = "snapshots.schema.json"
+CONFIG: Final = "config.schema.json"
+
+_SOURCE_DIR: Final = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def schema_text(name: str) -> str:
+    """The schema file's text, from the installed package if it ships one."""
+    packaged = resources.files("reconciler").joinpath("schemas", name)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (_SOURCE_DIR / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The parsed schema; cached, so callers must not mutate it."""
+    schema: dict[str, Any] = json.loads(schema_text(name))
+    return schema
