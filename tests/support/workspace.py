@@ -63,11 +63,16 @@ class Workspace:
 
     def admin(self, method: str, path: str, body: Any = None) -> httpx.Response:
         """One call to the emulator's admin endpoints, in-process."""
+        return self.api(method, path, body, keys=False)
+
+    def api(self, method: str, path: str, body: Any = None, keys: bool = True) -> httpx.Response:
+        """One raw call to the emulator, in-process, as another API user would make it."""
+        headers = {"DD-API-KEY": API_KEY, "DD-APPLICATION-KEY": APP_KEY} if keys else {}
 
         async def call() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as c:
-                return await c.request(method, path, json=body)
+                return await c.request(method, path, json=body, headers=headers)
 
         return asyncio.run(call())
 

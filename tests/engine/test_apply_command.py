@@ -1,0 +1,210 @@
+"""`reconciler apply` against the real emulator, in-process: phases and ordering, failures,
+ambiguous creates, the prompt, safety and saved-plan staleness."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from support.workspace import APP, Workspace, remote_attributes, snapshot
+
+
+def desired_three(ws: Workspace) -> None:
+    ws.write_snapshots(
+        {
+            "/checkout": [snapshot("new-a"), snapshot("keep", start=2000)],
+            "/home": [snapshot("new-b", device="mobile", session_id="s-1")],
+        }
+    )
+    ws.seed(remote_attributes("keep"), remote_attributes("gone", view="/home"))
+
+
+def test_apply_converges_and_prints_one_line_per_operation(ws: Workspace) -> None:
+    desired_three(ws)
+    result = ws.apply(parallelism=1)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    done = [
+        line.split(":")[0] for line in lines if line.startswith(("created", "patched", "deleted"))
+    ]
+    assert done == ["created", "created", "patched", "deleted"]
+    assert lines[-2:] == [
+        "Apply: 2 created, 1 patched, 1 deleted, 0 failed, 0 skipped.",
+        "Converged.",
+    ]
+    assert ws.remote_keys() == [
+        (APP, "/checkout", "desktop", "keep"),
+        (APP, "/checkout", "desktop", "new-a"),
+        (APP, "/home", "mobile", "new-b"),
+    ]
+    keep = next(s for s in ws.remote() if s["attributes"]["snapshot_name"] == "keep")
+    assert keep["attributes"]["start"] == 2000
+    again = ws.apply()
+    assert (again.code, again.out) == (0, "No changes.\n")
+
+
+def test_phases_never_interleave_with_parallelism(ws: Workspace) -> None:
+    ws.write_snapshots(
+        {"/checkout": [snapshot(f"c{i}") for i in range(8)] + [snapshot("p", start=9)]}
+    )
+    ws.seed(remote_attributes("p"), *(remote_attributes(f"d{i}") for i in range(8)))
+    result = ws.apply(parallelism=4, force=True)
+    verbs = [
+        line.split(":")[0]
+        for line in result.out.splitlines()
+        if line[:7] in ("created", "patched", "deleted")
+    ]
+    assert verbs == ["created"] * 8 + ["patched"] + ["deleted"] * 8
+
+
+def test_a_failed_create_skips_every_delete(ws: Workspace) -> None:
+    desired_three(ws)
+    assert ws.plan(out="plan.json").code == 0
+    document = json.loads(Path("plan.json").read_text())
+    first_create = document["operations"][0]
+    first_create["request"]["body"]["data"]["attributes"]["start"] = "not a number"
+    Path("plan.json").write_text(json.dumps(document))
+    result = ws.apply("plan.json")
+    assert result.code == 1
+    assert 'failed: create /checkout desktop "new-a"' in result.out
+    assert 'skipped: delete /home desktop "gone"' in result.out
+    assert "Apply: 1 created, 1 patched, 0 deleted, 1 failed, 1 skipped." in result.out
+    assert "Not converged; still to do:" in result.out
+    assert (APP, "/home", "desktop", "gone") in ws.remote_keys()  # nothing deleted
+    # Running apply again converges.
+    again = ws.apply()
+    assert again.code == 0, again.out + again.err
+    assert "Converged." in again.out
+
+
+def test_ambiguous_creates_are_adopted_never_duplicated(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [snapshot(f"s{i}") for i in range(6)]})
+    ws.configure(drop_after_commit_rate=1.0)  # every write commits, then answers 502
+    result = ws.apply()
+    assert result.code == 0, result.out + result.err
+    assert result.out.count("adopted after an ambiguous failure") == 6
+    keys = ws.remote_keys()
+    assert len(keys) == len(set(keys)) == 6
+    assert ws.stats()["committed"]["create"] == 6
+
+
+def test_prompt_yes_applies_and_no_cancels(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    refused = ws.apply(auto_approve=False, interactive=True)
+    assert refused.code == 1
+    assert "Apply 1 change? [y/N]" in refused.out
+    assert "apply cancelled; nothing was changed" in refused.err
+    assert ws.remote() == []
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    accepted = ws.apply(auto_approve=False, interactive=True)
+    assert accepted.code == 0
+    assert len(ws.remote()) == 1
+
+
+def test_without_a_tty_auto_approve_is_required(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    result = ws.apply(auto_approve=False, interactive=False)
+    assert result.code == 1
+    assert "pass --auto-approve" in result.err
+    assert ws.remote() == []
+
+
+def test_unsafe_plan_needs_force(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [snapshot(f"s{i}") for i in range(5)]})
+    ws.seed(*(remote_attributes(f"s{i}") for i in range(10)))
+    refused = ws.apply()
+    assert refused.code == 1
+    assert "refusing to apply an unsafe plan" in refused.err
+    assert len(ws.remote()) == 10
+    forced = ws.apply(force=True)
+    assert forced.code == 0
+    assert len(ws.remote()) == 5
+
+
+def test_saved_plan_is_applied_exactly_without_a_prompt(ws: Workspace) -> None:
+    desired_three(ws)
+    assert ws.plan(out="plan.json").code == 0
+    result = ws.apply("plan.json", auto_approve=False, interactive=False)
+    assert result.code == 0, result.err
+    assert "Apply: 2 created, 1 patched, 1 deleted, 0 failed, 0 skipped." in result.out
+    assert "Converged." in result.out
+
+
+def test_stale_when_a_remote_view_changed(ws: Workspace) -> None:
+    desired_three(ws)
+    ws.plan(out="plan.json")
+    ws.seed(remote_attributes("sneaky", view="/home"))
+    result = ws.apply("plan.json")
+    assert result.code == 1
+    assert result.err.startswith("error: saved plan is stale: view /home of application")
+    assert "changed remotely (1 snapshots then, 2 now)" in result.err
+    assert len(ws.remote()) == 3  # nothing applied
+
+
+def test_stale_when_a_remote_field_changed(ws: Workspace) -> None:
+    desired_three(ws)
+    ws.plan(out="plan.json")
+    keep = next(s for s in ws.remote() if s["attributes"]["snapshot_name"] == "keep")
+    body = {
+        "data": {
+            "id": keep["id"],
+            "type": "snapshots",
+            "attributes": {
+                "event_id": "evt-1",
+                "start": 7,
+                "is_device_type_selected_by_user": False,
+            },
+        }
+    }
+    changed = ws.api("PATCH", f"/api/v2/replay/heatmap/snapshots/{keep['id']}", body)
+    assert changed.status_code == 200
+    result = ws.apply("plan.json")
+    assert result.code == 1
+    assert "saved plan is stale: view /checkout of application" in result.err
+    assert "changed remotely (1 snapshots then, 1 now)" in result.err
+    after = next(s for s in ws.remote() if s["attributes"]["snapshot_name"] == "keep")
+    assert after["attributes"]["start"] == 7  # nothing applied
+
+
+def test_stale_when_the_desired_state_changed(ws: Workspace) -> None:
+    desired_three(ws)
+    ws.plan(out="plan.json")
+    ws.write_snapshots({"/checkout": [snapshot("new-a")], "/home": []})
+    result = ws.apply("plan.json")
+    assert result.code == 1
+    assert "saved plan is stale: the snapshot files changed since it was made" in result.err
+
+
+def test_stale_when_the_target_differs(ws: Workspace) -> None:
+    desired_three(ws)
+    ws.plan(out="plan.json")
+    result = ws.apply("plan.json", api_url="http://127.0.0.1:10")
+    assert result.code == 1
+    assert (
+        "saved plan is stale: it targets http://127.0.0.1:9, not http://127.0.0.1:10" in result.err
+    )
+
+
+def test_a_corrupt_plan_file_is_a_clear_error(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": []})
+    Path("plan.json").write_text('{"format_version": 1}')
+    result = ws.apply("plan.json")
+    assert result.code == 1
+    assert result.err.startswith("error: plan.json: not a valid saved plan:")
+    Path("plan.json").write_text("{")
+    assert ws.apply("plan.json").err.startswith(
+        "error: plan.json:1:2: not a saved plan: invalid JSON"
+    )
+
+
+def test_json_result(ws: Workspace) -> None:
+    desired_three(ws)
+    result = ws.apply(output_format="json")
+    assert result.code == 0
+    document = json.loads(result.out)
+    assert document["converged"] is True
+    assert document["summary"] == "Apply: 2 created, 1 patched, 1 deleted, 0 failed, 0 skipped."
+    assert [r["status"] for r in document["results"]] == ["done"] * 4
