@@ -1,0 +1,139 @@
+"""Admin endpoints under /_emulator/ and persistence across a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from emulator.emulatorkit import COLLECTION, KEYS, attributes, create, list_view
+
+from reconciler.emulator import EmulatorSettings, create_app, serve_in_thread
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_admin_needs_no_keys_and_is_not_counted(settings: EmulatorSettings) -> None:
+    settings.fail_rate = 1.0
+    settings.rate_limit = 0
+    app = create_app(settings)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e") as c:
+        seeded = await c.post("/_emulator/snapshots", json={"data": [attributes()]})
+        assert seeded.status_code == 201
+        [data] = seeded.json()["data"]
+        assert data["type"] == "snapshots"
+        assert (await c.get("/_emulator/snapshots")).json() == {"data": [data]}
+        stats = (await c.get("/_emulator/stats")).json()
+        assert stats == {
+            "requests": {},
+            "committed": {"create": 0, "update": 0, "delete": 0},
+            "total_requests": 0,
+            "snapshots": 1,
+        }
+
+
+async def test_stats_count_requests_by_operation_and_status(client: httpx.AsyncClient) -> None:
+    created = await create(client)
+    await list_view(client)
+    await client.get(COLLECTION)
+    await client.delete(f"{COLLECTION}/{created['id']}")
+    stats = (await client.get("/_emulator/stats")).json()
+    assert stats["requests"] == {
+        "create": {"201": 1},
+        "delete": {"204": 1},
+        "list": {"200": 1, "400": 1},
+    }
+    assert stats["committed"] == {"create": 1, "update": 0, "delete": 1}
+    assert stats["total_requests"] == 4
+
+
+async def test_reset_clears_snapshots_counters_and_windows(client: httpx.AsyncClient) -> None:
+    await client.post("/_emulator/config", json={"rate_limit": 1})
+    await create(client)
+    assert (await client.post(COLLECTION, json={})).status_code == 429
+    response = await client.post("/_emulator/reset")
+    assert response.status_code == 200
+    stats = (await client.get("/_emulator/stats")).json()
+    assert stats["total_requests"] == 0
+    assert stats["snapshots"] == 0
+    await create(client)  # a fresh window
+
+
+async def test_bulk_seed_quiet_and_validation(client: httpx.AsyncClient) -> None:
+    items = [attributes(snapshot_name=f"s{i}") for i in range(5)]
+    response = await client.post("/_emulator/snapshots?quiet=1", json={"data": items})
+    assert response.json() == {"count": 5}
+    names = [s["attributes"]["snapshot_name"] for s in await list_view(client)]
+    assert names == [f"s{i}" for i in range(5)]
+    bad = await client.post("/_emulator/snapshots", json={"data": [attributes(start="x")]})
+    assert bad.status_code == 400
+    assert bad.json()["errors"] == ["data[0]: attribute 'start' must be an integer"]
+    bad = await client.post("/_emulator/snapshots", json={"data": {}})
+    assert bad.status_code == 400
+    bad = await client.post(
+        "/_emulator/snapshots", json={"data": [attributes() | {"created_at": "yesterday"}]}
+    )
+    assert bad.status_code == 400
+
+
+async def test_config_changes_and_reports_settings(client: httpx.AsyncClient) -> None:
+    current = (await client.get("/_emulator/config")).json()
+    assert current == {
+        "fail_rate": 0.0,
+        "latency_ms": 0.0,
+        "drop_after_commit_rate": 0.0,
+        "rate_limit": None,
+        "rate_period": 1,
+        "page_limit_default": 100,
+        "page_limit_max": 1000,
+        "seed": 7,
+    }
+    changed = await client.post(
+        "/_emulator/config", json={"fail_rate": 0.25, "rate_limit": 5, "rate_period": 2}
+    )
+    assert changed.status_code == 200
+    assert changed.json() == current | {"fail_rate": 0.25, "rate_limit": 5, "rate_period": 2}
+    for body in ({"fail_rate": 2}, {"rate_period": 0}, {"seed": 1}, {"latency_ms": "1"}, []):
+        response = await client.post("/_emulator/config", json=body)
+        assert response.status_code == 400, body
+        assert response.json()["errors"]
+
+
+async def test_large_listing_is_fast(client: httpx.AsyncClient) -> None:
+    # 10,000 snapshots over 10 views; one view of 1,000 lists with one indexed query.
+    items = [
+        attributes(view_name=f"/v{i % 10}", snapshot_name=f"s{i}", start=i) for i in range(10_000)
+    ]
+    await client.post("/_emulator/snapshots?quiet=1", json={"data": items})
+    listed = await list_view(client, "/v3", **{"page[limit]": "1000"})
+    assert len(listed) == 1000
+    assert {s["attributes"]["view_name"] for s in listed} == {"/v3"}
+
+
+async def test_file_database_survives_a_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "emulator.sqlite3")
+    transport = httpx.ASGITransport(app=create_app(EmulatorSettings(db_path=db)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEYS) as c:
+        first = await create(c, session_id="s")
+        second = await create(c)
+        await c.delete(f"{COLLECTION}/{second['id']}")
+    transport = httpx.ASGITransport(app=create_app(EmulatorSettings(db_path=db)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEYS) as c:
+        assert await list_view(c) == [first]
+        third = await create(c)
+        assert third["attributes"]["created_at"] > first["attributes"]["created_at"]
+
+
+def test_file_database_survives_a_real_server_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "emulator.sqlite3")
+    params = {"filter[view_name]": "/home"}
+    with serve_in_thread(EmulatorSettings(db_path=db)) as url:
+        created = httpx.post(
+            f"{url}{COLLECTION}",
+            json={"data": {"type": "snapshots", "attributes": attributes()}},
+            headers=KEYS,
+        )
+        assert created.status_code == 201
+    with serve_in_thread(EmulatorSettings(db_path=db)) as url:
+        listed = httpx.get(f"{url}{COLLECTION}", params=params, headers=KEYS)
+        assert listed.json()["data"] == [created.json()["data"]]

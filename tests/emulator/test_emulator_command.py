@@ -1,0 +1,74 @@
+"""`reconciler emulator --port 0` as a subprocess: prints its URL, serves, stops on signals."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from emulator.emulatorkit import COLLECTION, KEYS, create_body
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.fullmatch(r"Emulator listening on (http://127\.0\.0\.1:(\d+))\n", line)
+    if match is None:
+        process.kill()
+        raise AssertionError(f"unexpected first line {line!r}; stderr: {process.communicate()[1]}")
+    assert int(match.group(2)) > 0
+    return process, match.group(1)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serves_and_stops_cleanly(stop: signal.Signals) -> None:
+    process, url = start()
+    try:
+        response = httpx.get(f"{url}{COLLECTION}", params={"filter[view_name]": "/"})
+        assert response.status_code == 403
+        assert response.json() == {"errors": ["Forbidden"]}
+        assert response.headers["x-ratelimit-name"] == "replay_heatmap_snapshots_list"
+        created = httpx.post(f"{url}{COLLECTION}", json=create_body(), headers=KEYS)
+        assert created.status_code == 201
+    finally:
+        process.send_signal(stop)
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def test_options_reach_the_emulator(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    process, url = start(
+        "--db", str(db), "--rate-limit", "7", "--page-limit-max", "50", "--seed", "5"
+    )
+    try:
+        config = httpx.get(f"{url}/_emulator/config").json()
+        assert config["rate_limit"] == 7
+        assert config["page_limit_max"] == 50
+        assert config["seed"] == 5
+        assert httpx.post(f"{url}{COLLECTION}", json=create_body(), headers=KEYS).status_code == 201
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert process.returncode == 0
+    # The file database outlives the process.
+    process, url = start("--db", str(db))
+    try:
+        listed = httpx.get(f"{url}/_emulator/snapshots").json()["data"]
+        assert len(listed) == 1
+        assert json.dumps(listed)  # plain JSON
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
