@@ -33,9 +33,11 @@ def value_text(value: FieldValue | None) -> str:
     return "(unset)" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def operation_title(op: Operation) -> str:
+def operation_title(op: Operation, verb: str | None = None) -> str:
+    """`create /checkout desktop "hero" (application …)`, with `verb` in place of the phase."""
     key = op.key
-    title = f"{op.phase} {key.view_name} {key.device_type} {json.dumps(key.snapshot_name)}"
+    name = json.dumps(key.snapshot_name, ensure_ascii=False)
+    title = f"{verb or op.phase} {key.view_name} {key.device_type} {name}"
     return f"{title} (application {key.application_id})"
 
 

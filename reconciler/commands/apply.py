@@ -195,8 +195,8 @@ async def execute(
 
 def result_line(result: OperationResult) -> str:
     op = result.operation
-    verb = _DONE_VERB[op.phase] if result.status == "done" else result.status
-    line = f"{verb}: {operation_title(op)}"
+    verb = _DONE_VERB[op.phase] if result.status == "done" else f"{result.status} {op.phase}"
+    line = operation_title(op, verb)
     if result.snapshot_id:
         line += f" id={result.snapshot_id}"
     if result.message:
@@ -247,7 +247,7 @@ async def check_converged(
         return True
     say("Not converged; still to do:")
     for op in residual.plan.operations:
-        say(f"  {op.phase} {operation_title(op)}")
+        say(f"  {operation_title(op)}")
     return False
 
 

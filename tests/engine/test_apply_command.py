@@ -26,9 +26,7 @@ def test_apply_converges_and_prints_one_line_per_operation(ws: Workspace) -> Non
     result = ws.apply(parallelism=1)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    done = [
-        line.split(":")[0] for line in lines if line.startswith(("created", "patched", "deleted"))
-    ]
+    done = [line.split()[0] for line in lines if line.startswith(("created", "patched", "deleted"))]
     assert done == ["created", "created", "patched", "deleted"]
     assert lines[-2:] == [
         "Apply: 2 created, 1 patched, 1 deleted, 0 failed, 0 skipped.",
@@ -52,7 +50,7 @@ def test_phases_never_interleave_with_parallelism(ws: Workspace) -> None:
     ws.seed(remote_attributes("p"), *(remote_attributes(f"d{i}") for i in range(8)))
     result = ws.apply(parallelism=4, force=True)
     verbs = [
-        line.split(":")[0]
+        line.split()[0]
         for line in result.out.splitlines()
         if line[:7] in ("created", "patched", "deleted")
     ]
@@ -68,8 +66,8 @@ def test_a_failed_create_skips_every_delete(ws: Workspace) -> None:
     Path("plan.json").write_text(json.dumps(document))
     result = ws.apply("plan.json")
     assert result.code == 1
-    assert 'failed: create /checkout desktop "new-a"' in result.out
-    assert 'skipped: delete /home desktop "gone"' in result.out
+    assert 'failed create /checkout desktop "new-a"' in result.out
+    assert 'skipped delete /home desktop "gone"' in result.out
     assert "Apply: 1 created, 1 patched, 0 deleted, 1 failed, 1 skipped." in result.out
     assert "Not converged; still to do:" in result.out
     assert (APP, "/home", "desktop", "gone") in ws.remote_keys()  # nothing deleted
