@@ -1,0 +1,159 @@
+"""The real command line as a process, against a real emulator server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.emulator import EmulatorSettings, serve_in_thread
+from support.workspace import API_KEY, APP, APP_KEY
+
+RECONCILER = [sys.executable, "-m", "reconciler"]
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, EmulatorSettings]]:
+    settings = EmulatorSettings()
+    with serve_in_thread(settings) as url:
+        yield url, settings
+
+
+def env_for(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "RECONCILER_"))}
+    return {**env, "DD_API_KEY": API_KEY, "DD_APP_KEY": APP_KEY, "RECONCILER_API_URL": url}
+
+
+def write_desired(root: Path, count: int) -> None:
+    entries = [
+        {"snapshot_name": f"s{i:03}", "device_type": "desktop", "event_id": f"e{i}", "start": i}
+        for i in range(count)
+    ]
+    (root / "snapshots").mkdir(exist_ok=True)
+    document = {"application_id": APP, "views": {"/checkout": entries}}
+    (root / "snapshots" / "a.yaml").write_text(json.dumps(document, indent=1))
+
+
+def reconciler(
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*RECONCILER, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def remote_names(url: str) -> list[str]:
+    data = httpx.get(f"{url}/_emulator/snapshots").json()["data"]
+    return sorted(item["attributes"]["snapshot_name"] for item in data)
+
+
+def test_plan_apply_plan_as_processes(tmp_path: Path, server: tuple[str, EmulatorSettings]) -> None:
+    url, _ = server
+    env = env_for(url)
+    write_desired(tmp_path, 5)
+    planned = reconciler(["plan", "--detailed-exitcode"], tmp_path, env)
+    assert planned.returncode == 2, planned.stderr
+    assert planned.stdout.endswith("Plan: 5 to create, 0 to patch, 0 to delete.\n")
+    refused = reconciler(["apply"], tmp_path, env)  # no TTY, no --auto-approve
+    assert refused.returncode == 1
+    applied = reconciler(["apply", "--auto-approve", "-v"], tmp_path, env)
+    assert applied.returncode == 0, applied.stderr
+    assert "Converged." in applied.stdout
+    assert "POST /api/v2/replay/heatmap/snapshots 201" in applied.stderr  # -v logs requests
+    assert API_KEY not in applied.stdout + applied.stderr
+    assert remote_names(url) == [f"s{i:03}" for i in range(5)]
+    again = reconciler(["plan", "--detailed-exitcode"], tmp_path, env)
+    assert (again.returncode, again.stdout) == (0, "No changes.\n")
+
+
+def test_saved_plan_as_processes(tmp_path: Path, server: tuple[str, EmulatorSettings]) -> None:
+    url, _ = server
+    env = env_for(url)
+    write_desired(tmp_path, 3)
+    assert reconciler(["plan", "--out", "plan.json"], tmp_path, env).returncode == 0
+    shown = reconciler(["show", "plan.json", "--format", "markdown"], tmp_path, env)
+    assert shown.returncode == 0
+    assert "**Plan: 3 to create, 0 to patch, 0 to delete.**" in shown.stdout
+    applied = reconciler(["apply", "plan.json"], tmp_path, env)
+    assert applied.returncode == 0, applied.stderr
+    stale = reconciler(["apply", "plan.json"], tmp_path, env)
+    assert stale.returncode == 1
+    assert "saved plan is stale" in stale.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "--no-such-option"],
+        ["plan", "--format", "yaml"],
+        ["apply", "--parallelism", "0"],
+        ["show"],
+        ["nosuchcommand"],
+        ["apply", "plan.json", "--target", "x"],
+    ],
+)
+def test_every_usage_error_exits_1(tmp_path: Path, args: list[str]) -> None:
+    result = reconciler(args, tmp_path, env_for("http://127.0.0.1:9"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "apply", "show", "emulator"])
+def test_help_on_every_command(tmp_path: Path, command: str) -> None:
+    result = reconciler([command, "--help"], tmp_path, env_for("http://127.0.0.1:9"))
+    assert result.returncode == 0
+    assert "-v, --verbose" in result.stdout
+
+
+def test_ctrl_c_finishes_in_flight_work_and_a_second_apply_converges(
+    tmp_path: Path, server: tuple[str, EmulatorSettings]
+) -> None:
+    url, settings = server
+    settings.latency_ms = 100  # 60 creates at parallelism 2: about 3 s
+    env = env_for(url)
+    write_desired(tmp_path, 60)
+    process = subprocess.Popen(
+        [*RECONCILER, "apply", "--auto-approve", "--parallelism", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    # Wait for the first created line, then interrupt.
+    deadline = time.monotonic() + 30
+    for line in process.stdout:
+        if line.startswith("created") or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Interrupted: finishing requests in flight, starting nothing new." in err
+    summary = next(line for line in out.splitlines() if line.startswith("Apply:"))
+    assert "skipped." in summary
+    assert not summary.endswith(" 0 skipped.")
+    created_now = remote_names(url)
+    assert 0 < len(created_now) < 60
+    assert len(created_now) == len(set(created_now))
+    settings.latency_ms = 0
+    again = reconciler(["apply", "--auto-approve"], tmp_path, env)
+    assert again.returncode == 0, again.stderr
+    assert "Converged." in again.stdout
+    assert remote_names(url) == [f"s{i:03}" for i in range(60)]
