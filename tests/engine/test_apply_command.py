@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from support.workspace import APP, Workspace, remote_attributes, snapshot
 
 

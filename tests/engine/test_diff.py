@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from support.factories import APP, have, key, want
 
 from reconciler.diff import DiffOptions, diff
 from reconciler.model import Create, Delete, FieldChange, Patch, RemoteSnapshot, ViewScope
+from support.factories import APP, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")
 

@@ -9,7 +9,6 @@ import random
 from collections.abc import Sequence
 
 import httpx
-from support.factories import APP, have, key, want
 
 from reconciler.client import ApiClient, ApiError
 from reconciler.diff import diff
@@ -20,6 +19,7 @@ from reconciler.planner import build_plan
 from reconciler.remote import parse_snapshot
 from reconciler.retry import FakeClock, RetryPolicy
 from reconciler.secrets import Credentials
+from support.factories import APP, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")
 

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
-from support.workspace import APP, APP2, Workspace, remote_attributes, snapshot
 
 from reconciler.planfile import PlanDocument
+from support.workspace import APP, APP2, Workspace, remote_attributes, snapshot
 
 PLAN_SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json").read_text()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import random
 
-from support.factories import APP, APP2, have, key, want
-
 from reconciler.diff import diff
 from reconciler.model import ViewScope
 from reconciler.planner import SafetyThresholds, build_plan
+from support.factories import APP, APP2, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")
 
