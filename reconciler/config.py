@@ -114,7 +114,10 @@ def settings_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
-    """Settings written in a reconciler.yaml (flattened to Settings names), or problems."""
+    """Settings written in a reconciler.yaml, flattened to Settings names, and its problems.
+
+    With problems, the settings are those top-level ones that are valid on their own, so
+    that `validate` can still find the snapshots folder of a half-broken file."""
     display = display_path(path)
     data, unreadable = read_file(Path(path))
     if data is None:
@@ -137,8 +140,12 @@ def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
             schemas.CONFIG, value, namer=_name, unknown_key=_credential_message
         ):
             problems.append(Problem(display, line, col, message))
-    if problems:
-        return {}, sorted(problems)
+        properties = schema["properties"]
+        value = {
+            key: item
+            for key, item in value.items()
+            if key in properties and compile_schema(schema, properties[key])(item)
+        }
     flat = {key: item for key, item in value.items() if key != "safety"}
     flat.update(value.get("safety") or {})
     # The schema's "integer" admits 10.0 and "number" admits 1: normalise the Python types.
@@ -148,7 +155,7 @@ def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
     for name in ("max_delete_fraction", "max_update_fraction"):
         if name in flat:
             flat[name] = float(flat[name])
-    return flat, []
+    return flat, sorted(problems)
 
 
 def _name(path: JsonPath) -> str:

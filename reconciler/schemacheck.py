@@ -196,6 +196,9 @@ def explain(
     """Every schema violation of `document`, positioned and phrased for people."""
     validator = _validator(schema_name)
     found: list[Located] = []
+    #: (path, field) pairs a "did you mean" already points at: "missing" would repeat it.
+    suggested: set[tuple[JsonPath, str]] = set()
+    missing: list[tuple[JsonPath, str, Located]] = []
     done_required: set[JsonPath] = set()
     done_extra: set[JsonPath] = set()
     for error in validator.iter_errors(document):
@@ -204,14 +207,17 @@ def explain(
         instance = error.instance
         if instance is INVALID:
             continue  # the loader already reported why this value is unusable
-        if kind == "required":
+        if "propertyNames" in error.relative_schema_path:
+            line, col = _key_pos(document, path, str(instance))
+            found.append((line, col, f"{namer((*path, str(instance)))} must not be empty"))
+        elif kind == "required":
             if path in done_required:
                 continue
             done_required.add(path)
             line, col = _container_pos(document, path)
             for name in error.validator_value:
                 if name not in instance:
-                    found.append((line, col, f"missing required field '{name}'"))
+                    missing.append((path, name, (line, col, f"missing required field '{name}'")))
         elif kind == "additionalProperties":
             if path in done_extra:
                 continue
@@ -222,14 +228,15 @@ def explain(
                     continue
                 line, col = _key_pos(document, path, key)
                 message = unknown_key(key, allowed) if unknown_key else None
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                if close and message is None:
+                    suggested.add((path, close[0]))
                 found.append((line, col, message or _unknown(key, allowed)))
-        elif kind == "propertyNames":
-            line, col = _key_pos(document, path, str(instance))
-            found.append((line, col, f"{namer((*path, str(instance)))} must not be empty"))
         else:
             line, col = _value_pos(document, path)
             phrase = expected(path, error.validator_value) if expected and kind == "type" else None
             found.append((line, col, _message(kind, error, namer(path), instance, phrase)))
+    found.extend(where for path, name, where in missing if (path, name) not in suggested)
     return found
 
 

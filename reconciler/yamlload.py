@@ -178,7 +178,7 @@ def load_bytes(data: bytes) -> Document:
     try:
         root = _Parser(data).get_single_node()
     except MarkedYAMLError as exc:
-        return Document(None, (_syntax_problem(exc),))
+        return Document(None, (_syntax_problem(exc, data),))
     except ReaderError as exc:
         return Document(None, (_reader_problem(data, exc),))
     except (YAMLError, ValueError, RecursionError) as exc:  # anything else libyaml raises
@@ -213,7 +213,7 @@ def _check_depth(data: bytes) -> YamlProblem | None:
             elif name in ("MappingEndEvent", "SequenceEndEvent"):
                 depth -= 1
     except MarkedYAMLError as exc:
-        return _syntax_problem(exc)
+        return _syntax_problem(exc, data)
     except ReaderError as exc:
         return _reader_problem(data, exc)
     except YAMLError as exc:
@@ -225,7 +225,7 @@ def _too_deep() -> str:
     return f"nesting is deeper than {MAX_DEPTH} levels"
 
 
-def _syntax_problem(exc: MarkedYAMLError) -> YamlProblem:
+def _syntax_problem(exc: MarkedYAMLError, data: bytes) -> YamlProblem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = str(exc.problem or "invalid YAML")
@@ -240,17 +240,34 @@ def _syntax_problem(exc: MarkedYAMLError) -> YamlProblem:
     )
     if exc.context and context_mark is not None and not same_place:
         message += f" ({exc.context} started at {context_mark.line + 1}:{context_mark.column + 1})"
+    if _char_at(data, line, col) == "\t":
+        message += " (tabs cannot indent YAML; use spaces)"
     return YamlProblem(line, col, message)
+
+
+def _char_at(data: bytes, line: int, col: int) -> str:
+    lines = data.split(b"\n", line)
+    if len(lines) < line:
+        return ""
+    text = lines[line - 1].decode("utf-8", "replace")
+    return text[col - 1] if 0 < col <= len(text) else ""
 
 
 def _reader_problem(data: bytes, exc: ReaderError) -> YamlProblem:
     """libyaml reports the byte offset of a bad character; turn it into line:col."""
     offset = max(0, min(int(exc.position or 0), len(data)))
+    reason = str(exc.reason or "")
+    if "UTF-8" in reason and "leading" not in reason:
+        # libyaml points at the bad continuation byte; people need the sequence's start.
+        start = offset - 1
+        while start > 0 and offset - start < 4 and 0x80 <= data[start] < 0xC0:
+            start -= 1
+        if start >= 0 and data[start] >= 0xC0:
+            offset = start
     line_start = data.rfind(b"\n", 0, offset) + 1
     line = data.count(b"\n", 0, offset) + 1
     col = len(data[line_start:offset].decode("utf-8", "replace")) + 1
     character = exc.character
-    reason = str(exc.reason or "")
     if "UTF-8" in reason or isinstance(character, bytes):
         code = data[offset] if offset < len(data) else 0
         return YamlProblem(line, col, f"not valid UTF-8 (byte 0x{code:02x})")
@@ -272,6 +289,8 @@ class _Walker:
         self.problems = problems
         #: Collection nodes already converted: meeting one again means an alias.
         self.seen: set[int] = set()
+        #: Collection nodes being converted: meeting one of these is a recursive alias.
+        self.open: set[int] = set()
         self.alias_nodes = 0
         self.in_alias = 0
         self.budget_reported = False
@@ -287,12 +306,19 @@ class _Walker:
         if depth >= MAX_DEPTH:
             self.problem(node, _too_deep())
             return INVALID
+        if node.tag != (_MAP if cls is MappingNode else _SEQ):
+            self.bad_tag(node)  # never constructed, and its content is not looked at
+            return INVALID
         node_id = id(node)
+        if node_id in self.open:
+            self.problem(node, "recursive alias: this value contains itself")
+            return INVALID
         alias = node_id in self.seen
         if alias:
             self.in_alias += 1
         else:
             self.seen.add(node_id)
+        self.open.add(node_id)
         try:
             if cls is MappingNode:
                 return self.mapping(node, depth + 1)
@@ -307,14 +333,13 @@ class _Walker:
                 )
             return INVALID
         finally:
+            self.open.discard(node_id)
             if alias:
                 self.in_alias -= 1
 
     def mapping(self, node: Node, depth: int) -> PosDict:
         start = node.start_mark
         result = PosDict((start.line + 1, start.column + 1))
-        if node.tag != _MAP:
-            self.bad_tag(node)
         key_pos = result.key_pos
         value_pos = result.value_pos
         for key_node, value_node in node.value:
@@ -339,8 +364,6 @@ class _Walker:
     def sequence(self, node: Node, depth: int) -> PosList:
         start = node.start_mark
         result = PosList((start.line + 1, start.column + 1))
-        if node.tag != _SEQ:
-            self.bad_tag(node)
         item_pos = result.item_pos
         for item in node.value:
             mark = item.start_mark

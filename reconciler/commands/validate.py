@@ -29,9 +29,11 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
             settings = config.load_settings(config_path, {}, os.environ)
         except InvalidInput as exc:
             problems.extend(exc.problems)
-            settings = config.Settings(config_path=config.find_config(config_path))
+            settings = _salvaged_settings(config_path)
         except UsageProblem as exc:
-            where = config_path or "(environment)"
+            # A missing --config file, or a bad environment variable (no file to point at).
+            missing_config = config_path is not None and not Path(config_path).is_file()
+            where = config_path if missing_config and config_path else "(environment)"
             problems.append(Problem(where, 1, 1, str(exc)))
             settings = config.Settings()
         if settings.config_path is not None:
@@ -48,3 +50,15 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
     )
     sys.stdout.write(render(problems, output_format, summary) + "\n")
     return 1 if problems else 0
+
+
+def _salvaged_settings(config_path: str | None) -> config.Settings:
+    """Settings from the valid parts of a reconciler.yaml that has problems."""
+    path = config.find_config(config_path)
+    snapshots = config.Settings.snapshots
+    if path is not None:
+        values, _ = config.read_config(path)
+        if isinstance(values.get("snapshots"), str):
+            snapshots = values["snapshots"]
+    snapshots = os.environ.get("RECONCILER_SNAPSHOTS", "").strip() or snapshots
+    return config.Settings(config_path=path, snapshots=snapshots)
