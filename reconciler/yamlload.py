@@ -29,6 +29,8 @@ MAX_FILE_BYTES: Final = 20 * 1024 * 1024
 MAX_DEPTH: Final = 100
 #: Nodes that may be visited again through aliases in one document (stops alias bombs).
 MAX_ALIAS_NODES: Final = 10_000
+#: Longer plain integers are refused (Python refuses to convert over 4,300 digits anyway).
+MAX_INT_DIGITS: Final = 100
 #: libyaml's composer recurses in C and crashes on very deep input, so any text whose
 #: nesting *could* exceed this bound is first checked with the iterative event parser.
 _SAFE_COMPOSE_BOUND: Final = 1000
@@ -375,11 +377,14 @@ class _Walker:
         tag = node.tag
         text: str = node.value
         if tag == _PLAIN:
+            if len(text) > MAX_INT_DIGITS and _INT_RE.fullmatch(text):
+                self.problem(node, f"integer has more than {MAX_INT_DIGITS} digits")
+                return INVALID
             return _resolve_plain(text)
         if tag == _STR or tag == "!":
             return text
         if tag in (_INT, _FLOAT, _BOOL, _NULL):
-            value = _resolve_plain(text)
+            value = _resolve_plain(text) if len(text) <= MAX_INT_DIGITS else text
             wanted = {_INT: int, _FLOAT: float, _BOOL: bool, _NULL: type(None)}[tag]
             if tag == _FLOAT and type(value) is int:
                 return float(value)
