@@ -449,9 +449,10 @@ class ApiClient:
             self.request_count += 1
             started = time.perf_counter()
             sent_at = self._clock.monotonic()
+            completed_before = self._limiter.completed_before(operation)
             outcome = await self._attempt(method, path, params, content)
             elapsed_ms = (time.perf_counter() - started) * 1000
-            self._limiter.observe(operation, outcome.headers, sent_at)
+            self._limiter.observe(operation, outcome.headers, sent_at, completed_before)
             status_text = str(outcome.status) if outcome.failure is None else outcome.failure
             suffix = f" (attempt {attempts})" if attempts > 1 else ""
             logger.info("%s %s %s %.0f ms%s", method, target, status_text, elapsed_ms, suffix)

