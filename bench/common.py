@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 RECONCILER = [sys.executable, "-m", "reconciler"]
 KEYS = {"DD_API_KEY": "bench-api-key", "DD_APP_KEY": "bench-app-key"}
@@ -39,12 +40,9 @@ def emulator(*args: str) -> Iterator[str]:
 
 
 def admin(url: str, method: str, path: str, body: Any = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 (loopback)
-        return json.loads(response.read() or b"null")
+    response = httpx.request(method, url + path, json=body, timeout=120)
+    response.raise_for_status()
+    return response.json()
 
 
 def seed(url: str, attributes: Sequence[dict[str, Any]], chunk: int = 5000) -> None:

@@ -92,7 +92,8 @@ def main() -> None:
         runs.sort(key=lambda r: r.wall)
         median = runs[len(runs) // 2]
         print(
-            f"median: wall {median.wall:.2f} s, cpu {median.cpu:.2f} s, peak {median.peak_mb:.1f} MB"
+            f"median: wall {median.wall:.2f} s, cpu {median.cpu:.2f} s, "
+            f"peak {median.peak_mb:.1f} MB"
         )
 
 
