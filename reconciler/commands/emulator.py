@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import sys
 from types import FrameType
 
 from reconciler.emulator.server import bind, build_server, url_of
 from reconciler.emulator.settings import EmulatorSettings
+from reconciler.errors import UsageProblem
+
+
+def _check(settings: EmulatorSettings) -> None:
+    """Option values the emulator cannot work with, as one usage error."""
+    problems = [
+        f"--{name.replace('_', '-')} must be between 0 and 1"
+        for name in ("fail_rate", "drop_after_commit_rate")
+        if not 0 <= getattr(settings, name) <= 1
+    ]
+    if settings.latency_ms < 0:
+        problems.append("--latency-ms must not be negative")
+    if settings.rate_limit is not None and settings.rate_limit < 0:
+        problems.append("--rate-limit must not be negative")
+    for name in ("rate_period", "page_limit_default", "page_limit_max"):
+        if getattr(settings, name) < 1:
+            problems.append(f"--{name.replace('_', '-')} must be at least 1")
+    if problems:
+        raise UsageProblem("; ".join(problems))
 
 
 def run(
@@ -36,9 +56,17 @@ def run(
         page_limit_max=page_limit_max,
         seed=seed,
     )
+    _check(settings)
     # Bound and listening before the URL is printed, so a script that reads it can connect.
-    sock = bind(host, port)
-    server = build_server(settings, log_config=True)
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        server = build_server(settings, log_config=True)
+    except sqlite3.Error as exc:
+        sock.close()
+        raise UsageProblem(f"cannot open the database {db_path}: {exc}") from None
     print(f"Emulator listening on {url_of(sock)}", flush=True)
 
     def ignore(signum: int, frame: FrameType | None) -> None:
