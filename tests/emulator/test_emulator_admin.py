@@ -93,7 +93,8 @@ async def test_config_changes_and_reports_settings(client: httpx.AsyncClient) ->
     )
     assert changed.status_code == 200
     assert changed.json() == current | {"fail_rate": 0.25, "rate_limit": 5, "rate_period": 2}
-    for body in ({"fail_rate": 2}, {"rate_period": 0}, {"seed": 1}, {"latency_ms": "1"}, []):
+    bad: list[object] = [{"fail_rate": 2}, {"rate_period": 0}, {"seed": 1}, {"latency_ms": "1"}, []]
+    for body in bad:
         response = await client.post("/_emulator/config", json=body)
         assert response.status_code == 400, body
         assert response.json()["errors"]
