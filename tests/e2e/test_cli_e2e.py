@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +13,8 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorSettings, serve_in_thread
-from support.workspace import API_KEY, APP, APP_KEY
-
-RECONCILER = [sys.executable, "-m", "reconciler"]
+from support.processes import RECONCILER, env_for, reconciler
+from support.workspace import API_KEY, APP
 
 
 @pytest.fixture
@@ -25,11 +22,6 @@ def server() -> Iterator[tuple[str, EmulatorSettings]]:
     settings = EmulatorSettings()
     with serve_in_thread(settings) as url:
         yield url, settings
-
-
-def env_for(url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "RECONCILER_"))}
-    return {**env, "DD_API_KEY": API_KEY, "DD_APP_KEY": APP_KEY, "RECONCILER_API_URL": url}
 
 
 def write_desired(root: Path, count: int) -> None:
@@ -40,21 +32,6 @@ def write_desired(root: Path, count: int) -> None:
     (root / "snapshots").mkdir(exist_ok=True)
     document = {"application_id": APP, "views": {"/checkout": entries}}
     (root / "snapshots" / "a.yaml").write_text(json.dumps(document, indent=1))
-
-
-def reconciler(
-    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RECONCILER, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def remote_names(url: str) -> list[str]:
