@@ -47,8 +47,9 @@ def test_50_lists_at_5_per_second_meet_no_429() -> None:
         attempts = asyncio.run(go(url))
         elapsed = time.monotonic() - started
     assert attempts == 50  # no 429, no retry
+    # The limit was obeyed (a lower bound, not a speed claim: pacing efficiency is shown in
+    # virtual time by test_client_emulator.py and in wall time by bench/apply.py).
     assert elapsed >= 9, elapsed
-    assert elapsed <= 16, elapsed  # paced near the limit, not halved by rounded-up resets
 
 
 def test_dropped_connection_after_commit_is_ambiguous() -> None:
