@@ -264,6 +264,69 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
 
 
 @cli.command()
+@click.option(
+    "--application-id",
+    required=True,
+    metavar="ID",
+    help="The RUM application's id (a UUID).",
+)
+@click.option(
+    "--view",
+    "views",
+    required=True,
+    multiple=True,
+    metavar="V",
+    help="A view to export (repeatable). The API cannot list views: name each one.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the file here (default: stdout).",
+)
+@click.option(
+    "--merge",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Update this existing snapshots file in place, keeping its comments and layout.",
+)
+@connection_options
+@verbose_option
+def export(
+    application_id: str,
+    views: tuple[str, ...],
+    output: str | None,
+    merge: str | None,
+    config_path: str | None,
+    site: str | None,
+    api_url: str | None,
+    snapshots_dir: str | None,
+    parallelism: int | None,
+    page_limit: int | None,
+    verbose: int,
+) -> int:
+    """Write a snapshots file from the snapshots that exist remotely.
+
+    The API cannot list views, so name each view to export with --view. Each named view is
+    written as managed (a view with no snapshots as `[]`), so `plan` on the result shows
+    no changes. With --merge FILE, only the named views of FILE are updated: changed
+    values in place, new snapshots appended, snapshots gone remotely removed; comments and
+    everything else are kept. Exit 0 written, 1 any error (nothing written).
+    """
+    from reconciler.commands import export as command
+
+    configure_logging(verbose)
+    return command.run(
+        application_id=application_id,
+        views=list(views),
+        output=output,
+        merge=merge,
+        config_path=config_path,
+        overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+    )
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8126, show_default=True, type=int, help="Port to listen on.")
 @click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file.")
