@@ -1,0 +1,141 @@
+"""Listing details the emulator cannot produce (a server ignoring its filters, concurrency),
+and rendering limits: markdown truncation and colour rules."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import httpx
+import pytest
+
+from reconciler.cli import use_color
+from reconciler.client import ApiClient
+from reconciler.diff import diff
+from reconciler.model import ViewScope
+from reconciler.planfile import PlanDocument
+from reconciler.planner import build_plan
+from reconciler.remote import list_views
+from reconciler.render import MARKDOWN_LIMIT, render
+from reconciler.secrets import Credentials
+from support.factories import APP, APP2, key, want
+
+
+def item(snapshot_id: str, app: str, view: str, name: str) -> dict[str, object]:
+    return {
+        "id": snapshot_id,
+        "type": "snapshots",
+        "attributes": {
+            "application_id": app,
+            "view_name": view,
+            "device_type": "desktop",
+            "snapshot_name": name,
+            "event_id": "e",
+            "start": 1,
+            "is_device_type_selected_by_user": False,
+        },
+    }
+
+
+def test_items_outside_the_filter_are_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        # A server that ignores filter[application_id] and filter[view_name].
+        return httpx.Response(
+            200,
+            json={
+                "data": [
+                    item("a", APP, "/checkout", "mine"),
+                    item("b", APP2, "/checkout", "other app"),
+                    item("c", APP, "/home", "other view"),
+                ]
+            },
+        )
+
+    async def go() -> object:
+        client = ApiClient(
+            "http://127.0.0.1:9", Credentials("k", "k"), transport=httpx.MockTransport(handler)
+        )
+        async with client:
+            return await list_views(
+                client, [ViewScope(APP, "/checkout")], page_limit=100, parallelism=2
+            )
+
+    with caplog.at_level(logging.WARNING, logger="reconciler.remote"):
+        listing = asyncio.run(go())
+    snapshots = listing.snapshots[ViewScope(APP, "/checkout")]  # type: ignore[attr-defined]
+    assert [s.key.snapshot_name for s in snapshots] == ["mine"]
+    assert "does not match the filter" in caplog.text
+
+
+def test_views_are_listed_concurrently_up_to_parallelism() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return httpx.Response(200, json={"data": []})
+
+    async def go() -> None:
+        transport = httpx.MockTransport(handler)
+        async with ApiClient(
+            "http://127.0.0.1:9", Credentials("k", "k"), transport=transport
+        ) as client:
+            scopes = [ViewScope(APP, f"/v{i}") for i in range(12)]
+            listing = await list_views(client, scopes, page_limit=100, parallelism=3)
+            assert len(listing.views) == 12
+
+    asyncio.run(go())
+    assert peak == 3
+
+
+def big_document(count: int) -> PlanDocument:
+    scope = ViewScope(APP, "/checkout")
+    ops = diff(
+        [want(key(f"snapshot number {i:05d} " + "x" * 40)) for i in range(count)], {scope: []}
+    )
+    return PlanDocument(
+        build_plan(ops, {scope: 0}), "http://127.0.0.1:9", None, "sha256:" + "0" * 64, ()
+    )
+
+
+def test_markdown_stays_under_the_comment_limit_with_a_note() -> None:
+    text = render(big_document(2000), "markdown")
+    assert len(text) <= MARKDOWN_LIMIT
+    assert "**Plan: 2000 to create, 0 to patch, 0 to delete.**" in text
+    shown = text.count("| ➕ | create |")
+    assert 0 < shown < 2000
+    assert f"_…{2000 - shown} more operations not shown" in text
+
+
+def test_small_markdown_is_not_truncated() -> None:
+    text = render(big_document(10), "markdown")
+    assert text.count("| ➕ | create |") == 10
+    assert "not shown" not in text
+
+
+def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert use_color()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color()
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False)
+    assert not use_color()
+
+
+def test_coloured_text_has_the_same_words() -> None:
+    document = big_document(2)
+    plain = render(document, "text")
+    coloured = render(document, "text", color=True)
+    assert "\x1b[" in coloured
+    assert "\x1b[" not in plain
+    import re
+
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+    assert json.loads(render(document, "json"))["summary"]["create"] == 2
