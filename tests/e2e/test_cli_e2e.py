@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -134,3 +135,39 @@ def test_ctrl_c_finishes_in_flight_work_and_a_second_apply_converges(
     assert again.returncode == 0, again.stderr
     assert "Converged." in again.stdout
     assert remote_names(url) == [f"s{i:03}" for i in range(60)]
+
+
+def test_progress_bar_and_colour_on_a_terminal(
+    tmp_path: Path, server: tuple[str, EmulatorSettings]
+) -> None:
+    import pty
+
+    url, _ = server
+    write_desired(tmp_path, 4)
+    env = {k: v for k, v in env_for(url).items() if k != "NO_COLOR"}
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [*RECONCILER, "apply", "--auto-approve"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=30) == 0
+    os.close(controller)
+    screen = b"".join(chunks).decode()
+    assert "\x1b[" in screen  # colour on a terminal
+    assert "] 4/4" in screen  # the progress bar
+    assert "created /checkout" not in screen  # no per-operation lines on a terminal
+    assert "Converged." in screen
