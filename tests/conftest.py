@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.workspace import API_KEY, APP_KEY, Workspace
 
 from reconciler.emulator import EmulatorSettings
+from support.workspace import API_KEY, APP_KEY, Workspace
 
 _ENV_TO_CLEAR = (
     "DD_SITE",
