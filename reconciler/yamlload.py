@@ -28,7 +28,7 @@ MAX_FILE_BYTES: Final = 20 * 1024 * 1024
 #: Deepest nesting accepted; a snapshots file needs 4 levels.
 MAX_DEPTH: Final = 100
 #: Nodes that may be visited again through aliases in one document (stops alias bombs).
-MAX_ALIAS_NODES: Final = 10_000
+MAX_ALIAS_NODES: Final = 100_000
 #: Longer plain integers are refused (Python refuses to convert over 4,300 digits anyway).
 MAX_INT_DIGITS: Final = 100
 #: libyaml's composer recurses in C and crashes on very deep input, so any text whose
