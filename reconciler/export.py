@@ -388,8 +388,13 @@ def _merge_view(file_views: CommentedMap, view: ExportedView, seq: CommentedSeq)
     # Comments before item i live with what precedes it: gather them per item first.
     trailing = [_pop_trailing(seq, i) for i in range(len(seq))]
     head_token, head_rest = _pop_head(file_views, view.view_name, seq)
-    before = [head_rest] + [t.rest for t in trailing[:-1]]
-    after = trailing[-1].rest if trailing else ""
+    if not seq or seq.fa.flow_style():
+        # `/view: [...]  # comment` is one line: what follows it comes after the view.
+        before, after = ["" for _ in trailing], head_rest + "".join(t.rest for t in trailing)
+        seq.fa.set_block_style()
+    else:
+        before = [head_rest] + [t.rest for t in trailing[:-1]]
+        after = trailing[-1].rest if trailing else ""
 
     kept: list[tuple[Any, str, _Trailing | None]] = []
     seen: set[tuple[str, str]] = set()

@@ -1,0 +1,30 @@
+"""Running `reconciler export` in a test workspace, as the CLI runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler.commands import export as export_command
+from support.workspace import APP, Outcome, Workspace
+
+
+def export(
+    ws: Workspace,
+    *views: str,
+    application_id: str = APP,
+    output: str | None = None,
+    merge: str | None = None,
+    **overrides: object,
+) -> Outcome:
+    names: Sequence[str] = views
+    return ws._run(
+        lambda: export_command.run(
+            application_id=application_id,
+            views=list(names),
+            output=output,
+            merge=merge,
+            config_path=None,
+            overrides={"api_url": "http://127.0.0.1:9", **overrides},
+            transport=ws.transport(),
+        )
+    )
