@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from reconciler import __version__
 from reconciler.client import ApiClient, ApiError, resolve_base_url
 from reconciler.config import Settings, load_settings
 from reconciler.desired import load_desired
@@ -36,12 +35,7 @@ class Context:
     transport: httpx.AsyncBaseTransport | None = None
 
     def client(self) -> ApiClient:
-        return ApiClient(
-            self.base_url,
-            self.credentials,
-            transport=self.transport,
-            user_agent=f"heatmap-reconciler/{__version__}",
-        )
+        return ApiClient(self.base_url, self.credentials, transport=self.transport)
 
 
 def make_context(
@@ -52,9 +46,27 @@ def make_context(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Context:
     env = os.environ if environ is None else environ
-    settings = load_settings(config_path, overrides, env)
+    return _context(load_settings(config_path, overrides, env), env, transport)
+
+
+def _context(
+    settings: Settings, env: Mapping[str, str], transport: httpx.AsyncBaseTransport | None
+) -> Context:
     base_url = resolve_base_url(settings.site, settings.api_url)
     return Context(settings, base_url, Credentials.from_environ(env), transport)
+
+
+def prepare(
+    config_path: str | None,
+    overrides: Mapping[str, object],
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> tuple[Context, DesiredState]:
+    """Settings, then the snapshot files (offline, so bad files are reported even without
+    keys), then the API target and keys."""
+    settings = load_settings(config_path, overrides, os.environ)
+    desired = load_valid_desired(settings)
+    return _context(settings, os.environ, transport), desired
 
 
 def load_valid_desired(settings: Settings, paths: Sequence[str] = ()) -> DesiredState:

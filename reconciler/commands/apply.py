@@ -14,7 +14,7 @@ import click
 import httpx
 
 from reconciler.client import ApiClient, ApiError
-from reconciler.engine import Context, compute_plan, list_all, load_valid_desired, make_context
+from reconciler.engine import Context, compute_plan, list_all, prepare
 from reconciler.errors import ReconcilerError
 from reconciler.executor import ApplyResult, Executor, OperationResult
 from reconciler.fingerprint import desired_fingerprint
@@ -48,8 +48,7 @@ def run(
     progress: bool,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> int:
-    context = make_context(config_path, overrides, transport=transport)
-    desired = load_valid_desired(context.settings)
+    context, desired = prepare(config_path, overrides, transport=transport)
     text_output = output_format == "text"
     say: Callable[[str], None] = (
         (lambda line: click.echo(line))

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import click
 import httpx
 
-from reconciler.engine import compute_plan, load_valid_desired, make_context
+from reconciler.engine import compute_plan, prepare
 from reconciler.planfile import PlanDocument
 from reconciler.render import render
 
@@ -28,8 +28,7 @@ def run(
     color: bool,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> int:
-    context = make_context(config_path, overrides, transport=transport)
-    desired = load_valid_desired(context.settings)
+    context, desired = prepare(config_path, overrides, transport=transport)
 
     async def plan() -> PlanDocument:
         async with context.client() as client:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from jsonschema import Draft202012Validator
 
 from reconciler.planfile import PlanDocument
@@ -240,3 +241,14 @@ def test_missing_keys_name_the_variables(ws: Workspace, monkeypatch: object) -> 
     result = ws.plan()
     assert result.code == 1
     assert "DD_APP_KEY" in result.err
+
+
+def test_bad_files_are_reported_before_missing_keys(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DD_API_KEY")
+    ws.write("snapshots/bad.yaml", "application_id: nope\nviews: {}\n")
+    result = ws.plan()
+    assert result.code == 1
+    assert result.err.startswith("snapshots/bad.yaml:1:")
+    assert "DD_API_KEY" not in result.err
