@@ -1,6 +1,6 @@
 """Whole-process timing of `reconciler validate` on generated snapshot files.
 
-Usage: python bench/validate.py [N ...] [--runs R] [--per-file P]
+Usage: python bench/validate.py [N ...] [--runs R] [--per-file P] [--invalid]
 Prints the median wall time per N (default N: 1000 and 10000). Acceptance: 1,000
 snapshots under 1 s, 10,000 under 4 s.
 """
@@ -21,8 +21,9 @@ DEVICES = ("desktop", "mobile", "tablet")
 LIMITS = {1000: 1.0, 10000: 4.0}
 
 
-def write_files(folder: Path, total: int, per_file: int) -> None:
-    """`total` snapshots in files of `per_file`, 10 snapshots per view."""
+def write_files(folder: Path, total: int, per_file: int, invalid: bool = False) -> None:
+    """`total` snapshots in files of `per_file`, 10 snapshots per view; with `invalid`, one
+    mistake per file (the slow path: jsonschema runs on every file)."""
     for index in range(0, total, per_file):
         count = min(per_file, total - index)
         lines = [
@@ -41,6 +42,8 @@ def write_files(folder: Path, total: int, per_file: int) -> None:
                 "      is_device_type_selected_by_user: false",
                 f"      session_id: {uuid.uuid4()}",
             ]
+        if invalid:
+            lines[-3] = "      start: -1"
         (folder / f"app-{index // per_file:04d}.yaml").write_text("\n".join(lines) + "\n")
 
 
@@ -50,17 +53,17 @@ def reconciler_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "reconciler"]
 
 
-def measure(total: int, runs: int, per_file: int) -> float:
+def measure(total: int, runs: int, per_file: int, invalid: bool) -> float:
     folder = Path(tempfile.mkdtemp(prefix="bench-validate-"))
     try:
-        write_files(folder, total, per_file)
+        write_files(folder, total, per_file, invalid)
         command = [*reconciler_command(), "validate", str(folder)]
         times = []
         for _ in range(runs):
             started = time.perf_counter()
             result = subprocess.run(command, capture_output=True, text=True, check=False)
             times.append(time.perf_counter() - started)
-            if result.returncode != 0:
+            if result.returncode != int(invalid):
                 raise SystemExit(f"validate failed:\n{result.stdout}{result.stderr}")
         return statistics.median(times)
     finally:
@@ -72,14 +75,19 @@ def main() -> int:
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--per-file", type=int, default=100)
+    parser.add_argument("--invalid", action="store_true", help="one mistake in every file")
     args = parser.parse_args()
     failed = False
     for total in args.sizes:
-        median = measure(total, args.runs, args.per_file)
+        median = measure(total, args.runs, args.per_file, args.invalid)
         limit = LIMITS.get(total)
         verdict = "" if limit is None else (" ok" if median < limit else f" OVER {limit} s")
         failed |= limit is not None and median >= limit
-        print(f"validate {total:>7,} snapshots: median {median:.3f} s of {args.runs} runs{verdict}")
+        kind = "invalid " if args.invalid else ""
+        print(
+            f"validate {total:>7,} {kind}snapshots: median {median:.3f} s"
+            f" of {args.runs} runs{verdict}"
+        )
     return 1 if failed else 0
 
 
