@@ -247,6 +247,8 @@ def _message(kind: str, error: Any, name: str, instance: Any, phrase: str | None
         message = f"{name} must be {phrase or _EXPECTED.get(arg, arg)}, got {describe(instance)}"
         if instance is None and arg == "array":
             message += " (write [] for none)"
+        elif arg == "string" and type(instance) in (int, float, bool):
+            message += " (quote it to make it a string)"
         return message
     if kind == "enum":
         message = f"{name} must be one of {', '.join(arg)}, got {describe(instance)}"

@@ -127,7 +127,7 @@ def test_validation_errors_have_positions(cwd: Path) -> None:
         "api_url: ftp://x\nsnapshot: desired\n",
         cwd,
     ) == [
-        "reconciler.yaml:1:7: 'site' must be a string, got 5",
+        "reconciler.yaml:1:7: 'site' must be a string, got 5 (quote it to make it a string)",
         "reconciler.yaml:2:8: 'prune' must be true or false, got 'maybe'",
         "reconciler.yaml:3:13: 'page_limit' must be at least 1, got 0",
         "reconciler.yaml:4:14: 'parallelism' must be at most 64, got 65",
