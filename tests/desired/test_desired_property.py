@@ -17,7 +17,7 @@ from reconciler.schemacheck import compile_schema
 from reconciler.yamlload import PosDict, load_bytes
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="desired-property-"))
-_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 scalars = st.one_of(
     st.none(),
@@ -120,3 +120,35 @@ def test_fast_path_agrees_with_jsonschema(document: dict[str, Any]) -> None:
     schema = schemas.load_schema(schemas.SNAPSHOTS)
     fast = compile_schema(schema)(loaded)
     assert fast == jsonschema.Draft202012Validator(schema).is_valid(loaded)
+
+
+config_documents = st.dictionaries(
+    st.sampled_from(
+        [
+            "site",
+            "api_url",
+            "snapshots",
+            "prune",
+            "page_limit",
+            "parallelism",
+            "safety",
+            "ignore",
+            "api_key",
+            "x",
+        ]
+    ),
+    values,
+    max_size=5,
+)
+
+
+@_SETTINGS
+@given(st.one_of(config_documents.map(dump), st.text(max_size=200)))
+def test_config_reading_never_raises(text: str) -> None:
+    from reconciler.config import read_config
+
+    path = _FOLDER / "reconciler.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    values, problems = read_config(str(path))
+    assert isinstance(values, dict)
+    assert all(problem.line >= 1 and problem.col >= 1 for problem in problems)
