@@ -96,8 +96,34 @@ def _snapshots_or_error(
             f"listing returned {len(items)} snapshots, the page size: it may be truncated "
             f"(the API has no cursor); raise page_limit (now {page_limit})",
         )
+    for item in items:
+        problem = _type_problem(item)
+        if problem is not None:
+            return ViewError(scope, f"malformed listing: {problem}; the view is not planned")
     parsed = (parse_snapshot(item, scope) for item in items)
     return tuple(snapshot for snapshot in parsed if snapshot is not None)
+
+
+def _type_problem(item: Mapping[str, Any]) -> str | None:
+    """A listed item whose key or mutable fields have the wrong JSON type. Planning on it
+    would be wrong: a garbled key would re-create the snapshot, a garbled field would patch
+    it on every run. Absent (or null) mutable fields are fine: they are unset."""
+    attributes = item.get("attributes")
+    if not isinstance(attributes, Mapping):
+        return f"snapshot {item.get('id')!r} has no attributes"
+    for name in resource.KEY_FIELDS:
+        if not isinstance(attributes.get(name), str):
+            kind = type(attributes.get(name)).__name__
+            return f"snapshot {item.get('id')!r} has `{name}` of type {kind}, expected str"
+    for name, expected in resource.MUTABLE_FIELD_TYPES.items():
+        value = attributes.get(name)
+        if value is not None and type(value) is not expected:  # bool is not an int here
+            kind = type(value).__name__
+            return (
+                f"snapshot {item.get('id')!r} has `{name}` of type {kind}, "
+                f"expected {expected.__name__}"
+            )
+    return None
 
 
 def parse_snapshot(item: Mapping[str, Any], scope: ViewScope) -> RemoteSnapshot | None:
