@@ -20,9 +20,13 @@ APP_KEY_VAR = "DD_APP_KEY"
 #: Every key value seen in this process, so that the log filter can mask it.
 _KNOWN_SECRETS: set[str] = set()
 
+#: Shorter values are not masked: masking "k" would garble every message, and real Datadog
+#: keys are 32 (API) and 40 (application) characters long.
+MIN_MASKED_LENGTH = 8
+
 
 def register_secret(value: str) -> None:
-    if value:
+    if len(value) >= MIN_MASKED_LENGTH:
         _KNOWN_SECRETS.add(value)
 
 
