@@ -107,6 +107,16 @@ def connection_options(func: F) -> F:
     return func
 
 
+#: `--target GLOB` of plan and apply.
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="GLOB",
+    help="Only operations whose snapshot name or view name matches GLOB (repeatable).",
+)
+
+
 def overrides_from(
     site: str | None,
     api_url: str | None,
@@ -139,13 +149,7 @@ def overrides_from(
     is_flag=True,
     help="Exit 2 when there are changes (0 none, 1 error), for drift checks.",
 )
-@click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="GLOB",
-    help="Only operations whose snapshot name or view name matches GLOB (repeatable).",
-)
+@target_option
 @verbose_option
 def plan(
     config_path: str | None,
@@ -194,13 +198,7 @@ def plan(
     show_default=True,
     help="json: the result of each operation as JSON on stdout.",
 )
-@click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="GLOB",
-    help="Only operations whose snapshot name or view name matches GLOB (repeatable).",
-)
+@target_option
 @verbose_option
 def apply(
     plan_path: str | None,
