@@ -214,11 +214,20 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _redact_body(body: bytes) -> bytes:
+    """`body` with every known key masked (a no-op unless a key occurs in it)."""
+    text = body.decode("utf-8", "replace")
+    cleaned = redact(text)
+    return body if cleaned == text else cleaned.encode()
+
+
 def error_messages(body: bytes) -> tuple[str, ...]:
     """The server's messages from an error body: `{"errors": ["msg"]}`, `{"errors":
     [{"status", "title", "detail"}]}`, else a short excerpt of the raw text."""
     if not body.strip():
         return ()
+    # Mask echoed keys before any excerpt is cut: a cut through a key would defeat the mask.
+    body = _redact_body(body)
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
@@ -395,7 +404,8 @@ class ApiClient:
         try:
             return json.loads(outcome.body)
         except (ValueError, RecursionError):
-            excerpt = _truncate(outcome.body[:800].decode("utf-8", "replace"), EXCERPT_CHARS)
+            body = _redact_body(outcome.body)  # before the cut, as in error_messages
+            excerpt = _truncate(body[:800].decode("utf-8", "replace"), EXCERPT_CHARS)
             raise _Malformed(f"body is not JSON: {excerpt!r}") from None
 
     def _malformed(
