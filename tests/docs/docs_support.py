@@ -17,6 +17,8 @@ import click
 from reconciler.cli import cli
 
 ROOT_OPTIONS = ("--help", "-h", "--version")
+#: click's completion variable for the `reconciler` entry point.
+COMPLETE_VAR = "_RECONCILER_COMPLETE"
 #: Words that may come before a command in a shell line without being the command.
 _PREFIX_WORDS = frozenset({"if", "then", "else", "elif", "while", "until", "do", "!", "time"})
 _SEPARATORS = frozenset({";", ";;", "&", "&&", "|", "||", "|&", "(", ")"})
@@ -29,6 +31,7 @@ class CommandLine:
     where: str  # "file:line" for messages
     args: tuple[str, ...]  # the words after `reconciler`, redirections removed
     comment: str = ""  # a trailing `# ...` comment, if any
+    env: tuple[tuple[str, str], ...] = ()  # `NAME=value` words before the command
 
     def __str__(self) -> str:
         return "reconciler " + shlex.join(self.args)
@@ -101,10 +104,15 @@ def find_in_shell(text: str, where: str, first_line: int = 1) -> Iterator[Comman
         if code.lstrip().startswith("$ "):
             code = code.lstrip()[2:]
         for words in simple_commands(code):
+            env: list[tuple[str, str]] = []
             while words and (words[0] in _PREFIX_WORDS or _is_assignment(words[0])):
+                if _is_assignment(words[0]):
+                    name, _, value = words[0].partition("=")
+                    env.append((name, value))
                 words = words[1:]
             if words and words[0] == "reconciler":
-                yield CommandLine(f"{where}:{first_line + number - 1}", tuple(words[1:]), comment)
+                where_line = f"{where}:{first_line + number - 1}"
+                yield CommandLine(where_line, tuple(words[1:]), comment, tuple(env))
 
 
 def _is_assignment(word: str) -> bool:
@@ -115,6 +123,8 @@ def _is_assignment(word: str) -> bool:
 def check(command: CommandLine) -> list[str]:
     """Problems with one command line; an empty list when the CLI accepts it."""
     args = list(command.args)
+    if COMPLETE_VAR in dict(command.env):
+        return []  # shell completion: click's own, checked by running it
     if not args:
         return [f"{command.where}: `reconciler` without a subcommand"]
     if args[0].startswith("-"):

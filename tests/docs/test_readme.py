@@ -1,0 +1,315 @@
+"""README.md against the real CLI.
+
+Every `reconciler ...` command shown in a fenced shell block must exist with the options it
+uses (introspection of the click commands), and runs for real against an emulator:
+- the quick start, in order, in an empty folder, with the exit codes its comments state,
+  against an emulator that already holds the example snapshots of `snapshots/`;
+- every other command, in README order, in a folder holding a copy of `snapshots/` that
+  is in sync with the emulator, where each must exit 0 (`reconciler emulator` is started
+  on a free port and stopped);
+- the shell completion lines, which must print a completion function.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from docs_support import COMPLETE_VAR, CommandLine, check, find_in_shell
+
+from reconciler.cli import cli
+from reconciler.emulator import serve_in_thread
+from support.processes import RECONCILER, env_for, reconciler
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh"})
+QUICKSTART_MARKER = "<!-- quickstart -->"
+UUID = re.compile(r"id=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class Block:
+    language: str
+    first_line: int  # line number of the block's first content line
+    text: str
+    quickstart: bool
+
+
+def blocks(text: str) -> list[Block]:
+    """Fenced code blocks of a markdown text."""
+    found: list[Block] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        match = re.match(r"^(```+)\s*([\w-]*)", lines[index])
+        if not match:
+            index += 1
+            continue
+        fence, language = match.groups()
+        previous = next((line for line in reversed(lines[:index]) if line.strip()), "")
+        end = index + 1
+        while end < len(lines) and not lines[end].startswith(fence):
+            end += 1
+        body = "\n".join(lines[index + 1 : end])
+        found.append(Block(language, index + 2, body, previous.strip() == QUICKSTART_MARKER))
+        index = end + 1
+    return found
+
+
+README_BLOCKS = blocks(README.read_text(encoding="utf-8"))
+
+
+def commands(block: Block) -> list[CommandLine]:
+    return list(find_in_shell(block.text, "README.md", block.first_line))
+
+
+ALL_COMMANDS = [c for b in README_BLOCKS if b.language in SHELL_LANGUAGES for c in commands(b)]
+QUICKSTART = [b for b in README_BLOCKS if b.quickstart]
+OTHER_COMMANDS = [
+    c
+    for b in README_BLOCKS
+    if b.language in SHELL_LANGUAGES and not b.quickstart
+    for c in commands(b)
+    if COMPLETE_VAR not in dict(c.env)
+]
+
+
+def expected_exit(command: CommandLine) -> int:
+    match = re.match(r"exit (\d+)", command.comment)
+    return int(match.group(1)) if match else 0
+
+
+# -- the commands exist --------------------------------------------------------------------
+
+
+def test_readme_has_commands_and_one_quickstart() -> None:
+    assert len(QUICKSTART) == 1
+    assert len(ALL_COMMANDS) >= 20
+
+
+def test_no_reconciler_line_outside_shell_blocks() -> None:
+    """A command in a block of another language would escape these tests."""
+    for block in README_BLOCKS:
+        if block.language in SHELL_LANGUAGES:
+            continue
+        for line in block.text.splitlines():
+            assert not re.match(r"\s*(\$ )?reconciler ", line), (block.first_line, line)
+
+
+def test_every_line_starting_with_reconciler_is_checked() -> None:
+    checked = {c.where for c in ALL_COMMANDS}
+    for block in README_BLOCKS:
+        for offset, line in enumerate(block.text.splitlines()):
+            if re.match(r"\s*(\$ )?reconciler ", line):
+                assert f"README.md:{block.first_line + offset}" in checked, line
+
+
+@pytest.mark.parametrize("command", ALL_COMMANDS, ids=str)
+def test_readme_command_exists(command: CommandLine) -> None:
+    assert check(command) == []
+
+
+def test_readme_shows_every_subcommand() -> None:
+    shown = {c.args[0] for c in ALL_COMMANDS if c.args}
+    assert set(cli.commands) <= shown
+
+
+def test_readme_states_the_documented_exit_codes_of_plan() -> None:
+    text = README.read_text(encoding="utf-8")
+    for phrase in ("Exit 0 valid, 1 invalid", "130 interrupted", "2: changes with"):
+        assert phrase in text
+
+
+# -- the quick start runs ------------------------------------------------------------------
+
+
+def apply_example(url: str, folder: Path) -> None:
+    """The emulator holds the repository's example snapshots (a Datadog org in use)."""
+    shutil.copytree(ROOT / "snapshots", folder / "snapshots")
+    done = reconciler(["apply", "--auto-approve"], folder, env_for(url))
+    assert done.returncode == 0, done.stderr
+    assert "Converged." in done.stdout
+
+
+def edit_exported_file(folder: Path) -> None:
+    """The quick start's "edit" step: change a start, rename a snapshot."""
+    path = folder / "snapshots" / "storefront.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "start: 1500" in text
+    assert "Home, tablet promo strip" in text
+    text = text.replace("start: 1500", "start: 1600", 1)
+    path.write_text(text.replace("Home, tablet promo strip", "Home, tablet banner"), "utf-8")
+
+
+def readme_plan_example() -> str:
+    text_blocks = [b for b in README_BLOCKS if b.language == "text"]
+    return UUID.sub("id=ID", text_blocks[0].text.strip())
+
+
+def test_quickstart_runs_with_the_stated_exit_codes(tmp_path: Path) -> None:
+    (block,) = QUICKSTART
+    with serve_in_thread() as url:
+        apply_example(url, tmp_path / "existing")
+        folder = tmp_path / "new"
+        folder.mkdir()
+        env = env_for(url)
+        ran: list[str] = []
+        for number, line in enumerate(block.text.splitlines(), start=block.first_line):
+            stripped = line.strip()
+            if stripped.startswith("# edit"):
+                edit_exported_file(folder)
+                continue
+            found = list(find_in_shell(line, "README.md", number))
+            if not found:
+                run_setup_line(stripped, folder, env)
+                continue
+            (command,) = found
+            done = reconciler(list(command.args), folder, env)
+            expected = expected_exit(command)
+            assert done.returncode == expected, (str(command), done.stdout, done.stderr)
+            ran.append(" ".join(command.args))
+            if command.args == ("plan", "--out", "plan.json"):
+                # The README's example plan is this very output.
+                assert UUID.sub("id=ID", done.stdout.strip()) == readme_plan_example()
+            if "stale" in command.comment:
+                assert "saved plan is stale" in done.stderr
+            if "Converged" in command.comment:
+                assert "Converged." in done.stdout
+        assert ran[0].startswith("export ")
+        assert len(ran) == 8
+
+
+def run_setup_line(line: str, folder: Path, env: dict[str, str]) -> None:
+    """The non-reconciler lines of the quick start: `export NAME=value`, `mkdir -p`."""
+    code = line.split(" #", 1)[0].strip()
+    if not code:
+        return
+    words = shlex.split(code)
+    if words[0] == "export":
+        for word in words[1:]:
+            name, _, value = word.partition("=")
+            if name not in ("DD_API_KEY", "DD_APP_KEY"):  # the test keys stay
+                env[name] = value
+    elif words[:2] == ["mkdir", "-p"]:
+        for name in words[2:]:
+            (folder / name).mkdir(parents=True, exist_ok=True)
+    else:
+        pytest.fail(f"the quick start has a line this test cannot run: {line!r}")
+
+
+# -- every other command runs ----------------------------------------------------------------
+
+
+def wait_until_serving(url: str, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/_emulator/stats", timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return False
+
+
+def run_emulator(command: CommandLine, folder: Path) -> None:
+    """Start `reconciler emulator` with the README's options on a free port, then stop it."""
+    args = list(command.args)
+    if "--port" in args:
+        args[args.index("--port") + 1] = "0"
+    process = subprocess.Popen(
+        [*RECONCILER, *args], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+", first)
+        assert match, first
+        # Stop it only once it serves: the URL is printed before its signal handlers are set.
+        assert wait_until_serving(match.group(0)), "the emulator does not answer"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+
+
+def test_every_other_readme_command_runs(tmp_path: Path) -> None:
+    with serve_in_thread() as url:
+        folder = tmp_path / "repo"
+        folder.mkdir()
+        apply_example(url, folder)
+        env = env_for(url)
+        for command in OTHER_COMMANDS:
+            if command.args[:1] == ("emulator",):
+                run_emulator(command, folder)
+                continue
+            done = reconciler(list(command.args), folder, {**env, **dict(command.env)} | env)
+            expected = expected_exit(command)
+            assert done.returncode == expected, (str(command), done.stdout, done.stderr)
+
+
+# -- shell completion ----------------------------------------------------------------------
+
+
+COMPLETION_LINES = [
+    line
+    for b in README_BLOCKS
+    if b.language in SHELL_LANGUAGES
+    for line in b.text.splitlines()
+    if COMPLETE_VAR in line
+]
+
+
+def test_readme_shows_completion_for_bash_zsh_and_fish() -> None:
+    shells = {
+        re.search(COMPLETE_VAR + r"=(\w+)_source", line).group(1) for line in COMPLETION_LINES
+    }  # type: ignore[union-attr]
+    assert shells == {"bash", "zsh", "fish"}
+
+
+@pytest.mark.parametrize("line", COMPLETION_LINES)
+def test_completion_script_generation(line: str) -> None:
+    """The README's completion command prints a completion function, with our entry point."""
+    match = re.search(COMPLETE_VAR + r"=(\w+) reconciler", line)
+    assert match, line
+    instruction = match.group(1)
+    executable = shutil.which("reconciler", path=os.path.dirname(os.sys.executable))
+    assert executable, "the reconciler entry point is not installed in this venv"
+    env = {**os.environ, COMPLETE_VAR: instruction}
+    done = subprocess.run(
+        [executable], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "_reconciler_completion" in done.stdout
+    if instruction == "bash_source":
+        assert "_reconciler_completion() {" in done.stdout
+        assert "complete -o nosort -F _reconciler_completion reconciler" in done.stdout
+
+
+def test_completion_completes_subcommands_and_format_values() -> None:
+    executable = shutil.which("reconciler", path=os.path.dirname(os.sys.executable))
+    assert executable
+    for words, cword, expected in (
+        ("reconciler pl", "1", "plain,plan"),
+        ("reconciler plan --format ", "3", "plain,markdown"),
+    ):
+        env = {
+            **os.environ,
+            COMPLETE_VAR: "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": cword,
+        }
+        done = subprocess.run(
+            [executable], env=env, capture_output=True, text=True, timeout=30, check=False
+        )
+        assert done.returncode == 0
+        assert expected in done.stdout.splitlines()
