@@ -18,6 +18,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,9 +271,8 @@ COMPLETION_LINES = [
 
 
 def test_readme_shows_completion_for_bash_zsh_and_fish() -> None:
-    shells = {
-        re.search(COMPLETE_VAR + r"=(\w+)_source", line).group(1) for line in COMPLETION_LINES
-    }  # type: ignore[union-attr]
+    pattern = re.compile(COMPLETE_VAR + r"=(\w+)_source")
+    shells = {m.group(1) for line in COMPLETION_LINES if (m := pattern.search(line))}
     assert shells == {"bash", "zsh", "fish"}
 
 
@@ -282,7 +282,7 @@ def test_completion_script_generation(line: str) -> None:
     match = re.search(COMPLETE_VAR + r"=(\w+) reconciler", line)
     assert match, line
     instruction = match.group(1)
-    executable = shutil.which("reconciler", path=os.path.dirname(os.sys.executable))
+    executable = shutil.which("reconciler", path=os.path.dirname(sys.executable))
     assert executable, "the reconciler entry point is not installed in this venv"
     env = {**os.environ, COMPLETE_VAR: instruction}
     done = subprocess.run(
@@ -296,7 +296,7 @@ def test_completion_script_generation(line: str) -> None:
 
 
 def test_completion_completes_subcommands_and_format_values() -> None:
-    executable = shutil.which("reconciler", path=os.path.dirname(os.sys.executable))
+    executable = shutil.which("reconciler", path=os.path.dirname(sys.executable))
     assert executable
     for words, cword, expected in (
         ("reconciler pl", "1", "plain,plan"),
