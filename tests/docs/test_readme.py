@@ -313,3 +313,21 @@ def test_completion_completes_subcommands_and_format_values() -> None:
         )
         assert done.returncode == 0
         assert expected in done.stdout.splitlines()
+
+
+# -- the README's example files are valid ----------------------------------------------------
+
+
+def test_readme_example_files_validate(tmp_path: Path) -> None:
+    """The file-format and configuration examples pass `reconciler validate`."""
+    yaml_blocks = [b for b in README_BLOCKS if b.language == "yaml"]
+    snapshots = [b for b in yaml_blocks if "$schema=../schemas/snapshots" in b.text]
+    configs = [b for b in yaml_blocks if "$schema=schemas/config" in b.text]
+    assert len(snapshots) == 1
+    assert len(configs) == 1
+    (tmp_path / "snapshots").mkdir()
+    (tmp_path / "snapshots" / "example.yaml").write_text(snapshots[0].text, encoding="utf-8")
+    (tmp_path / "reconciler.yaml").write_text(configs[0].text, encoding="utf-8")
+    done = reconciler(["validate"], tmp_path, env_for("http://127.0.0.1:9"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK: 1 file, 1 snapshot, 2 views, config reconciler.yaml." in done.stdout
