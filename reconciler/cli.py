@@ -399,7 +399,11 @@ def guarded(call: Callable[[], object]) -> int:
     except click.ClickException as exc:  # usage errors: 1, not click's 2
         exc.show()
         return EXIT_ERROR
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (and end of input at a prompt) into Abort.
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            return EXIT_INTERRUPTED
         click.echo("Aborted.", err=True)
         return EXIT_ERROR
     except InvalidInput as exc:

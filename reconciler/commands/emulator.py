@@ -67,14 +67,16 @@ def run(
     except sqlite3.Error as exc:
         sock.close()
         raise UsageProblem(f"cannot open the database {db_path}: {exc}") from None
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # Before uvicorn runs (a stop right after the URL is read), this asks it to stop as
+        # soon as it starts; after, uvicorn re-raises the signal that stopped it once it has
+        # shut down, and landing here instead of the default handler makes it a clean exit 0.
+        server.should_exit = True
+
+    # Handlers first, then the URL: a script may signal as soon as it has read the URL.
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(f"Emulator listening on {url_of(sock)}", flush=True)
-
-    def ignore(signum: int, frame: FrameType | None) -> None:
-        # uvicorn re-raises the signal that stopped it once it has shut down; landing here
-        # instead of the default handler makes a requested stop a clean exit 0.
-        pass
-
-    previous = {sig: signal.signal(sig, ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.run(sockets=[sock])
     finally:

@@ -171,3 +171,43 @@ def test_progress_bar_and_colour_on_a_terminal(
     assert "] 4/4" in screen  # the progress bar
     assert "created /checkout" not in screen  # no per-operation lines on a terminal
     assert "Converged." in screen
+
+
+def test_ctrl_c_while_listing_exits_130(
+    tmp_path: Path, server: tuple[str, EmulatorSettings]
+) -> None:
+    url, settings = server
+    settings.latency_ms = 3000
+    write_desired(tmp_path, 2)
+    process = subprocess.Popen(
+        [*RECONCILER, "plan"],
+        cwd=tmp_path,
+        env=env_for(url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert err.strip().endswith("Interrupted.")
+    assert "Traceback" not in err
+
+
+def test_emulator_stops_cleanly_on_a_signal_right_after_its_url(tmp_path: Path) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        process = subprocess.Popen(
+            [*RECONCILER, "emulator", "--port", "0"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("Emulator listening on http://127.0.0.1:")
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        assert "Traceback" not in err
