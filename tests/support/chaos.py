@@ -185,11 +185,15 @@ def generate(seed: int) -> Scenario:
     harsh = rng.random() < 0.15
     fail = rng.uniform(0.3, 0.5) if harsh else rng.choice((0.0, rng.uniform(0.0, 0.15)))
     drop = rng.uniform(0.1, 0.25) if harsh else rng.choice((0.0, rng.uniform(0.0, 0.08)))
+    # A tight limit below the parallelism: the first requests of each bucket, sent before
+    # any rate-limit header was seen, meet a burst of 429s; later ones are paced.
+    tight = rng.random() < 0.1
+    limit = rng.randint(6, 8) if tight else rng.choice((None, None, None, rng.randint(15, 40)))
     faults = Faults(
         fail_rate=fail,
         latency_ms=rng.choice((0.0, 0.0, rng.uniform(0.5, 4.0))),
         drop_after_commit_rate=drop,
-        rate_limit=rng.choice((None, None, None, rng.randint(15, 40))),
+        rate_limit=limit,
         second_fail_rate=rng.uniform(0.0, 0.05) if harsh else fail,
         second_drop_rate=rng.uniform(0.0, 0.03) if harsh else drop,
     )
@@ -199,7 +203,7 @@ def generate(seed: int) -> Scenario:
         desired=desired,
         managed=set(managed),
         faults=faults,
-        parallelism=rng.choice((1, 2, 4, 8)),
+        parallelism=8 if tight else rng.choice((1, 2, 4, 8)),
         kinds=kinds,
     )
 
