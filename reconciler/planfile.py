@@ -33,6 +33,12 @@ from reconciler.planner import Plan
 
 FORMAT_VERSION = 1
 
+#: A saved plan larger than this is refused unread (100,000 operations take about 60 MB).
+MAX_PLAN_BYTES = 256 * 1024 * 1024
+
+#: How much of a schema error (which quotes the offending value) is shown.
+_MAX_SCHEMA_MESSAGE = 300
+
 
 @dataclass(frozen=True, slots=True)
 class PlanDocument:
@@ -113,6 +119,12 @@ class PlanDocument:
     @classmethod
     def read(cls, path: str) -> PlanDocument:
         try:
+            size = Path(path).stat().st_size
+            if size > MAX_PLAN_BYTES:
+                raise ReconcilerError(
+                    f"{path}: not a saved plan: {size} bytes, more than the "
+                    f"{MAX_PLAN_BYTES} a plan may have"
+                )
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ReconcilerError(f"{path}: cannot read saved plan: {_reason(exc)}") from None
@@ -122,6 +134,8 @@ class PlanDocument:
             raise ReconcilerError(
                 f"{path}:{exc.lineno}:{exc.colno}: not a saved plan: invalid JSON: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise ReconcilerError(f"{path}: not a saved plan: JSON nested too deeply") from None
         return cls.from_dict(data, source=path)
 
     def write(self, path: str) -> None:
@@ -198,7 +212,10 @@ def _check_schema(data: Any, source: str) -> None:
     if errors:
         first = errors[0]
         where = "/".join(str(part) for part in first.absolute_path) or "(top level)"
-        raise ReconcilerError(f"{source}: not a valid saved plan: at {where}: {first.message}")
+        message = first.message
+        if len(message) > _MAX_SCHEMA_MESSAGE:  # it quotes the value, which may be huge
+            message = message[: _MAX_SCHEMA_MESSAGE - 1] + "…"
+        raise ReconcilerError(f"{source}: not a valid saved plan: at {where}: {message}")
     if data["format_version"] != FORMAT_VERSION:
         raise ReconcilerError(
             f"{source}: saved plan format {data['format_version']} is not supported "

@@ -245,21 +245,11 @@ def long_list_plan(root: Path) -> str:
     return "plan.json"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planfile.PlanDocument.read catches JSONDecodeError but not RecursionError: "
-    "deeply nested JSON gives 'internal error: RecursionError' (exit 1, no traceback)",
-)
 def test_deeply_nested_saved_plan(tmp_path: Path, env: dict[str, str]) -> None:
     result = run_measured(["show", deep_plan(tmp_path)], tmp_path, env)
     check_refused(result, "show deeply nested plan", "not a saved plan")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planfile._check_schema quotes jsonschema's message, which embeds the whole "
-    "offending value: a 2-million-item plan gives a 6 MB error line",
-)
 def test_saved_plan_error_is_short(tmp_path: Path, env: dict[str, str]) -> None:
     result = run_measured(["show", long_list_plan(tmp_path)], tmp_path, env)
     check_refused(result, "show 2-million-item plan", "not a valid saved plan")
