@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 
 from reconciler.emulator.app import create_app
 from reconciler.emulator.faults import ConnectionDropped
@@ -18,10 +19,12 @@ from reconciler.emulator.settings import EmulatorSettings
 
 
 class _HideDroppedConnections(logging.Filter):
-    """uvicorn logs every exception that escapes the app; an emulated drop is not a bug."""
+    """uvicorn logs every exception that escapes the app; an emulated drop is not a bug, and
+    neither is a client that went away mid-request (an interrupted apply)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, ConnectionDropped | ClientDisconnect)
 
 
 _FILTER = _HideDroppedConnections()
