@@ -188,7 +188,7 @@ async def execute(
     with interrupt_sets(stop):
         result = await executor.run(operations)
     if bar is not None:
-        bar.close(result)
+        bar.close()
     return result
 
 
@@ -219,7 +219,7 @@ class ProgressBar:
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self._done}/{self._total}")
         sys.stderr.flush()
 
-    def close(self, result: ApplyResult) -> None:
+    def close(self) -> None:
         sys.stderr.write("\r\033[K")
         sys.stderr.flush()
 
