@@ -199,6 +199,8 @@ class Executor:
                     raise OperationFailed(
                         f"{exc} (gave up after {failures} attempts; nothing was created)"
                     ) from None
+                if self.stop.is_set():  # interrupted: start no new request
+                    raise OperationFailed(f"{exc} (interrupted; nothing was created)") from None
                 await self._clock.sleep(self._retry.backoff(failures))
 
     async def _adopt(self, op: Create) -> str | None:
