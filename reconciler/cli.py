@@ -62,15 +62,23 @@ def cli() -> None:
     """
 
 
+def format_option(choices: list[str], help_text: str | None = None) -> Callable[[F], F]:
+    """`--format`, default text, with the choices each command offers."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "github", "json"]),
-    default="text",
-    show_default=True,
-    help="text: path:line:col: message; github: Actions annotations; json: a list.",
+@format_option(
+    ["text", "github", "json"],
+    "text: path:line:col: message; github: Actions annotations; json: a list.",
 )
 @click.option("--config", "config_path", type=click.Path(), help="Path of reconciler.yaml.")
 @verbose_option
@@ -135,13 +143,9 @@ def overrides_from(
 
 @cli.command()
 @connection_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text like Terraform; markdown for a pull-request comment; json (plan.schema.json).",
+@format_option(
+    ["text", "markdown", "json"],
+    "text like Terraform; markdown for a pull-request comment; json (plan.schema.json).",
 )
 @click.option("--out", type=click.Path(), help="Save the plan to this file for `apply PLAN`.")
 @click.option(
@@ -190,14 +194,7 @@ def plan(
     "--auto-approve", is_flag=True, help="Apply without asking (required when not on a TTY)."
 )
 @click.option("--force", is_flag=True, help="Apply a plan marked unsafe by the safety checks.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: the result of each operation as JSON on stdout.",
-)
+@format_option(["text", "json"], "json: the result of each operation as JSON on stdout.")
 @target_option
 @verbose_option
 def apply(
@@ -241,13 +238,7 @@ def apply(
 
 @cli.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path())
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option(["text", "markdown", "json"])
 @verbose_option
 def show(plan_path: str, output_format: str, verbose: int) -> int:
     """Render a saved plan (from `plan --out`)."""
