@@ -11,19 +11,17 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, exitcodes
 from reconciler.errors import InvalidInput, ReconcilerError
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:  # the offline commands must not import the HTTP stack
+    from reconciler.runtime import Runtime
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
-EXIT_INTERRUPTED = 130
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def verbose_option(func: F) -> F:
@@ -184,6 +182,7 @@ def plan(
         detailed_exitcode=detailed_exitcode,
         targets=targets,
         color=use_color() and output_format == "text",
+        runtime=runtime(),
     )
 
 
@@ -233,6 +232,7 @@ def apply(
         color=use_color() and output_format == "text",
         interactive=sys.stdin.isatty(),
         progress=sys.stdout.isatty() and output_format == "text",
+        runtime=runtime(),
     )
 
 
@@ -312,6 +312,7 @@ def export(
         merge=merge,
         config_path=config_path,
         overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+        runtime=runtime(),
     )
 
 
@@ -374,9 +375,20 @@ def emulator(
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def runtime() -> Runtime:
+    """The seam handed to `main` (tests: a transport, a clock, a retry policy), else the
+    defaults."""
+    from reconciler.runtime import Runtime
+
+    given = click.get_current_context().find_root().obj
+    return given if isinstance(given, Runtime) else Runtime()
+
+
+def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
     """Entry point: run the command and turn every outcome into an exit code."""
-    return guarded(lambda: cli.main(args=argv, prog_name="reconciler", standalone_mode=False))
+    return guarded(
+        lambda: cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=runtime)
+    )
 
 
 def guarded(call: Callable[[], object]) -> int:
@@ -389,29 +401,29 @@ def guarded(call: Callable[[], object]) -> int:
         return int(exc.exit_code)
     except click.ClickException as exc:  # usage errors: 1, not click's 2
         exc.show()
-        return EXIT_ERROR
+        return exitcodes.ERROR
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C (and end of input at a prompt) into Abort.
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             click.echo("Interrupted.", err=True)
-            return EXIT_INTERRUPTED
+            return exitcodes.INTERRUPTED
         click.echo("Aborted.", err=True)
-        return EXIT_ERROR
+        return exitcodes.ERROR
     except InvalidInput as exc:
         for problem in exc.problems:
             click.echo(redact(str(problem)), err=True)
-        return EXIT_ERROR
+        return exitcodes.ERROR
     except ReconcilerError as exc:
         click.echo(f"error: {redact(str(exc))}", err=True)
-        return EXIT_ERROR
+        return exitcodes.ERROR
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        return EXIT_INTERRUPTED
+        return exitcodes.INTERRUPTED
     except Exception as exc:
         if os.environ.get("RECONCILER_DEBUG"):
             raise
         # A bug of ours, not bad input: one line, no traceback (RECONCILER_DEBUG=1 shows it).
         name = type(exc).__name__
         click.echo(f"internal error: {name}: {redact(str(exc))} (please report it)", err=True)
-        return EXIT_ERROR
-    return result if isinstance(result, int) else EXIT_OK
+        return exitcodes.ERROR
+    return result if isinstance(result, int) else exitcodes.OK

@@ -15,14 +15,20 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import unquote, urlencode, urlsplit
 
 import httpx
 
 from reconciler import __version__, resource
-from reconciler.errors import ReconcilerError, UsageProblem
+from reconciler.api.errors import (
+    KEYS_HINT,
+    AmbiguousCreate,
+    ApiError,
+    MalformedResponse,
+    error_for_status,
+)
+from reconciler.errors import UsageProblem
 from reconciler.retry import Clock, RateLimiter, RetryPolicy, SystemClock, parse_seconds
 from reconciler.secrets import Credentials, redact
 
@@ -48,10 +54,7 @@ EXCERPT_CHARS: Final = 200
 MAX_MESSAGES: Final = 10
 MESSAGE_CHARS: Final = 500
 
-KEYS_HINT: Final = (
-    "check DD_API_KEY / DD_APP_KEY and the application key's permissions "
-    "(rum_session_replay_read / write)"
-)
+__all__ = ["KEYS_HINT", "SITES", "ApiClient", "ApiError", "Timeouts", "resolve_base_url"]
 
 
 def _is_loopback(host: str) -> bool:
@@ -113,100 +116,6 @@ class Timeouts:
     write: float = 30.0
     pool: float = 30.0
     total: float | None = 120.0
-
-
-class ApiError(ReconcilerError):
-    """A failed API call, after any retries.
-
-    `status` is None when no response arrived (timeout, connection error). `ambiguous` means
-    the server may have committed the request (response lost, 5xx, 408, garbled success):
-    the caller must look before retrying a create. `retryable` means the condition is
-    transient (5xx, 408, 429, timeout, connection): running again later may succeed.
-    """
-
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        status: int | None,
-        messages: tuple[str, ...] = (),
-        *,
-        reason: str | None = None,
-        ambiguous: bool = False,
-        retryable: bool = False,
-        attempts: int = 1,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.status = status
-        self.messages = tuple(redact(message) for message in messages)
-        self.reason = reason
-        self.ambiguous = ambiguous
-        self.retryable = retryable
-        self.attempts = attempts
-        super().__init__(self._format())
-
-    def _format(self) -> str:
-        parts = [f"{self.method} {self.path}"]
-        if self.status is not None:
-            phrase = _phrase(self.status)
-            parts.append(f"{self.status} {phrase}".rstrip())
-        elif self.reason:
-            parts.append(self.reason)
-        if self.status is not None and self.reason:
-            parts.append(self.reason)
-        if self.messages:
-            parts.append("; ".join(self.messages))
-        if self.status in (401, 403):
-            parts.append(KEYS_HINT)
-        text = ": ".join(parts)
-        if self.attempts > 1:
-            text += f" (after {self.attempts} attempts)"
-        return text
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild_api_error,
-            (
-                self.method,
-                self.path,
-                self.status,
-                self.messages,
-                self.reason,
-                self.ambiguous,
-                self.retryable,
-                self.attempts,
-            ),
-        )
-
-
-def _rebuild_api_error(
-    method: str,
-    path: str,
-    status: int | None,
-    messages: tuple[str, ...],
-    reason: str | None,
-    ambiguous: bool,
-    retryable: bool,
-    attempts: int,
-) -> ApiError:
-    return ApiError(
-        method,
-        path,
-        status,
-        messages,
-        reason=reason,
-        ambiguous=ambiguous,
-        retryable=retryable,
-        attempts=attempts,
-    )
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -371,7 +280,7 @@ class ApiClient:
 
     async def create_snapshot(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
         """POST one snapshot. Not idempotent: only 429 (nothing done) and failures before
-        sending are retried; anything ambiguous raises `ApiError(ambiguous=True)` at once."""
+        sending are retried; anything ambiguous raises an `Ambiguous` error at once."""
         path = resource.COLLECTION_PATH
         body = {"data": {"type": resource.RESOURCE_TYPE, "attributes": dict(attributes)}}
         outcome, attempts = await self._call(
@@ -417,14 +326,13 @@ class ApiClient:
         attempts: int,
         committed: bool,
     ) -> ApiError:
-        return ApiError(
+        kind = AmbiguousCreate if committed else MalformedResponse  # a garbled 201 created
+        return kind(
             method,
             target,
             outcome.status,
             (str(exc),),
             reason="malformed response",
-            ambiguous=committed,  # a garbled 201 still created something
-            retryable=False,
             attempts=attempts,
         )
 
@@ -477,7 +385,7 @@ class ApiClient:
                 if rate_limited > policy.max_rate_limit_retries or waited + wait > (
                     policy.max_total_wait
                 ):
-                    raise self._error(method, target, outcome, attempts, retryable=True)
+                    raise self._error(method, target, outcome, attempts)
                 waited += wait
                 resume = self._limiter.rate_limited(operation, wait)
                 logger.info(
@@ -489,18 +397,17 @@ class ApiClient:
                 continue  # the gate in `acquire` does the waiting, for every caller at once
 
             transient = outcome.failure is not None or status == 408 or (status or 0) >= 500
-            ambiguous = self._ambiguous(outcome)
             if not transient:
-                raise self._error(method, target, outcome, attempts, retryable=False)
-            if ambiguous and not idempotent:
-                raise self._error(method, target, outcome, attempts, retryable=True)
+                raise self._error(method, target, outcome, attempts)
+            if self._ambiguous(outcome) and not idempotent:
+                raise self._error(method, target, outcome, attempts)
             failures += 1
             delay = policy.backoff(failures)
             retry_after = parse_seconds(outcome.headers.get("retry-after"))
             if retry_after is not None and retry_after <= policy.max_delay:
                 delay = max(delay, retry_after)
             if failures >= policy.max_attempts or waited + delay > policy.max_total_wait:
-                raise self._error(method, target, outcome, attempts, retryable=True)
+                raise self._error(method, target, outcome, attempts)
             logger.info(
                 "retrying in %.1f s (%s, attempt %d/%d)",
                 delay,
@@ -528,19 +435,11 @@ class ApiClient:
             reset = self._retry.backoff(count)
         return max(reset, 0.05)  # a "0" reset must not become a hot loop
 
-    def _error(
-        self, method: str, target: str, outcome: _Outcome, attempts: int, *, retryable: bool
-    ) -> ApiError:
+    def _error(self, method: str, target: str, outcome: _Outcome, attempts: int) -> ApiError:
+        write = method != "GET"
         if outcome.failure is not None:
-            return ApiError(
-                method,
-                target,
-                None,
-                reason=outcome.failure,
-                ambiguous=self._ambiguous(outcome),
-                retryable=retryable,
-                attempts=attempts,
-            )
+            kind = error_for_status(None, write=write, sent=outcome.sent)
+            return kind(method, target, None, reason=outcome.failure, attempts=attempts)
         status = outcome.status or 0
         reason = None
         messages = error_messages(outcome.body)
@@ -552,16 +451,8 @@ class ApiClient:
                 "keys must not be sent elsewhere"
             )
             messages = ()
-        return ApiError(
-            method,
-            target,
-            status,
-            messages,
-            reason=reason,
-            ambiguous=self._ambiguous(outcome),
-            retryable=retryable,
-            attempts=attempts,
-        )
+        kind = error_for_status(status, write=write)
+        return kind(method, target, status, messages, reason=reason, attempts=attempts)
 
     async def _attempt(
         self,

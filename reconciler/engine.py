@@ -10,9 +10,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import httpx
-
-from reconciler.client import ApiClient, ApiError, resolve_base_url
+from reconciler.api.errors import AuthError
+from reconciler.client import ApiClient, resolve_base_url
 from reconciler.config import Settings, load_settings
 from reconciler.desired import load_desired
 from reconciler.diff import DiffOptions, diff
@@ -22,6 +21,7 @@ from reconciler.model import DesiredState, ViewScope
 from reconciler.planfile import PlanDocument
 from reconciler.planner import SafetyThresholds, build_plan
 from reconciler.remote import Listing, list_views
+from reconciler.runtime import Runtime
 from reconciler.secrets import Credentials
 
 
@@ -32,10 +32,10 @@ class Context:
     settings: Settings
     base_url: str
     credentials: Credentials
-    transport: httpx.AsyncBaseTransport | None = None
+    runtime: Runtime = Runtime()
 
     def client(self) -> ApiClient:
-        return ApiClient(self.base_url, self.credentials, transport=self.transport)
+        return self.runtime.client(self.base_url, self.credentials)
 
 
 def make_context(
@@ -43,30 +43,28 @@ def make_context(
     overrides: Mapping[str, object],
     *,
     environ: Mapping[str, str] | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    runtime: Runtime = Runtime(),
 ) -> Context:
     env = os.environ if environ is None else environ
-    return _context(load_settings(config_path, overrides, env), env, transport)
+    return _context(load_settings(config_path, overrides, env), env, runtime)
 
 
-def _context(
-    settings: Settings, env: Mapping[str, str], transport: httpx.AsyncBaseTransport | None
-) -> Context:
+def _context(settings: Settings, env: Mapping[str, str], runtime: Runtime) -> Context:
     base_url = resolve_base_url(settings.site, settings.api_url)
-    return Context(settings, base_url, Credentials.from_environ(env), transport)
+    return Context(settings, base_url, Credentials.from_environ(env), runtime)
 
 
 def prepare(
     config_path: str | None,
     overrides: Mapping[str, object],
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
+    runtime: Runtime = Runtime(),
 ) -> tuple[Context, DesiredState]:
     """Settings, then the snapshot files (offline, so bad files are reported even without
     keys), then the API target and keys."""
     settings = load_settings(config_path, overrides, os.environ)
     desired = load_valid_desired(settings)
-    return _context(settings, os.environ, transport), desired
+    return _context(settings, os.environ, runtime), desired
 
 
 def load_valid_desired(settings: Settings, paths: Sequence[str] = ()) -> DesiredState:
@@ -80,43 +78,15 @@ def target_site(context: Context) -> str | None:
     return None if context.settings.api_url else context.settings.site
 
 
-class AuthError(Exception):
-    """Bad keys fail every view alike: reported once, not once per view."""
-
-    def __init__(self, error: ApiError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _AuthAwareClient:
-    """Turns 401/403 into AuthError so listing stops at the first one."""
-
-    def __init__(self, client: ApiClient) -> None:
-        self._client = client
-
-    async def list_snapshots(
-        self, application_id: str, view_name: str, limit: int
-    ) -> list[dict[str, object]]:
-        try:
-            return await self._client.list_snapshots(application_id, view_name, limit)
-        except ApiError as exc:
-            if exc.status in (401, 403):
-                raise AuthError(exc) from None
-            raise
-
-
 async def list_all(context: Context, client: ApiClient, scopes: Sequence[ViewScope]) -> Listing:
     """List `scopes`; bad keys stop everything with one error instead of one per view."""
-    try:
-        return await list_views(
-            _AuthAwareClient(client),
-            scopes,
-            page_limit=context.settings.page_limit,
-            parallelism=context.settings.parallelism,
-            is_fatal=AuthError,
-        )
-    except AuthError as exc:
-        raise exc.error from None
+    return await list_views(
+        client,
+        scopes,
+        page_limit=context.settings.page_limit,
+        parallelism=context.settings.parallelism,
+        is_fatal=AuthError,
+    )
 
 
 async def compute_plan(

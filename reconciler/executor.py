@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from reconciler import resource
+from reconciler.api.errors import Ambiguous, ApiError, NotFound
 from reconciler.diff import field_changes
 from reconciler.model import (
     PHASES,
@@ -98,8 +99,6 @@ class Executor:
         page_limit: int = 1000,
         clock: Clock,
         retry: RetryPolicy | None = None,
-        is_ambiguous: Callable[[BaseException], bool],
-        is_not_found: Callable[[BaseException], bool],
         report: Reporter = lambda result: None,
         stop: asyncio.Event | None = None,
     ) -> None:
@@ -108,8 +107,6 @@ class Executor:
         self._page_limit = page_limit
         self._clock = clock
         self._retry = retry or RetryPolicy()
-        self._is_ambiguous = is_ambiguous
-        self._is_not_found = is_not_found
         self._report = report
         self.stop = stop or asyncio.Event()
 
@@ -169,9 +166,11 @@ class Executor:
             )
         except OperationFailed as exc:
             return OperationResult(op, "failed", str(exc))
-        except Exception as exc:  # an API error: the operation fails, its phase goes on
-            if isinstance(op, Patch) and self._is_not_found(exc):
+        except NotFound as exc:
+            if isinstance(op, Patch):
                 return OperationResult(op, "failed", "deleted outside reconciler; run plan again")
+            return OperationResult(op, "failed", str(exc))
+        except ApiError as exc:  # the operation fails, its phase goes on
             return OperationResult(op, "failed", str(exc))
 
     async def _patch(self, op: Patch) -> None:
@@ -188,9 +187,7 @@ class Executor:
             try:
                 created = await self._client.create_snapshot(attributes)
                 return str(created.get("id", "")), ""
-            except Exception as exc:
-                if not self._is_ambiguous(exc):
-                    raise
+            except Ambiguous as exc:
                 failures += 1
                 adopted = await self._adopt(op)
                 if adopted is not None:

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import click
-import httpx
 
-from reconciler.client import ApiClient, ApiError
+from reconciler import exitcodes
+from reconciler.client import ApiClient
 from reconciler.engine import Context, compute_plan, list_all, prepare
 from reconciler.errors import ReconcilerError
 from reconciler.executor import ApplyResult, Executor, OperationResult
@@ -21,11 +21,7 @@ from reconciler.fingerprint import desired_fingerprint
 from reconciler.model import DesiredState, Operation
 from reconciler.planfile import PlanDocument
 from reconciler.render import operation_title, render
-from reconciler.retry import SystemClock
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
+from reconciler.runtime import Runtime
 
 _DONE_VERB = {"create": "created", "patch": "patched", "delete": "deleted"}
 
@@ -46,9 +42,9 @@ def run(
     color: bool,
     interactive: bool,
     progress: bool,
-    transport: httpx.AsyncBaseTransport | None = None,
+    runtime: Runtime = Runtime(),
 ) -> int:
-    context, desired = prepare(config_path, overrides, transport=transport)
+    context, desired = prepare(config_path, overrides, runtime=runtime)
     text_output = output_format == "text"
     say: Callable[[str], None] = (
         (lambda line: click.echo(line))
@@ -75,7 +71,7 @@ def run(
                     click.echo(
                         json.dumps(result_document(document, ApplyResult(()), True), indent=2)
                     )
-                return EXIT_OK
+                return exitcodes.OK
             if not plan.is_safe and not force:
                 raise ReconcilerError(
                     "refusing to apply an unsafe plan (see the warnings above); "
@@ -89,8 +85,8 @@ def run(
             if not text_output:
                 click.echo(json.dumps(result_document(document, result, converged), indent=2))
             if result.interrupted:
-                return EXIT_INTERRUPTED
-            return EXIT_OK if result.ok and converged else EXIT_ERROR
+                return exitcodes.INTERRUPTED
+            return exitcodes.OK if result.ok and converged else exitcodes.ERROR
 
     return asyncio.run(main())
 
@@ -179,9 +175,8 @@ async def execute(
         client,
         parallelism=context.settings.parallelism,
         page_limit=context.settings.page_limit,
-        clock=SystemClock(),
-        is_ambiguous=lambda exc: isinstance(exc, ApiError) and exc.ambiguous,
-        is_not_found=lambda exc: isinstance(exc, ApiError) and exc.status == 404,
+        clock=context.runtime.clock,
+        retry=context.runtime.retry,
         report=report,
         stop=stop,
     )

@@ -7,6 +7,7 @@ import sqlite3
 import sys
 from types import FrameType
 
+from reconciler import exitcodes
 from reconciler.emulator.server import bind, build_server, url_of
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.errors import UsageProblem
@@ -84,4 +85,4 @@ def run(
             signal.signal(sig, handler)
         sock.close()
     sys.stdout.flush()
-    return 0
+    return exitcodes.OK

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
-import httpx
 
+from reconciler import exitcodes
 from reconciler.desired import load_desired
 from reconciler.engine import list_all, make_context
 from reconciler.errors import InvalidInput, UsageProblem
@@ -24,8 +24,7 @@ from reconciler.export import (
 )
 from reconciler.model import ViewScope
 from reconciler.remote import Listing
-
-EXIT_OK = 0
+from reconciler.runtime import Runtime
 
 
 def run(
@@ -36,7 +35,7 @@ def run(
     merge: str | None,
     config_path: str | None,
     overrides: Mapping[str, object],
-    transport: httpx.AsyncBaseTransport | None = None,
+    runtime: Runtime = Runtime(),
 ) -> int:
     if output is not None and merge is not None:
         raise UsageProblem("--output and --merge cannot be combined: --merge updates FILE")
@@ -48,7 +47,7 @@ def run(
     check_application_id(application_id)
     original = _read_for_merge(merge) if merge is not None else None
 
-    context = make_context(config_path, overrides, transport=transport)
+    context = make_context(config_path, overrides, runtime=runtime)
     scopes = [ViewScope(application_id, name) for name in view_names]
 
     async def listing() -> Listing:
@@ -68,13 +67,13 @@ def run(
             click.echo(note, err=True)
         if result.text != original:
             _write(merge, result.text)
-        return EXIT_OK
+        return exitcodes.OK
     text = render_document(application_id, exported)
     if output is None:
         click.echo(text, nl=False)
     else:
         _write(output, text)
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _warn(views: Sequence[ExportedView]) -> None:

@@ -6,15 +6,12 @@ import asyncio
 from collections.abc import Mapping, Sequence
 
 import click
-import httpx
 
+from reconciler import exitcodes
 from reconciler.engine import compute_plan, prepare
 from reconciler.planfile import PlanDocument
 from reconciler.render import render
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
+from reconciler.runtime import Runtime
 
 
 def run(
@@ -26,9 +23,9 @@ def run(
     detailed_exitcode: bool,
     targets: Sequence[str],
     color: bool,
-    transport: httpx.AsyncBaseTransport | None = None,
+    runtime: Runtime = Runtime(),
 ) -> int:
-    context, desired = prepare(config_path, overrides, transport=transport)
+    context, desired = prepare(config_path, overrides, runtime=runtime)
 
     async def plan() -> PlanDocument:
         async with context.client() as client:
@@ -43,10 +40,10 @@ def run(
             + ("; the plan was not saved" if out else ""),
             err=True,
         )
-        return EXIT_ERROR
+        return exitcodes.ERROR
     if out:
         document.write(out)
         click.echo(f"Saved plan to {out}. Apply it with: reconciler apply {out}", err=True)
     if detailed_exitcode and document.plan.has_changes:
-        return EXIT_CHANGES
-    return EXIT_OK
+        return exitcodes.CHANGES
+    return exitcodes.OK

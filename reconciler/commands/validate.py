@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from reconciler import config, desired
+from reconciler import config, desired, exitcodes
 from reconciler.errors import InvalidInput, UsageProblem
 from reconciler.model import Problem
 from reconciler.problem_output import Summary, render
@@ -49,7 +49,7 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
         config=config_shown,
     )
     sys.stdout.write(render(problems, output_format, summary) + "\n")
-    return 1 if problems else 0
+    return exitcodes.ERROR if problems else exitcodes.OK
 
 
 def _salvaged_settings(config_path: str | None) -> config.Settings:

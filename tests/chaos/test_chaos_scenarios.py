@@ -41,13 +41,11 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import engine
-from reconciler import executor as executor_module
 from reconciler.cli import guarded
-from reconciler.client import ApiClient
 from reconciler.commands import apply as apply_command
 from reconciler.emulator import EmulatorSettings
 from reconciler.retry import RetryPolicy
+from reconciler.runtime import Runtime
 from support.chaos import Key, Scenario, generate, key_of, reset_server
 from support.workspace import API_KEY, APP_KEY
 
@@ -55,7 +53,7 @@ MUTABLE = ("event_id", "start", "is_device_type_selected_by_user", "session_id",
 
 
 @pytest.fixture
-def chaos_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chaos_seed: int) -> Path:
+def chaos_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("DD_SITE", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
@@ -64,15 +62,13 @@ def chaos_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chaos_seed: int) 
     monkeypatch.setenv("DD_API_KEY", API_KEY)
     monkeypatch.setenv("DD_APP_KEY", APP_KEY)
     monkeypatch.chdir(tmp_path)
-    # Real waits, shorter backoff: the same code paths, 200 scenarios in minutes.
-    policy = RetryPolicy(base_delay=0.01, max_delay=0.2, rng=random.Random(chaos_seed))
-
-    def client(self: engine.Context) -> ApiClient:
-        return ApiClient(self.base_url, self.credentials, transport=self.transport, retry=policy)
-
-    monkeypatch.setattr(engine.Context, "client", client)
-    monkeypatch.setattr(executor_module, "RetryPolicy", lambda: policy)
     return tmp_path
+
+
+@pytest.fixture
+def chaos_runtime(chaos_seed: int) -> Runtime:
+    """Real waits, shorter backoff: the same code paths, 200 scenarios in minutes."""
+    return Runtime(retry=RetryPolicy(base_delay=0.01, max_delay=0.2, rng=random.Random(chaos_seed)))
 
 
 def write_desired(root: Path, scenario: Scenario) -> None:
@@ -108,7 +104,7 @@ class Delta:
 
 
 def run_apply(
-    url: str, parallelism: int, capsys: pytest.CaptureFixture[str]
+    url: str, parallelism: int, capsys: pytest.CaptureFixture[str], runtime: Runtime
 ) -> tuple[int, dict[str, Any] | None, str]:
     capsys.readouterr()
     code = guarded(
@@ -123,6 +119,7 @@ def run_apply(
             color=False,
             interactive=False,
             progress=False,
+            runtime=runtime,
         )
     )
     captured = capsys.readouterr()
@@ -257,6 +254,7 @@ class Checker:
 def test_chaos_scenario(
     chaos_seed: int,
     chaos_env: Path,
+    chaos_runtime: Runtime,
     chaos_server: tuple[str, EmulatorSettings],
     chaos_tally: Counter[str],
     capsys: pytest.CaptureFixture[str],
@@ -289,7 +287,7 @@ def test_chaos_scenario(
         }
         httpx.post(f"{url}/_emulator/config", json=config).raise_for_status()
         before = stats(url)
-        code, document, err = run_apply(url, scenario.parallelism, capsys)
+        code, document, err = run_apply(url, scenario.parallelism, capsys, chaos_runtime)
         applies += 1
         delta = Delta(before, stats(url))
         where = f"apply {applies} (exit {code}; stderr tail {err[-800:]!r}) of {context}"

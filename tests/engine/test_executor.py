@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import httpx
 
-from reconciler.client import ApiClient, ApiError
+from reconciler.client import ApiClient
 from reconciler.diff import diff
 from reconciler.emulator import EmulatorSettings, create_app
 from reconciler.executor import ApplyResult, Executor
@@ -48,8 +48,6 @@ async def run_ops(
             parallelism=parallelism,
             clock=clock,
             retry=retry,
-            is_ambiguous=lambda exc: isinstance(exc, ApiError) and exc.ambiguous,
-            is_not_found=lambda exc: isinstance(exc, ApiError) and exc.status == 404,
         )
         if stop_first:
             executor.stop.set()

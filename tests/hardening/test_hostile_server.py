@@ -22,13 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import engine
-from reconciler import executor as executor_module
 from reconciler.cli import guarded
-from reconciler.client import ApiClient, Timeouts
+from reconciler.client import Timeouts
 from reconciler.commands import apply as apply_command
 from reconciler.commands import plan as plan_command
 from reconciler.retry import RetryPolicy
+from reconciler.runtime import Runtime
 from support.workspace import API_KEY, APP, APP_KEY
 
 HOST = "127.0.0.1"
@@ -97,21 +96,16 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "snapshots" / "a.yaml").write_text(
         json.dumps({"application_id": APP, "views": views})
     )
-    policy = RetryPolicy(base_delay=0.01, max_delay=0.05, rng=random.Random(1))
-    timeouts = Timeouts(connect=0.3, read=0.3, write=0.3, pool=0.3, total=0.3)
-
-    def client(self: engine.Context) -> ApiClient:
-        return ApiClient(
-            self.base_url,
-            self.credentials,
-            transport=self.transport,
-            retry=policy,
-            timeouts=timeouts,
-        )
-
-    monkeypatch.setattr(engine.Context, "client", client)
-    monkeypatch.setattr(executor_module, "RetryPolicy", lambda: policy)
     return tmp_path
+
+
+def fast_runtime(transport: httpx.AsyncBaseTransport) -> Runtime:
+    """Short retries and timeouts: the same code paths in a fraction of a second."""
+    return Runtime(
+        transport=transport,
+        retry=RetryPolicy(base_delay=0.01, max_delay=0.05, rng=random.Random(1)),
+        timeouts=Timeouts(connect=0.3, read=0.3, write=0.3, pool=0.3, total=0.3),
+    )
 
 
 def run_plan(recorder: Recorder, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -125,7 +119,7 @@ def run_plan(recorder: Recorder, capsys: pytest.CaptureFixture[str]) -> tuple[in
             detailed_exitcode=False,
             targets=(),
             color=False,
-            transport=recorder.transport(),
+            runtime=fast_runtime(recorder.transport()),
         )
     )
     captured = capsys.readouterr()
@@ -146,7 +140,7 @@ def run_apply(recorder: Recorder, capsys: pytest.CaptureFixture[str]) -> tuple[i
             color=False,
             interactive=False,
             progress=False,
-            transport=recorder.transport(),
+            runtime=fast_runtime(recorder.transport()),
         )
     )
     captured = capsys.readouterr()

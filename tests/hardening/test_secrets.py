@@ -14,11 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler import engine
 from reconciler.cli import main
-from reconciler.client import ApiClient
 from reconciler.emulator import EmulatorSettings, serve_in_thread
 from reconciler.retry import RetryPolicy
+from reconciler.runtime import Runtime
 from support.processes import env_for, reconciler
 from support.workspace import APP
 
@@ -194,15 +193,10 @@ def test_server_errors_in_process(
     for name, value in canary_env(url).items():
         monkeypatch.setenv(name, value)
     write_desired(tmp_path)
-    policy = RetryPolicy(base_delay=0.01, max_delay=0.05, rng=random.Random(3))
-
-    def client(self: engine.Context) -> ApiClient:
-        return ApiClient(self.base_url, self.credentials, transport=self.transport, retry=policy)
-
-    monkeypatch.setattr(engine.Context, "client", client)
+    runtime = Runtime(retry=RetryPolicy(base_delay=0.01, max_delay=0.05, rng=random.Random(3)))
     for args in (["plan", "-vv"], ["apply", "--auto-approve", "-vv"]):
         capsys.readouterr()
-        assert main(args) == 1
+        assert main(args, runtime=runtime) == 1
         captured = capsys.readouterr()
         assert "(attempt 5)" in captured.err  # -vv logged each retry
         assert_clean(tmp_path, captured.out, captured.err)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.commands import export as export_command
+from reconciler.runtime import Runtime
 from support.workspace import APP, Outcome, Workspace
 
 
@@ -25,6 +26,6 @@ def export(
             merge=merge,
             config_path=None,
             overrides={"api_url": "http://127.0.0.1:9", **overrides},
-            transport=ws.transport(),
+            runtime=Runtime(transport=ws.transport()),
         )
     )

@@ -21,6 +21,7 @@ from reconciler.cli import guarded
 from reconciler.commands import apply as apply_command
 from reconciler.commands import plan as plan_command
 from reconciler.emulator import EmulatorSettings, create_app
+from reconciler.runtime import Runtime
 
 APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
 APP2 = "0c7f7c52-9d37-4a6a-8b1e-2f0a4f3c5d10"
@@ -134,7 +135,7 @@ class Workspace:
                 detailed_exitcode=detailed_exitcode,
                 targets=targets,
                 color=False,
-                transport=self.transport(),
+                runtime=Runtime(transport=self.transport()),
             )
         )
 
@@ -161,7 +162,7 @@ class Workspace:
                 color=False,
                 interactive=interactive,
                 progress=False,
-                transport=self.transport(),
+                runtime=Runtime(transport=self.transport()),
             )
         )
 

@@ -1,0 +1,1 @@
+"""The Datadog API side: sites and target policy, typed errors, transport, the operations."""
