@@ -174,14 +174,11 @@ class Executor:
             return OperationResult(op, "failed", str(exc))
 
     async def _patch(self, op: Patch) -> None:
-        body = op.request.body or {}
-        attributes = body.get("data", {}).get("attributes", {})
-        await self._client.update_snapshot(op.snapshot_id, attributes)
+        await self._client.update_snapshot(op.snapshot_id, resource.update_attributes(op.fields))
 
     async def _create(self, op: Create) -> tuple[str, str]:
         """POST once; after an ambiguous failure, adopt what the server may have committed."""
-        body = op.request.body or {}
-        attributes = body.get("data", {}).get("attributes", {})
+        attributes = resource.create_attributes(op.key.as_dict(), op.fields)
         failures = 0
         while True:
             try:

@@ -14,20 +14,16 @@ import click
 
 from reconciler import exitcodes
 from reconciler.client import ApiClient
-from reconciler.engine import Context, compute_plan, list_all, prepare
+from reconciler.engine import Context, compute_plan, prepare
 from reconciler.errors import ReconcilerError
 from reconciler.executor import ApplyResult, Executor, OperationResult
-from reconciler.fingerprint import desired_fingerprint
 from reconciler.model import DesiredState, Operation
 from reconciler.planfile import PlanDocument
 from reconciler.render import operation_title, render
 from reconciler.runtime import Runtime
+from reconciler.saved_plan import verify_saved_plan
 
 _DONE_VERB = {"create": "created", "patch": "patched", "delete": "deleted"}
-
-
-class StalePlan(ReconcilerError):
-    """The world changed since the plan was saved; applying it would not do what it said."""
 
 
 def run(
@@ -61,8 +57,8 @@ def run(
                 if document.errors:
                     raise ReconcilerError("some views could not be listed; nothing was applied")
             else:
-                document = PlanDocument.read(plan_path)
-                await check_fresh(document, context, client, desired)
+                saved = PlanDocument.read(plan_path)
+                document = await verify_saved_plan(saved, context, client, desired)
                 if text_output:
                     click.echo(render(document, "text", color=color), nl=False)
             plan = document.plan
@@ -101,37 +97,6 @@ def confirm(count: int, interactive: bool) -> None:
     answer = click.prompt(f"Apply {count} {noun}? [y/N]", default="", show_default=False)
     if answer.strip().lower() not in ("y", "yes"):
         raise ReconcilerError("apply cancelled; nothing was changed")
-
-
-async def check_fresh(
-    document: PlanDocument, context: Context, client: ApiClient, desired: DesiredState
-) -> None:
-    """Refuse a saved plan when its target, the desired state or any listed view changed."""
-    reasons: list[str] = []
-    if document.target_url != context.base_url:
-        reasons.append(f"it targets {document.target_url}, not {context.base_url}")
-    if document.errors:
-        reasons.append("some of its views could not be listed when it was made")
-    if document.desired_fingerprint != desired_fingerprint(desired):
-        reasons.append("the snapshot files changed since it was made")
-    if not reasons:
-        saved = {view.scope: view for view in document.views}
-        listing = await list_all(context, client, list(saved))
-        for error in listing.errors:
-            reasons.append(f"cannot re-list {error}")
-        for view in listing.views:
-            if view.fingerprint != saved[view.scope].fingerprint:
-                reasons.append(
-                    f"view {view.scope.view_name} of application {view.scope.application_id} "
-                    f"changed remotely ({saved[view.scope].snapshot_count} snapshots then, "
-                    f"{view.snapshot_count} now)"
-                )
-    if reasons:
-        raise StalePlan(
-            "saved plan is stale: "
-            + "; ".join(reasons)
-            + ". Nothing was applied; run `reconciler plan` again."
-        )
 
 
 @contextlib.contextmanager
