@@ -74,10 +74,10 @@ def item_path(snapshot_id: str) -> str:
 
 
 def list_params(
-    application_id: str, view_name: str, limit: int, device_type: str | None = None
+    application_id: str, view_name: str, limit: int, *, device_type: str | None = None
 ) -> dict[str, str]:
-    """Query of a list call of one managed (application, view), or of one device type of it
-    (a view too large for one page is listed by device type)."""
+    """Query of the list call made per managed (application, view), optionally narrowed
+    to one device type."""
     params = {
         FILTER_VIEW_NAME: view_name,
         FILTER_APPLICATION_ID: application_id,

@@ -262,6 +262,9 @@ def test_an_unknown_device_type_in_a_cut_listing_cannot_be_partitioned() -> None
 
 def test_missing_application_id_is_accepted_because_it_was_filtered_on() -> None:
     [result] = listing(FakeApi([item("a", "hero")], sparse=("application_id",)))
+    assert result.errors == ()
+    [listed] = result.snapshots[SCOPE]
+    assert listed.key == key("hero")
     assert diff([want(key("hero"))], result.snapshots) == []
 
 

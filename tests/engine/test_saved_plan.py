@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reconciler.gitrev import head_commit
+from reconciler.resource import KEY_FIELDS
 from support.workspace import APP, APP2, Workspace, remote_attributes, snapshot
 
 Write = tuple[str, str, str]  # method, path, canonical JSON body
@@ -312,3 +313,39 @@ def test_a_plan_applied_at_another_commit_says_so(ws: Workspace) -> None:
         f"Warning: this plan was made at commit {'a' * 12}; the working tree is at {'c' * 12} "
         "(the plan was checked against the files as they are now)\n"
     ) in result.out
+
+
+def test_a_plan_cannot_reach_a_view_no_file_manages(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two edits together: an unmanaged view added to `views` and a delete of its snapshot.
+    Recomputed on that view, the delete would match; only managed views are ever listed."""
+    ws.write_snapshots({"/checkout": []})
+    [victim] = ws.seed(remote_attributes("victim", view="/unmanaged"))
+    ws.plan(out="plan.json")
+    document = json.loads(Path("plan.json").read_text())
+    view = dict(document["views"][0], view_name="/unmanaged", snapshot_count=1)
+    document["views"].append(view)
+    document["operations"] = [
+        {
+            "action": "delete",
+            **{k: v for k, v in victim["attributes"].items() if k in KEY_FIELDS},
+            "snapshot_id": victim["id"],
+            "reason": "not declared",
+            "fields": {},
+            "changes": [],
+            "source": None,
+            "request": {
+                "method": "DELETE",
+                "path": f"/api/v2/replay/heatmap/snapshots/{victim['id']}",
+                "body": None,
+            },
+        }
+    ]
+    Path("plan.json").write_text(json.dumps(document))
+    writes = recorded(ws, monkeypatch)
+    result = ws.apply("plan.json", force=True)
+    assert result.code == 1
+    assert "saved plan is stale: view /unmanaged of application" in result.err
+    assert writes == []
+    assert len(ws.remote()) == 1
