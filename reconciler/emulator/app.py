@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from reconciler.emulator import admin
 from reconciler.emulator.faults import SERVER_ERRORS, DroppedResponse, Faults
 from reconciler.emulator.ratelimit import RateLimiter
-from reconciler.emulator.responses import json_response
+from reconciler.emulator.responses import json_response, without_body
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.emulator.stats import Stats
 from reconciler.emulator.store import Owner, SnapshotStore
@@ -164,15 +164,20 @@ class Emulator:
 
 
 def _routes(emulator: Emulator) -> list[Route]:
+    # Dispatch on each method explicitly: Starlette adds HEAD to every GET route, and a
+    # HEAD must read (a list without its body), never write.
     async def collection(request: Request) -> Response:
-        if request.method == "GET":
-            return await emulator.serve(request, "list", emulator.list_snapshots)
-        return await emulator.serve(request, "create", emulator.create)
+        if request.method == "POST":
+            return await emulator.serve(request, "create", emulator.create)
+        response = await emulator.serve(request, "list", emulator.list_snapshots)
+        return without_body(response) if request.method == "HEAD" else response
 
     async def item(request: Request) -> Response:
         if request.method == "PATCH":
             return await emulator.serve(request, "update", emulator.update)
-        return await emulator.serve(request, "delete", emulator.delete)
+        if request.method == "DELETE":
+            return await emulator.serve(request, "delete", emulator.delete)
+        raise HTTPException(405)
 
     return [
         Route(COLLECTION, collection, methods=["GET", "POST"]),
