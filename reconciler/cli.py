@@ -317,6 +317,50 @@ def export(
 
 
 @cli.command()
+@connection_options
+@click.option(
+    "--write-probe",
+    is_flag=True,
+    help="Also create, patch and delete one probe snapshot in a scratch view.",
+)
+@click.option(
+    "--probe-view",
+    metavar="VIEW",
+    default=None,
+    help="Scratch view of --write-probe (default: /reconciler-doctor-probe).",
+)
+@verbose_option
+def doctor(
+    config_path: str | None,
+    site: str | None,
+    api_url: str | None,
+    snapshots_dir: str | None,
+    parallelism: int | None,
+    page_limit: int | None,
+    write_probe: bool,
+    probe_view: str | None,
+    verbose: int,
+) -> int:
+    """Check what reconciler assumes of the API against the configured org.
+
+    Keys and read permission, reachability, rate-limit headers, page[limit] behaviour and
+    the shape of the managed views' listings; prints a report and a suggested
+    reconciler.yaml block. Read-only unless --write-probe. Exit 0 when every assumption
+    holds, 1 otherwise.
+    """
+    from reconciler.commands import doctor as command
+
+    configure_logging(verbose)
+    return command.run(
+        config_path=config_path,
+        overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+        write_probe=write_probe,
+        probe_view=probe_view,
+        runtime=runtime(),
+    )
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8126, show_default=True, type=int, help="Port to listen on.")
 @click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file.")
