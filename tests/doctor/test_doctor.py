@@ -1,0 +1,237 @@
+"""`reconciler doctor` against the emulator in each mode: it names the mode, suggests the
+settings, and exits 0 only when every assumption holds."""
+
+from __future__ import annotations
+
+from doctor.doctorkit import StepClock, doctor, lines_of, probes_left
+
+from reconciler.doctor_probe import PROBE_PREFIX
+from support.workspace import API_KEY, APP, Workspace, remote_attributes, snapshot
+
+
+def managed_view(ws: Workspace, view: str = "/checkout", count: int = 3) -> None:
+    ws.write_snapshots({view: [snapshot(f"s{i}", start=i) for i in range(count)]})
+    ws.seed(*(remote_attributes(f"s{i}", view=view, start=i) for i in range(count)))
+
+
+def test_default_emulator_holds_every_assumption_read_only(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws)
+    assert result.code == 0, result.out + result.err
+    assert result.out.startswith("Doctor: http://127.0.0.1:9, 1 managed view(s)\n")
+    assert lines_of(result, "differs") == []
+    assert f"ok       keys: accepted, with read permission on {APP} /checkout" in result.out
+    assert "ok       items: complete: every attribute on all 3 listed snapshots" in result.out
+    assert "ok       timestamps: fixed precision: 3 fraction digits" in result.out
+    assert "ok       view names: listed as sent (no normalisation seen)" in result.out
+    assert "ok       page limit: page[limit]=10000 accepted" in result.out
+    assert "unknown  page cap: not detectable" in result.out
+    assert (
+        "ok       rate limits: list: replay_heatmap_snapshots_list allows 1000000 per 1 s"
+        in result.out
+    )
+    assert result.out.endswith(
+        "Suggested reconciler.yaml: nothing to change.\n\nAll assumptions hold.\n"
+    )
+    stats = ws.stats()
+    assert set(stats["requests"]) == {"list"}  # read-only
+    assert stats["committed"] == {"create": 0, "update": 0, "delete": 0}
+
+
+def test_reject_mode_is_named_with_its_cap(ws: Workspace) -> None:
+    managed_view(ws)
+    ws.configure(page_limit_max=100, page_cap_mode="reject")
+    result = doctor(ws)
+    assert result.code == 1
+    assert (
+        "differs  page limit: reject mode: page[limit] above 100 is rejected "
+        '(400 "page[limit] must be <= 100"); page_limit 1000 would fail every listing'
+    ) in result.out
+    assert "  page_limit: 100       # the server rejects more" in result.out
+    assert "  server_page_cap: 100  # reject mode: the server's maximum" in result.out
+    assert "ok       items: complete" in result.out  # listed with the cap it learnt
+
+
+def test_reject_mode_above_page_limit_holds(ws: Workspace) -> None:
+    managed_view(ws)
+    ws.configure(page_limit_max=5000, page_cap_mode="reject", error_style="objects")
+    result = doctor(ws)
+    assert result.code == 0, result.out
+    assert "ok       page limit: reject mode: page[limit] above 5000 is rejected" in result.out
+    assert "server_page_cap: 5000" in result.out
+
+
+def test_silent_cap_is_found_through_device_partitions(ws: Workspace) -> None:
+    ws.write_snapshots({"/big": [snapshot("declared")]})
+    ws.seed(
+        *(
+            remote_attributes(f"s{i}", view="/big", device="desktop" if i % 2 else "mobile")
+            for i in range(150)
+        )
+    )
+    ws.configure(page_limit_max=100)
+    result = doctor(ws)
+    assert result.code == 1
+    assert (
+        f"differs  page cap: silent mode: listings stop at 100 without an error ({APP} /big "
+        "lists 100, its device-type partitions 150)"
+    ) in result.out
+    assert "  server_page_cap: 100  # silent mode: listings stop there" in result.out
+
+
+def test_sparse_items_are_named(ws: Workspace) -> None:
+    managed_view(ws)
+    ws.configure(sparse_items=["start", "application_id"])
+    result = doctor(ws)
+    assert result.code == 1
+    assert (
+        "differs  items: sparse: the API returned no `application_id` for 3 of 3, "
+        "no `start` for 3 of 3 listed snapshots"
+    ) in result.out
+
+
+def test_variable_precision_is_named(ws: Workspace) -> None:
+    managed_view(ws, count=8)
+    ws.configure(timestamp_precision="variable")
+    result = doctor(ws)
+    assert result.code == 1
+    [line] = [line for line in lines_of(result, "differs") if "timestamps" in line]
+    assert line.startswith("differs  timestamps: variable precision: ")
+    assert line.endswith(" fraction digits seen; order by parsed time, not text")
+
+
+def test_normalisation_is_named_with_the_rule_seen(ws: Workspace) -> None:
+    ws.configure(normalize_view_names=True)
+    managed_view(ws, "/Shop/Cart/")
+    result = doctor(ws)
+    assert result.code == 1
+    assert (
+        "differs  view names: normalised on write: '/Shop/Cart/' is listed as '/shop/cart' "
+        "(rule seen: lower case + trailing slash stripped)"
+    ) in result.out
+
+
+def test_extra_attributes_are_a_note(ws: Workspace) -> None:
+    managed_view(ws)
+    ws.configure(extra_attributes=True)
+    result = doctor(ws)
+    assert result.code == 0, result.out
+    assert (
+        "note     items: unknown extra attributes (ignored): heatmap_type, is_archived, "
+        "metadata, revision"
+    ) in result.out
+
+
+def test_refused_keys_stop_the_checks(ws: Workspace) -> None:
+    managed_view(ws)
+    ws.settings.accepted_keys = (("another-api-key-0001", "another-app-key-0001"),)
+    result = doctor(ws)
+    assert result.code == 1
+    [refused] = lines_of(result, "differs")
+    assert refused.startswith("differs  keys: refused: GET /api/v2/replay/heatmap/snapshots")
+    assert "403 Forbidden" in refused
+    assert "ok       site: reachable" in result.out
+    assert "page limit" not in result.out
+    assert API_KEY not in result.out + result.err
+
+
+def test_unreachable_site(ws: Workspace) -> None:
+    managed_view(ws)
+    ws.configure(fail_rate=1.0)
+    result = doctor(ws)
+    assert result.code == 1
+    [line] = lines_of(result, "differs")
+    assert line.startswith("differs  site: not reachable: GET /api/v2/replay/heatmap/snapshots")
+
+
+# ---- --write-probe -------------------------------------------------------------------------
+
+
+def test_write_probe_checks_writes_and_leaves_nothing(ws: Workspace) -> None:
+    managed_view(ws)
+    before = ws.remote()
+    result = doctor(ws, write_probe=True)
+    assert result.code == 0, result.out
+    for expected in (
+        "ok       create: answered with the new snapshot and its id",
+        "ok       listing lag: none seen: a create showed in the next listing",
+        "ok       view names: the list filter is exact ('/RECONCILER-DOCTOR-PROBE/' is another "
+        "view)",
+        "ok       patch: applied: answered and listed with the new values",
+        "ok       delete: 2xx, then 404 for the same id (as the engine assumes)",
+        "ok       listing lag: none seen: a delete showed in the next listing",
+        "ok       rate limits: create: replay_heatmap_snapshots_create allows 1000000 per 1 s",
+        "ok       rate limits: delete: replay_heatmap_snapshots_delete allows 1000000 per 1 s",
+    ):
+        assert expected in result.out
+    assert ws.remote() == before
+    stats = ws.stats()
+    assert stats["committed"] == {"create": 1, "update": 1, "delete": 1}
+    assert stats["requests"]["delete"] == {"204": 1, "404": 1}
+
+
+def test_write_probe_measures_listing_lag(ws: Workspace) -> None:
+    clock = StepClock()
+    ws.settings.clock = clock
+    managed_view(ws)
+    ws.configure(list_lag_ms=2500)
+    result = doctor(ws, write_probe=True, clock=clock)
+    assert result.code == 1
+    lags = [line for line in lines_of(result, "differs") if "listing lag" in line]
+    assert len(lags) == 2
+    for line, write in zip(lags, ("a create", "a delete"), strict=True):
+        shown_after = int(line.split("only after ")[1].split(" ms")[0])
+        assert line.startswith(f"differs  listing lag: {write} showed in listings only after")
+        assert 2500 <= shown_after < 5000  # the lag, within one growing pause
+    assert probes_left(ws) == []
+    ws.configure(list_lag_ms=0)
+    assert probes_left(ws) == []
+
+
+def test_write_probe_reports_a_create_without_id_and_still_cleans_up(ws: Workspace) -> None:
+    managed_view(ws)
+    ws.configure(create_without_id_rate=1.0)
+    result = doctor(ws, write_probe=True)
+    assert result.code == 1
+    assert "differs  create: answered without a usable snapshot" in result.out
+    assert "ok       delete: 2xx, then 404" in result.out  # found by name, then deleted
+    assert probes_left(ws) == []
+
+
+def test_write_probe_removes_leftovers_and_nothing_else(ws: Workspace) -> None:
+    managed_view(ws)
+    view = "/scratch"
+    ws.seed(
+        remote_attributes(f"{PROBE_PREFIX}old-1", view=view),
+        remote_attributes(f"{PROBE_PREFIX}old-2", view=view),
+        remote_attributes("someone else's", view=view),
+        remote_attributes(f"{PROBE_PREFIX}elsewhere", view="/other"),
+    )
+    result = doctor(ws, write_probe=True, probe_view=view)
+    assert result.code == 0, result.out
+    assert (
+        "note     probe: removed 2 leftover probe snapshot(s) of an interrupted run" in result.out
+    )
+    names = sorted(item["attributes"]["snapshot_name"] for item in probes_left(ws))
+    assert names == [f"{PROBE_PREFIX}elsewhere"]
+    assert "someone else's" in [item["attributes"]["snapshot_name"] for item in ws.remote()]
+
+
+def test_probe_view_must_be_a_scratch_view(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws, write_probe=True, probe_view="/checkout")
+    assert result.code == 1
+    assert "--probe-view '/checkout' is a managed view" in result.err
+    assert ws.stats()["total_requests"] == 0
+
+
+def test_the_normalised_filter_is_seen_by_the_probe(ws: Workspace) -> None:
+    managed_view(ws)
+    ws.configure(normalize_view_names=True)
+    result = doctor(ws, write_probe=True)
+    assert result.code == 1
+    assert (
+        "differs  view names: the list filter is normalised: '/RECONCILER-DOCTOR-PROBE/' lists "
+        "the probe of '/reconciler-doctor-probe'"
+    ) in result.out
+    assert probes_left(ws) == []
