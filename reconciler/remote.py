@@ -34,6 +34,8 @@ log = logging.getLogger("reconciler.remote")
 
 #: Default of the `server_page_cap` setting: the page size the API is assumed to cap at.
 DEFAULT_SERVER_PAGE_CAP = 1000
+#: The former name (`doctor` reads it when no setting is given).
+ASSUMED_SERVER_PAGE_CAP = DEFAULT_SERVER_PAGE_CAP
 
 _STATED_MAXIMUM = re.compile(r"(?:<=|≤|at most|maximum(?: is| of)?|max(?: is)?)\s*(\d+)", re.I)
 _ABOUT_PAGE_SIZE = re.compile(r"page|limit", re.I)
