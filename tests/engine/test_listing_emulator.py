@@ -142,3 +142,22 @@ def test_repeated_ids_in_listings_never_delete_the_only_copy(ws: Workspace) -> N
     assert faults["repeated_ids_same"] > 0
     assert faults["repeated_ids_renamed"] > 0
     assert outcomes == {0, 1}  # same content: no changes; renamed copy: a view error
+
+
+@pytest.mark.parametrize("where", ["reconciler.yaml", "environment"])
+def test_server_page_cap_is_a_setting(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    if where == "environment":
+        monkeypatch.setenv("RECONCILER_SERVER_PAGE_CAP", "3")
+    else:
+        ws.write("reconciler.yaml", "server_page_cap: 3\n")
+    ws.seed(*spread("/checkout", 3, devices=("desktop",)))
+    ws.write_snapshots({"/checkout": []})
+    result = ws.plan()
+    assert result.code == 1
+    assert "listing of its desktop snapshots returned 3, the server's page cap (3)" in result.out
+    monkeypatch.setenv("RECONCILER_SERVER_PAGE_CAP", "0")
+    assert ws.plan().err == (
+        "error: RECONCILER_SERVER_PAGE_CAP must be an integer (at least 1), got '0'\n"
+    )
