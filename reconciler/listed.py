@@ -36,6 +36,9 @@ _NORMALISATIONS: tuple[tuple[str, Callable[[str], str]], ...] = (
 )
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Filter:
     """What a list call asked for."""
@@ -61,10 +64,12 @@ def read_items(asked: Filter, items: Sequence[Mapping[str, Any]]) -> Read | View
         outcome = _snapshot(asked, item)
         if isinstance(outcome, str):
             return ViewError(scope, f"malformed listing: {outcome}; the view is not planned")
-        normalised = _normalised(asked, outcome.key)
-        if normalised is not None:
-            return ViewError(scope, normalised)
-        if outcome.key.scope != scope or (
+        listed_scope = outcome.key.scope
+        if listed_scope != scope:
+            normalised = _normalised(asked, outcome.key)
+            if normalised is not None:
+                return ViewError(scope, normalised)
+        if listed_scope != scope or (
             asked.device_type is not None and outcome.key.device_type != asked.device_type
         ):
             dropped += 1
@@ -135,7 +140,7 @@ def _snapshot(asked: Filter, item: Mapping[str, Any]) -> RemoteSnapshot | str:
         fields=fields,
         created_at=created_at if isinstance(created_at, str) else "",
         attributes=dict(attributes),
-        unreported=frozenset(unreported),
+        unreported=frozenset(unreported) if unreported else _NONE,
     )
 
 
