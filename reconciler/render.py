@@ -49,6 +49,14 @@ def operation_title(op: Operation, verb: str | None = None) -> str:
     return f"{title} (application {plain(key.application_id)})"
 
 
+def printable(text: str) -> str:
+    """`text` with each character that does not print (escape sequences, line breaks)
+    written as an escape: a message quoting a server stays one inert line."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else json.dumps(char)[1:-1] for char in text)
+
+
 def plain(text: str) -> str:
     """`text` as is when every character prints, else JSON-quoted: a name from a server
     cannot move the cursor, clear the terminal or fake a line."""
@@ -70,11 +78,11 @@ def render_text(document: PlanDocument, *, color: bool = False) -> str:
     if lines:
         lines.append("")
     for error in document.errors:
-        lines.append(style(f"Error: {error}", "red", bold=True))
+        lines.append(style(f"Error: {printable(str(error))}", "red", bold=True))
     for warning in document.warnings:
-        lines.append(style(f"Warning: {warning}", "yellow", bold=True))
+        lines.append(style(f"Warning: {printable(warning)}", "yellow", bold=True))
     for reason in document.plan.unsafe_reasons:
-        lines.append(style(f"Warning: unsafe plan: {reason}", "yellow", bold=True))
+        lines.append(style(f"Warning: unsafe plan: {printable(reason)}", "yellow", bold=True))
     if not document.plan.is_safe:
         lines.append(
             style("Warning: apply will refuse this plan without --force.", "yellow", bold=True)

@@ -59,6 +59,9 @@ def run(
             else:
                 saved = PlanDocument.read(plan_path)
                 document = await verify_saved_plan(saved, context, client, desired)
+                if not text_output:  # the text render shows them
+                    for warning in document.warnings:
+                        say(f"Warning: {warning}")
                 if text_output:
                     click.echo(render(document, "text", color=color), nl=False)
             plan = document.plan

@@ -230,3 +230,12 @@ def test_hostile_names_render_inert_in_markdown(name: str) -> None:
         if bad.startswith("| "):
             for span in spans:  # GFM splits table cells before code spans: | is escaped
                 assert "|" not in span.replace("\\|", "")
+
+
+def test_text_output_cannot_be_steered_by_a_server() -> None:
+    """Names and messages from a server are shown, never obeyed by the terminal."""
+    name = "evil\x1b[2J\x1b[31m\rline"
+    text = render(hostile_document(name), "text")
+    assert "\x1b" not in text
+    assert "\r" not in text
+    assert "Error: view evil\\u001b[2J\\u001b[31m\\rline of application" in text

@@ -349,3 +349,14 @@ def test_a_plan_cannot_reach_a_view_no_file_manages(
     assert "saved plan is stale: view /unmanaged of application" in result.err
     assert writes == []
     assert len(ws.remote()) == 1
+
+
+def test_the_commit_warning_goes_to_stderr_with_json_output(ws: Workspace) -> None:
+    fake_repository(ws.root, "a" * 40)
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    ws.plan(out="plan.json")
+    (ws.root / ".git" / "packed-refs").write_text(f"{'c' * 40} refs/heads/main\n")
+    result = ws.apply("plan.json", output_format="json")
+    assert result.code == 0, result.err
+    assert result.err.startswith(f"Warning: this plan was made at commit {'a' * 12};")
+    assert json.loads(result.out)["converged"] is True
