@@ -311,3 +311,21 @@ def test_a_normalised_view_name_is_reported_never_a_create_loop(stored: str, rul
     assert f"the server normalises names ({rule})" in error.message
     assert f"write '{stored}' in the snapshots file" in error.message
     assert diff([want(key("hero", view="/Checkout/"))], result.snapshots) == []
+
+
+def test_a_400_of_one_view_mentioning_a_limit_does_not_shrink_the_others() -> None:
+    api = FakeApi(spread(10))
+    plain = api.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params["filter[view_name]"] == "/odd":
+            return httpx.Response(400, json={"errors": ["view name exceeds the length limit"]})
+        return plain(request)
+
+    api.handler = handler  # type: ignore[method-assign]
+    odd = ViewScope(APP, "/odd")
+    [result] = listing(api, scopes=[odd, SCOPE], parallelism=1)
+    assert [error.scope for error in result.errors] == [odd]
+    assert len(result.snapshots[SCOPE]) == 10
+    checkout = [r["page[limit]"] for r in api.requests if r["filter[view_name]"] == "/checkout"]
+    assert checkout == ["1000"]
