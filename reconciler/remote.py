@@ -9,7 +9,8 @@ maximum the server stated, in the run it stated it). A fuller listing may be cut
   they partition every snapshot, as `device_type` is part of the key); a device type still
   at the cap, or a device type outside the known ones in the cut listing, is a view error.
 A server refusing the page size (400 "page[limit] must be <= N") teaches the maximum (else
-it is halved while the server keeps complaining about the page size), remembered for the run.
+it is halved while the server keeps complaining about the page size); the size that worked
+is remembered for the run.
 An error of a view is never planned on: a missing snapshot would be re-created, a present
 one deleted. Per-item rules are in `listed`.
 """
@@ -93,8 +94,8 @@ class RemoteReader:
         self._client = client
         self.rules = rules
         self._is_fatal = is_fatal
+        #: The largest page size known to work, once the server refused a larger one.
         self._stated_maximum: int | None = None
-        self._learning = asyncio.Lock()
         self._warned: set[str] = set()
 
     # -- many views, one view ------------------------------------------------------------
@@ -192,33 +193,18 @@ class RemoteReader:
                 items = await self._client.list_snapshots(
                     scope.application_id, scope.view_name, limit, device_type=asked.device_type
                 )
-                return items, limit
             except RequestRejected as exc:
-                smaller = await self._learn(exc, limit)
+                smaller = _smaller_page(exc, limit)
                 if smaller is None:
                     raise
+                log.info("the server refused page[limit]=%d; trying %d", limit, smaller)
                 limit = smaller
-
-    async def _learn(self, exc: RequestRejected, tried: int) -> int | None:
-        """A smaller page size to try after a 400 about the page size, else None."""
-        if exc.status != 400 or not any(_ABOUT_PAGE_SIZE.search(m) for m in exc.messages):
-            return None
-        async with self._learning:  # views listed at once learn it once
-            known = self._stated_maximum
-            if known is not None and known < tried:
-                return known
-            stated = [
-                int(match.group(1))
-                for text in exc.messages
-                for match in _STATED_MAXIMUM.finditer(text)
-            ]
-            smaller = [value for value in stated if 1 <= value < tried]
-            learned = min(smaller) if smaller else tried // 2
-            if learned < 1:
-                return None
-            self._stated_maximum = learned
-            log.info("the server refused page[limit]=%d; listing with %d", tried, learned)
-            return learned
+                continue
+            if limit < self._limit():
+                # Remembered only once a page size worked: a 400 about something else
+                # must not shrink every later listing.
+                self._stated_maximum = limit
+            return items, limit
 
     # -- warnings ------------------------------------------------------------------------
 
@@ -234,6 +220,19 @@ class RemoteReader:
                     f"`{name}` is not compared for them"
                 )
         return tuple(warnings)
+
+
+def _smaller_page(exc: RequestRejected, tried: int) -> int | None:
+    """The page size to try after a 400 about the page size: the maximum it states, else
+    half; None when the 400 is about something else or there is nothing smaller."""
+    if exc.status != 400 or not any(_ABOUT_PAGE_SIZE.search(m) for m in exc.messages):
+        return None
+    stated = [
+        int(match.group(1)) for text in exc.messages for match in _STATED_MAXIMUM.finditer(text)
+    ]
+    smaller = [value for value in stated if 1 <= value < tried]
+    page = min(smaller) if smaller else tried // 2
+    return page if page >= 1 else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -318,12 +318,12 @@ def test_a_400_of_one_view_mentioning_a_limit_does_not_shrink_the_others() -> No
     plain = api.handler
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.params["filter[view_name]"] == "/odd":
+        if request.url.params["filter[view_name]"] == "/a-odd":  # listed first
             return httpx.Response(400, json={"errors": ["view name exceeds the length limit"]})
         return plain(request)
 
     api.handler = handler  # type: ignore[method-assign]
-    odd = ViewScope(APP, "/odd")
+    odd = ViewScope(APP, "/a-odd")
     [result] = listing(api, scopes=[odd, SCOPE], parallelism=1)
     assert [error.scope for error in result.errors] == [odd]
     assert len(result.snapshots[SCOPE]) == 10
