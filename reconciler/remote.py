@@ -153,6 +153,14 @@ class RemoteReader:
                     "cursor); the view is not planned",
                 )
             parts.extend(part.snapshots)
+        missed = {s.id for s in whole.snapshots} - {s.id for s in parts}
+        if missed:  # the parts must hold all of the whole, or they are not a partition
+            return ViewError(
+                scope,
+                f"its listing by device type misses {len(missed)} snapshots of the whole "
+                "listing (the server's device type filter is not a partition); the view is "
+                "not planned",
+            )
         return unique_by_id(scope, parts)
 
     # -- one list call -------------------------------------------------------------------

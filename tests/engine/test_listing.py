@@ -329,3 +329,18 @@ def test_a_400_of_one_view_mentioning_a_limit_does_not_shrink_the_others() -> No
     assert len(result.snapshots[SCOPE]) == 10
     checkout = [r["page[limit]"] for r in api.requests if r["filter[view_name]"] == "/checkout"]
     assert checkout == ["1000"]
+
+
+def test_a_device_type_filter_that_loses_snapshots_is_a_view_error() -> None:
+    api = FakeApi(spread(60), cap=50)
+    plain = api.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("filter[device_type]") == "tablet":
+            return httpx.Response(200, json={"data": []})  # a filter that drops its items
+        return plain(request)
+
+    api.handler = handler  # type: ignore[method-assign]
+    [result] = listing(api, server_page_cap=50)
+    assert result.snapshots == {}
+    assert "misses" in result.errors[0].message
