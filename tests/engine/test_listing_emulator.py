@@ -161,3 +161,17 @@ def test_server_page_cap_is_a_setting(
     assert ws.plan().err == (
         "error: RECONCILER_SERVER_PAGE_CAP must be an integer (at least 1), got '0'\n"
     )
+
+
+def test_page_limit_above_the_servers_cap_plans_only_the_missing_ones(ws: Workspace) -> None:
+    """Issue 11, 1 (the listing half): `page_limit: 2000` above the server's cap (here 100,
+    silent, known as `server_page_cap`), a view holding 101 snapshots and 2 new ones
+    declared: exactly 2 creates, never one for a snapshot the cut listing left out."""
+    ws.configure(page_limit_max=100)
+    held = spread("/checkout", 101)
+    ws.seed(*held)
+    ws.write_snapshots({"/checkout": [*declared(held), snapshot("new-1"), snapshot("new-2")]})
+    result = ws.plan(page_limit=2000, server_page_cap=100, detailed_exitcode=True)
+    assert result.code == 2, result.out
+    assert result.out.endswith("Plan: 2 to create, 0 to patch, 0 to delete.\n")
+    assert result.out.count("+ create") == 2
