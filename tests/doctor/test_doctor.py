@@ -3,7 +3,15 @@ settings, and exits 0 only when every assumption holds."""
 
 from __future__ import annotations
 
-from doctor.doctorkit import StepClock, doctor, lines_of, probes_left
+import httpx
+from doctor.doctorkit import (
+    DeletesAlwaysSucceed,
+    Rewriting,
+    StepClock,
+    doctor,
+    lines_of,
+    probes_left,
+)
 
 from reconciler.doctor_probe import PROBE_PREFIX
 from support.workspace import API_KEY, APP, Workspace, remote_attributes, snapshot
@@ -235,3 +243,46 @@ def test_the_normalised_filter_is_seen_by_the_probe(ws: Workspace) -> None:
         "the probe of '/reconciler-doctor-probe'"
     ) in result.out
     assert probes_left(ws) == []
+
+
+def test_a_second_delete_answered_2xx_is_reported(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws, write_probe=True, transport=DeletesAlwaysSucceed(ws.transport()))
+    assert result.code == 1
+    assert "differs  delete: a second DELETE of the same id answered 2xx, not 404" in result.out
+    assert probes_left(ws) == []
+
+
+def test_a_cap_without_a_number_in_the_message_is_found_by_halving(ws: Workspace) -> None:
+    managed_view(ws)
+
+    def refuse_above_37(request: httpx.Request) -> httpx.Response | None:
+        limit = request.url.params.get("page[limit]")
+        if request.method == "GET" and limit is not None and int(limit) > 37:
+            return httpx.Response(400, json={"errors": ["page size too large"]})
+        return None
+
+    result = doctor(ws, transport=Rewriting(ws.transport(), refuse_above_37))
+    assert result.code == 1
+    assert (
+        'differs  page limit: reject mode: page[limit] above 37 is rejected (400 "page size '
+        'too large"; the largest accepted, found by halving, is 37)'
+    ) in result.out
+    assert "  page_limit: 37" in result.out
+
+
+def test_a_probe_stopped_by_an_error_is_still_deleted(ws: Workspace) -> None:
+    managed_view(ws)
+
+    def refuse_patches(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "PATCH":
+            return httpx.Response(400, json={"errors": ["no patching today"]})
+        return None
+
+    result = doctor(ws, write_probe=True, transport=Rewriting(ws.transport(), refuse_patches))
+    assert result.code == 1
+    [stopped] = [line for line in lines_of(result, "differs") if "probe" in line]
+    assert stopped.startswith("differs  probe: stopped: PATCH /api/v2/replay/heatmap/snapshots/")
+    assert stopped.endswith("400 Bad Request: no patching today")
+    assert probes_left(ws) == []
+    assert ws.stats()["committed"] == {"create": 1, "update": 0, "delete": 1}
