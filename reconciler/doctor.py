@@ -197,8 +197,15 @@ async def list_managed(
     for scope, outcome in await asyncio.gather(*(one(scope) for scope in scopes)):
         if isinstance(outcome, ApiError):
             report.add("differs", "listing", f"{scope} could not be listed: {outcome}")
-        else:
-            listed[scope] = outcome
+            continue
+        listed[scope] = outcome
+        if len(outcome) >= limit:
+            report.add(
+                "differs",
+                "listing",
+                f"{scope} fills page[limit] ({limit}): it may be truncated, so it cannot "
+                "be planned on",
+            )
     return listed
 
 

@@ -286,3 +286,13 @@ def test_a_probe_stopped_by_an_error_is_still_deleted(ws: Workspace) -> None:
     assert stopped.endswith("400 Bad Request: no patching today")
     assert probes_left(ws) == []
     assert ws.stats()["committed"] == {"create": 1, "update": 0, "delete": 1}
+
+
+def test_a_view_that_fills_the_page_is_reported(ws: Workspace) -> None:
+    managed_view(ws, count=5)
+    result = doctor(ws, page_limit=5)
+    assert result.code == 1
+    assert (
+        f"differs  listing: {APP} /checkout fills page[limit] (5): it may be truncated, so "
+        "it cannot be planned on"
+    ) in result.out
