@@ -62,7 +62,7 @@ class Report:
 
 class HeaderRecorder(httpx.AsyncBaseTransport):
     """Passes every request through; keeps the rate-limit headers of each operation's
-    latest response."""
+    latest response that had any."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self._inner = inner
@@ -72,11 +72,14 @@ class HeaderRecorder(httpx.AsyncBaseTransport):
         response = await self._inner.handle_async_request(request)
         operation = _OPERATIONS.get(request.method)
         if operation is not None and request.url.path.startswith(resource.COLLECTION_PATH):
-            self.seen[operation] = {
+            headers = {
                 name: value
                 for name, value in response.headers.items()
                 if name.lower().startswith("x-ratelimit-")
             }
+            # An answer without them (a gateway's 5xx) does not hide the ones seen before.
+            if headers or operation not in self.seen:
+                self.seen[operation] = headers
         return response
 
     async def aclose(self) -> None:
@@ -288,17 +291,29 @@ async def diagnose(
         report.add("unknown", "views", "no managed views in the snapshot files: nothing to list")
         return report
     recorded, recorder = recording(context)
-    settings = context.settings
     async with recorded.client() as client:
         if await check_access(client, scopes[0], report):
-            limit = await check_page_limit(
-                client, scopes[0], settings.page_limit, expected_cap(context), report
-            )
-            listed = Listed(limit)
-            listed.items = await list_managed(client, scopes, limit, settings.parallelism, report)
-            await check_silent_cap(client, listed.items, limit, report)
-            check_shape(listed.items, report)
-            if probe is not None:
-                await probe(client, listed, report)
+            try:
+                await _checks(context, client, scopes, report, probe)
+            except ApiError as exc:  # the checks after it need what failed
+                report.add("differs", "checks", f"stopped: {exc}")
     check_rate_limits(recorder, report)
     return report
+
+
+async def _checks(
+    context: Context,
+    client: ApiClient,
+    scopes: Sequence[ViewScope],
+    report: Report,
+    probe: Callable[[ApiClient, Listed, Report], Awaitable[None]] | None,
+) -> None:
+    settings = context.settings
+    limit = await check_page_limit(
+        client, scopes[0], settings.page_limit, expected_cap(context), report
+    )
+    listed = Listed(limit, await list_managed(client, scopes, limit, settings.parallelism, report))
+    await check_silent_cap(client, listed.items, limit, report)
+    check_shape(listed.items, report)
+    if probe is not None:
+        await probe(client, listed, report)

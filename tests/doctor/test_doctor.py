@@ -296,3 +296,40 @@ def test_a_view_that_fills_the_page_is_reported(ws: Workspace) -> None:
         f"differs  listing: {APP} /checkout fills page[limit] (5): it may be truncated, so "
         "it cannot be planned on"
     ) in result.out
+
+
+def test_a_failure_after_the_first_listing_still_prints_the_report(ws: Workspace) -> None:
+    managed_view(ws)
+
+    def fail_big_pages(request: httpx.Request) -> httpx.Response | None:
+        if request.url.params.get("page[limit]") == "10000":
+            return httpx.Response(503, json={"errors": ["down for a moment"]})
+        return None
+
+    result = doctor(ws, transport=Rewriting(ws.transport(), fail_big_pages))
+    assert result.code == 1
+    [stopped] = lines_of(result, "differs")
+    assert stopped.startswith("differs  checks: stopped: GET /api/v2/replay/heatmap/snapshots")
+    assert "503 Service Unavailable: down for a moment" in stopped
+    assert result.out.endswith("1 assumption(s) do not hold.\n")
+
+
+class NoRateLimitHeaders(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        body = await response.aread()
+        headers = [(k, v) for k, v in response.headers.items() if not k.startswith("x-ratelimit")]
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+
+def test_missing_rate_limit_headers_are_reported(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws, transport=NoRateLimitHeaders(ws.transport()))
+    assert result.code == 1
+    assert lines_of(result, "differs") == [
+        "differs  rate limits: list: no X-RateLimit-Limit/-Period/-Name headers; requests "
+        "cannot be paced, only backed off after 429"
+    ]
