@@ -24,17 +24,17 @@ import httpx
 from reconciler import resource
 from reconciler.api.errors import ApiError, AuthError, RequestRejected, Unavailable
 from reconciler.client import ApiClient
-from reconciler.doctor_shape import check_shape
+from reconciler.doctor_shape import check_shape, printable
 from reconciler.engine import Context
 from reconciler.model import DesiredState, ViewScope
 from reconciler.remote import ASSUMED_SERVER_PAGE_CAP
+from reconciler.retry import parse_count, parse_seconds
 
 Status = Literal["ok", "note", "unknown", "differs"]
 Json = dict[str, Any]
 
 _MUST_BE_AT_MOST: Final = re.compile(r"must be (?:<=|less than or equal to|at most) (\d+)")
 _OPERATIONS: Final = {"GET": "list", "POST": "create", "PATCH": "update", "DELETE": "delete"}
-_RATE_HEADERS: Final = ("x-ratelimit-limit", "x-ratelimit-period", "x-ratelimit-name")
 
 
 @dataclass(frozen=True)
@@ -256,19 +256,19 @@ def check_rate_limits(recorder: HeaderRecorder, report: Report) -> None:
         headers = recorder.seen.get(operation)
         if headers is None:
             continue
-        if not all(name in headers for name in _RATE_HEADERS):
+        limit = parse_count(headers.get("x-ratelimit-limit"))
+        period = parse_seconds(headers.get("x-ratelimit-period"))
+        name = headers.get("x-ratelimit-name", "").strip()
+        if not limit or not period or not name:
             report.add(
                 "differs",
                 "rate limits",
-                f"{operation}: no X-RateLimit-Limit/-Period/-Name headers; requests cannot "
-                "be paced, only backed off after 429",
+                f"{operation}: no usable X-RateLimit-Limit/-Period/-Name headers; requests "
+                "cannot be paced, only backed off after 429",
             )
             continue
         report.add(
-            "ok",
-            "rate limits",
-            f"{operation}: {headers['x-ratelimit-name']} allows "
-            f"{headers['x-ratelimit-limit']} per {headers['x-ratelimit-period']} s",
+            "ok", "rate limits", f"{operation}: {printable(name)} allows {limit} per {period:g} s"
         )
 
 

@@ -330,6 +330,30 @@ def test_missing_rate_limit_headers_are_reported(ws: Workspace) -> None:
     result = doctor(ws, transport=NoRateLimitHeaders(ws.transport()))
     assert result.code == 1
     assert lines_of(result, "differs") == [
-        "differs  rate limits: list: no X-RateLimit-Limit/-Period/-Name headers; requests "
-        "cannot be paced, only backed off after 429"
+        "differs  rate limits: list: no usable X-RateLimit-Limit/-Period/-Name headers; "
+        "requests cannot be paced, only backed off after 429"
     ]
+
+
+class GarbledRateLimitHeaders(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        body = await response.aread()
+        headers = dict(response.headers) | {"x-ratelimit-name": "bucket\tname" + "x" * 500}
+        if request.method == "POST":
+            headers["x-ratelimit-limit"] = "lots"
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+
+def test_rate_limit_headers_are_parsed_not_echoed(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws, write_probe=True, transport=GarbledRateLimitHeaders(ws.transport()))
+    assert result.code == 1
+    [listing] = [line for line in result.out.splitlines() if "rate limits: list" in line]
+    assert listing.startswith("ok       rate limits: list: bucket?namexxx")
+    assert listing.endswith("... allows 1000000 per 1 s")
+    assert len(listing) < 200
+    assert "differs  rate limits: create: no usable X-RateLimit" in result.out
