@@ -24,17 +24,17 @@ import httpx
 from reconciler import resource
 from reconciler.api.errors import ApiError, AuthError, RequestRejected, Unavailable
 from reconciler.client import ApiClient
-from reconciler.doctor_shape import check_shape
+from reconciler.doctor_shape import check_shape, printable
 from reconciler.engine import Context
 from reconciler.model import DesiredState, ViewScope
 from reconciler.remote import ASSUMED_SERVER_PAGE_CAP
+from reconciler.retry import parse_count, parse_seconds
 
 Status = Literal["ok", "note", "unknown", "differs"]
 Json = dict[str, Any]
 
 _MUST_BE_AT_MOST: Final = re.compile(r"must be (?:<=|less than or equal to|at most) (\d+)")
 _OPERATIONS: Final = {"GET": "list", "POST": "create", "PATCH": "update", "DELETE": "delete"}
-_RATE_HEADERS: Final = ("x-ratelimit-limit", "x-ratelimit-period", "x-ratelimit-name")
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Report:
 
 class HeaderRecorder(httpx.AsyncBaseTransport):
     """Passes every request through; keeps the rate-limit headers of each operation's
-    latest response."""
+    latest response that had any."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self._inner = inner
@@ -72,11 +72,14 @@ class HeaderRecorder(httpx.AsyncBaseTransport):
         response = await self._inner.handle_async_request(request)
         operation = _OPERATIONS.get(request.method)
         if operation is not None and request.url.path.startswith(resource.COLLECTION_PATH):
-            self.seen[operation] = {
+            headers = {
                 name: value
                 for name, value in response.headers.items()
                 if name.lower().startswith("x-ratelimit-")
             }
+            # An answer without them (a gateway's 5xx) does not hide the ones seen before.
+            if headers or operation not in self.seen:
+                self.seen[operation] = headers
         return response
 
     async def aclose(self) -> None:
@@ -197,8 +200,15 @@ async def list_managed(
     for scope, outcome in await asyncio.gather(*(one(scope) for scope in scopes)):
         if isinstance(outcome, ApiError):
             report.add("differs", "listing", f"{scope} could not be listed: {outcome}")
-        else:
-            listed[scope] = outcome
+            continue
+        listed[scope] = outcome
+        if len(outcome) >= limit:
+            report.add(
+                "differs",
+                "listing",
+                f"{scope} fills page[limit] ({limit}): it may be truncated, so it cannot "
+                "be planned on",
+            )
     return listed
 
 
@@ -246,19 +256,19 @@ def check_rate_limits(recorder: HeaderRecorder, report: Report) -> None:
         headers = recorder.seen.get(operation)
         if headers is None:
             continue
-        if not all(name in headers for name in _RATE_HEADERS):
+        limit = parse_count(headers.get("x-ratelimit-limit"))
+        period = parse_seconds(headers.get("x-ratelimit-period"))
+        name = headers.get("x-ratelimit-name", "").strip()
+        if not limit or not period or not name:
             report.add(
                 "differs",
                 "rate limits",
-                f"{operation}: no X-RateLimit-Limit/-Period/-Name headers; requests cannot "
-                "be paced, only backed off after 429",
+                f"{operation}: no usable X-RateLimit-Limit/-Period/-Name headers; requests "
+                "cannot be paced, only backed off after 429",
             )
             continue
         report.add(
-            "ok",
-            "rate limits",
-            f"{operation}: {headers['x-ratelimit-name']} allows "
-            f"{headers['x-ratelimit-limit']} per {headers['x-ratelimit-period']} s",
+            "ok", "rate limits", f"{operation}: {printable(name)} allows {limit} per {period:g} s"
         )
 
 
@@ -281,17 +291,29 @@ async def diagnose(
         report.add("unknown", "views", "no managed views in the snapshot files: nothing to list")
         return report
     recorded, recorder = recording(context)
-    settings = context.settings
     async with recorded.client() as client:
         if await check_access(client, scopes[0], report):
-            limit = await check_page_limit(
-                client, scopes[0], settings.page_limit, expected_cap(context), report
-            )
-            listed = Listed(limit)
-            listed.items = await list_managed(client, scopes, limit, settings.parallelism, report)
-            await check_silent_cap(client, listed.items, limit, report)
-            check_shape(listed.items, report)
-            if probe is not None:
-                await probe(client, listed, report)
+            try:
+                await _checks(context, client, scopes, report, probe)
+            except ApiError as exc:  # the checks after it need what failed
+                report.add("differs", "checks", f"stopped: {exc}")
     check_rate_limits(recorder, report)
     return report
+
+
+async def _checks(
+    context: Context,
+    client: ApiClient,
+    scopes: Sequence[ViewScope],
+    report: Report,
+    probe: Callable[[ApiClient, Listed, Report], Awaitable[None]] | None,
+) -> None:
+    settings = context.settings
+    limit = await check_page_limit(
+        client, scopes[0], settings.page_limit, expected_cap(context), report
+    )
+    listed = Listed(limit, await list_managed(client, scopes, limit, settings.parallelism, report))
+    await check_silent_cap(client, listed.items, limit, report)
+    check_shape(listed.items, report)
+    if probe is not None:
+        await probe(client, listed, report)

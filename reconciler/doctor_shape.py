@@ -16,6 +16,13 @@ from reconciler.model import ViewScope
 if TYPE_CHECKING:
     from reconciler.doctor import Report
 
+
+def printable(text: str, limit: int = 120) -> str:
+    """Server text fit for one report line: no control characters, bounded."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+
+
 Json = dict[str, Any]
 
 #: Attributes the engine reads from every listed item.
@@ -55,7 +62,9 @@ def _check_attributes(items: Sequence[Json], report: Report) -> None:
         report.add("ok", "items", f"complete: every attribute on all {len(items)} listed snapshots")
     if extra:
         report.add(
-            "note", "items", f"unknown extra attributes (ignored): {', '.join(sorted(extra))}"
+            "note",
+            "items",
+            f"unknown extra attributes (ignored): {printable(', '.join(sorted(extra)), 300)}",
         )
 
 
@@ -68,7 +77,8 @@ def _check_timestamps(items: Sequence[Json], report: Report) -> None:
                 continue
             match = _TIMESTAMP.search(value) if isinstance(value, str) else None
             if match is None:
-                report.add("differs", "timestamps", f"`{name}` {value!r} is not ISO-8601")
+                shown = printable(repr(value), 80)
+                report.add("differs", "timestamps", f"`{name}` {shown} is not ISO-8601")
                 return
             digits.add(len(match.group(1) or ""))
     if len(digits) > 1:
@@ -110,8 +120,8 @@ def _check_view_names(listed: Mapping[ViewScope, list[Json]], report: Report) ->
                 report.add(
                     "differs",
                     "view names",
-                    f"normalised on write: {scope.view_name!r} is listed as {name!r} "
-                    f"(rule seen: {rule})",
+                    f"normalised on write: {scope.view_name!r} is listed as "
+                    f"{printable(repr(name))} (rule seen: {rule})",
                 )
                 return
     report.add("ok", "view names", "listed as sent (no normalisation seen)")

@@ -196,7 +196,7 @@ class Emulator:
     def _maybe_repeat(self, data: list[Json], limit: int) -> list[Json]:
         """One item twice (same id), the copy renamed or not; never more than `limit` items."""
         repeat = self.faults.repeated_item(self.settings.repeat_ids_rate, len(data))
-        if repeat is None:
+        if repeat is None or limit < 2:
             return data
         index, position, renamed = repeat
         copy = data[index]
@@ -205,7 +205,9 @@ class Emulator:
             copy = {**copy, "attributes": {**copy["attributes"], "snapshot_name": name}}
         self.stats.fault("repeated_ids_renamed" if renamed else "repeated_ids_same")
         repeated = [*data[:position], copy, *data[position:]]
-        return repeated[:limit]
+        if len(repeated) > limit:  # a full page: drop the last other item, keep both copies
+            del repeated[max(i for i, s in enumerate(repeated) if s["id"] != copy["id"])]
+        return repeated
 
     def _committed(self, snapshot_id: str, previous: Json | None) -> None:
         """Remember a write for the listing lag (only while there is a lag)."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 from reconciler.commands import doctor as doctor_command
 from reconciler.doctor_probe import PROBE_PREFIX
@@ -35,9 +38,10 @@ def doctor(
     write_probe: bool = False,
     probe_view: str | None = None,
     clock: StepClock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     **overrides: Any,
 ) -> Outcome:
-    runtime = Runtime(transport=ws.transport(), clock=clock or StepClock())
+    runtime = Runtime(transport=transport or ws.transport(), clock=clock or StepClock())
     return ws._run(
         lambda: doctor_command.run(
             config_path=None,
@@ -57,3 +61,36 @@ def probes_left(ws: Workspace) -> list[dict[str, Any]]:
     return [
         item for item in ws.remote() if item["attributes"]["snapshot_name"].startswith(PROBE_PREFIX)
     ]
+
+
+class DeletesAlwaysSucceed(httpx.AsyncBaseTransport):
+    """A server that answers 204 to a DELETE of an id it does not have (instead of 404)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method == "DELETE" and response.status_code == 404:
+            await response.aread()
+            return httpx.Response(204, headers={"x-ratelimit-name": "deletes"})
+        return response
+
+
+class Rewriting(httpx.AsyncBaseTransport):
+    """The emulator behind a proxy that answers some requests itself: `answer` returns a
+    response to send instead, or None to pass the request through."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        answer: Callable[[httpx.Request], httpx.Response | None],
+    ) -> None:
+        self._inner = inner
+        self._answer = answer
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        replaced = self._answer(request)
+        if replaced is not None:
+            return replaced
+        return await self._inner.handle_async_request(request)

@@ -3,7 +3,15 @@ settings, and exits 0 only when every assumption holds."""
 
 from __future__ import annotations
 
-from doctor.doctorkit import StepClock, doctor, lines_of, probes_left
+import httpx
+from doctor.doctorkit import (
+    DeletesAlwaysSucceed,
+    Rewriting,
+    StepClock,
+    doctor,
+    lines_of,
+    probes_left,
+)
 
 from reconciler.doctor_probe import PROBE_PREFIX
 from support.workspace import API_KEY, APP, Workspace, remote_attributes, snapshot
@@ -235,3 +243,117 @@ def test_the_normalised_filter_is_seen_by_the_probe(ws: Workspace) -> None:
         "the probe of '/reconciler-doctor-probe'"
     ) in result.out
     assert probes_left(ws) == []
+
+
+def test_a_second_delete_answered_2xx_is_reported(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws, write_probe=True, transport=DeletesAlwaysSucceed(ws.transport()))
+    assert result.code == 1
+    assert "differs  delete: a second DELETE of the same id answered 2xx, not 404" in result.out
+    assert probes_left(ws) == []
+
+
+def test_a_cap_without_a_number_in_the_message_is_found_by_halving(ws: Workspace) -> None:
+    managed_view(ws)
+
+    def refuse_above_37(request: httpx.Request) -> httpx.Response | None:
+        limit = request.url.params.get("page[limit]")
+        if request.method == "GET" and limit is not None and int(limit) > 37:
+            return httpx.Response(400, json={"errors": ["page size too large"]})
+        return None
+
+    result = doctor(ws, transport=Rewriting(ws.transport(), refuse_above_37))
+    assert result.code == 1
+    assert (
+        'differs  page limit: reject mode: page[limit] above 37 is rejected (400 "page size '
+        'too large"; the largest accepted, found by halving, is 37)'
+    ) in result.out
+    assert "  page_limit: 37" in result.out
+
+
+def test_a_probe_stopped_by_an_error_is_still_deleted(ws: Workspace) -> None:
+    managed_view(ws)
+
+    def refuse_patches(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "PATCH":
+            return httpx.Response(400, json={"errors": ["no patching today"]})
+        return None
+
+    result = doctor(ws, write_probe=True, transport=Rewriting(ws.transport(), refuse_patches))
+    assert result.code == 1
+    [stopped] = [line for line in lines_of(result, "differs") if "probe" in line]
+    assert stopped.startswith("differs  probe: stopped: PATCH /api/v2/replay/heatmap/snapshots/")
+    assert stopped.endswith("400 Bad Request: no patching today")
+    assert probes_left(ws) == []
+    assert ws.stats()["committed"] == {"create": 1, "update": 0, "delete": 1}
+
+
+def test_a_view_that_fills_the_page_is_reported(ws: Workspace) -> None:
+    managed_view(ws, count=5)
+    result = doctor(ws, page_limit=5)
+    assert result.code == 1
+    assert (
+        f"differs  listing: {APP} /checkout fills page[limit] (5): it may be truncated, so "
+        "it cannot be planned on"
+    ) in result.out
+
+
+def test_a_failure_after_the_first_listing_still_prints_the_report(ws: Workspace) -> None:
+    managed_view(ws)
+
+    def fail_big_pages(request: httpx.Request) -> httpx.Response | None:
+        if request.url.params.get("page[limit]") == "10000":
+            return httpx.Response(503, json={"errors": ["down for a moment"]})
+        return None
+
+    result = doctor(ws, transport=Rewriting(ws.transport(), fail_big_pages))
+    assert result.code == 1
+    [stopped] = lines_of(result, "differs")
+    assert stopped.startswith("differs  checks: stopped: GET /api/v2/replay/heatmap/snapshots")
+    assert "503 Service Unavailable: down for a moment" in stopped
+    assert result.out.endswith("1 assumption(s) do not hold.\n")
+
+
+class NoRateLimitHeaders(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        body = await response.aread()
+        headers = [(k, v) for k, v in response.headers.items() if not k.startswith("x-ratelimit")]
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+
+def test_missing_rate_limit_headers_are_reported(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws, transport=NoRateLimitHeaders(ws.transport()))
+    assert result.code == 1
+    assert lines_of(result, "differs") == [
+        "differs  rate limits: list: no usable X-RateLimit-Limit/-Period/-Name headers; "
+        "requests cannot be paced, only backed off after 429"
+    ]
+
+
+class GarbledRateLimitHeaders(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        body = await response.aread()
+        headers = dict(response.headers) | {"x-ratelimit-name": "bucket\tname" + "x" * 500}
+        if request.method == "POST":
+            headers["x-ratelimit-limit"] = "lots"
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+
+def test_rate_limit_headers_are_parsed_not_echoed(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws, write_probe=True, transport=GarbledRateLimitHeaders(ws.transport()))
+    assert result.code == 1
+    [listing] = [line for line in result.out.splitlines() if "rate limits: list" in line]
+    assert listing.startswith("ok       rate limits: list: bucket?namexxx")
+    assert listing.endswith("... allows 1000000 per 1 s")
+    assert len(listing) < 200
+    assert "differs  rate limits: create: no usable X-RateLimit" in result.out

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from emulator.emulatorkit import COLLECTION, KEYS, create_body
 
+from reconciler.cli import main
+
 
 def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
@@ -164,11 +166,6 @@ def test_defaults_are_the_plain_behaviour() -> None:
     ("args", "message"),
     [
         (["--fail-rate", "1.5"], "--fail-rate must be between 0 and 1"),
-        (["--repeat-ids-rate", "2"], "--repeat-ids-rate must be between 0 and 1"),
-        (["--list-lag-ms", "-1"], "--list-lag-ms must not be negative"),
-        (["--sparse-items", "start,colour"], "--sparse-items: unknown attribute(s) colour"),
-        (["--api-key", "a"], "--api-key and --app-key go together"),
-        (["--page-cap-mode", "loud"], "Invalid value for '--page-cap-mode'"),
         (["--page-limit-max", "0"], "--page-limit-max must be at least 1"),
         (["--db", "/nonexistent-dir/x/db.sqlite3"], "cannot open the database"),
     ],
@@ -199,3 +196,25 @@ def test_a_busy_port_is_a_one_line_error() -> None:
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--repeat-ids-rate", "2"], "--repeat-ids-rate must be between 0 and 1"),
+        (["--list-lag-ms", "-1"], "--list-lag-ms must not be negative"),
+        (["--sparse-items", "start,colour"], "--sparse-items: unknown attribute(s) colour"),
+        (["--api-key", "a"], "--api-key and --app-key go together"),
+        (["--api-key", "", "--app-key", ""], "--api-key and --app-key must not be empty"),
+        (["--page-cap-mode", "loud"], "Invalid value for '--page-cap-mode'"),
+        (["--page-cap", "0"], "--page-limit-max must be at least 1"),
+    ],
+)
+def test_bad_realism_options_are_refused_before_listening(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In-process: the options are checked before the port is bound, so nothing serves.
+    assert main(["emulator", "--port", "0", *args]) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Emulator listening" not in captured.out

@@ -113,6 +113,30 @@ async def test_lag_keeps_a_deleted_one_and_the_old_version_of_a_patched_one(
     assert await list_view(client) == [patched.json()["data"]]
 
 
+async def test_lag_shows_the_version_before_the_first_unseen_write(
+    client: httpx.AsyncClient, settings: EmulatorSettings, clock: FakeClock
+) -> None:
+    settings.list_lag_ms = 1000
+    created = await create(client)
+    patch = {
+        "data": {
+            "type": "snapshots",
+            "attributes": {
+                "event_id": "e-new",
+                "start": 9,
+                "is_device_type_selected_by_user": True,
+            },
+        }
+    }
+    clock.advance(0.6)
+    patched = await client.patch(f"{COLLECTION}/{created['id']}", json=patch)
+    assert await list_view(client) == []  # the create itself is not visible yet
+    clock.advance(0.5)
+    assert await list_view(client) == [created]  # the create is, the patch not yet
+    clock.advance(0.5)
+    assert await list_view(client) == [patched.json()["data"]]
+
+
 async def test_lag_respects_the_page_limit_and_filters(
     client: httpx.AsyncClient, settings: EmulatorSettings, clock: FakeClock
 ) -> None:

@@ -70,8 +70,12 @@ async def test_repeated_ids_same_or_renamed_and_counted() -> None:
         assert counted["repeated_ids_same"] == kinds["same"]
         assert counted["repeated_ids_renamed"] == kinds["renamed"]
         assert await stored(client) == seeded  # the store holds each once
-        # Never more than page[limit] items; an empty listing has nothing to repeat.
-        assert len(await list_view(client, **{"page[limit]": "4"})) == 4
+        # Never more than page[limit] items, and still one id twice (the last other item
+        # gives way); an empty listing has nothing to repeat.
+        for _ in range(10):
+            full = await list_view(client, **{"page[limit]": "4"})
+            assert len(full) == 4
+            assert len({s["id"] for s in full}) == 3
         assert await list_view(client, "/empty") == []
 
 
