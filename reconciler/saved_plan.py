@@ -35,7 +35,7 @@ async def verify_saved_plan(
 ) -> PlanDocument:
     """The recomputed plan when it equals `saved`; else StalePlan naming what differs."""
     if saved.target_url != context.base_url:
-        raise _stale([f"it targets {saved.target_url}, not {context.base_url}"])
+        raise _stale([f"it targets {plain(saved.target_url)}, not {context.base_url}"])
     if saved.errors:
         raise _stale(["some of its views could not be listed when it was made"])
     scopes = [view.scope for view in saved.views]
@@ -71,6 +71,8 @@ def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:
     before = _by_identity(saved.plan.operations)
     after = _by_identity(current.plan.operations)
     reasons: list[str] = []
+    if len(before) < len(saved.plan.operations):
+        reasons.append("it lists an operation more than once")
     for identity, op in before.items():
         now = after.get(identity)
         if now is None:

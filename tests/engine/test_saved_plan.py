@@ -360,3 +360,15 @@ def test_the_commit_warning_goes_to_stderr_with_json_output(ws: Workspace) -> No
     assert result.code == 0, result.err
     assert result.err.startswith(f"Warning: this plan was made at commit {'a' * 12};")
     assert json.loads(result.out)["converged"] is True
+
+
+def test_an_operation_listed_twice_is_stale(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    ws.plan(out="plan.json")
+    document = json.loads(Path("plan.json").read_text())
+    document["operations"] *= 2
+    Path("plan.json").write_text(json.dumps(document))
+    result = ws.apply("plan.json")
+    assert result.code == 1
+    assert "saved plan is stale: it lists an operation more than once" in result.err
+    assert ws.remote() == []
