@@ -372,3 +372,16 @@ def test_an_operation_listed_twice_is_stale(ws: Workspace) -> None:
     assert result.code == 1
     assert "saved plan is stale: it lists an operation more than once" in result.err
     assert ws.remote() == []
+
+
+def test_a_plan_with_a_view_error_is_refused(ws: Workspace) -> None:
+    """`plan --out` never saves an incomplete plan; a file that says one is refused."""
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    ws.plan(out="plan.json")
+    document = json.loads(Path("plan.json").read_text())
+    error = {"application_id": APP, "view_name": "/home", "message": "listing failed"}
+    Path("plan.json").write_text(json.dumps(document | {"errors": [error]}))
+    result = ws.apply("plan.json")
+    assert result.code == 1
+    assert "saved plan is stale: some of its views could not be listed" in result.err
+    assert ws.remote() == []
