@@ -8,12 +8,21 @@ files: the same natural key twice, or the same (application, view) in two files.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from reconciler import resource, schemas
+from reconciler.files import (
+    BudgetExceeded,
+    ReadBudget,
+    Refused,
+    check_link,
+    is_within,
+    read_regular,
+    walk,
+)
 from reconciler.model import (
     DesiredSnapshot,
     DesiredState,
@@ -25,7 +34,7 @@ from reconciler.model import (
     ViewScope,
 )
 from reconciler.schemacheck import Check, JsonPath, compile_schema, explain, quote
-from reconciler.yamlload import PosDict, PosList, gc_paused, load_bytes, read_file
+from reconciler.yamlload import MAX_FILE_BYTES, PosDict, PosList, gc_paused, load_bytes
 
 #: File names searched for in directories.
 SNAPSHOT_SUFFIXES: Final = (".yaml", ".yml")
@@ -51,13 +60,17 @@ def load_desired(paths: Sequence[str | Path]) -> tuple[DesiredState, list[Proble
     return report.state, report.problems
 
 
-def load_report(paths: Sequence[str | Path]) -> LoadReport:
-    files, problems = find_files(paths)
+def load_report(paths: Sequence[str | Path], *, root: str | Path | None = None) -> LoadReport:
+    """Like load_desired, with the number of files read. `root` is the repository (default:
+    the working directory): links met in it may not lead out of it."""
+    files, problems = find_files(paths, root=root)
     checks = _checks()
     loader = _Loader(problems)
+    budget = ReadBudget()
     with gc_paused():
         for display, path in files:
-            loader.load_file(display, path, checks)
+            if not loader.load_file(display, path, checks, budget):
+                break
     state = DesiredState(
         views=tuple(sorted(loader.views.values(), key=lambda view: view.scope)),
         snapshots=tuple(sorted(loader.snapshots.values(), key=lambda snap: snap.key)),
@@ -76,46 +89,50 @@ def display_path(path: str | Path) -> str:
     return text
 
 
-def find_files(paths: Sequence[str | Path]) -> tuple[list[tuple[str, Path]], list[Problem]]:
-    """(display path, path) of every file to load, sorted and unique, plus missing paths."""
-    found: dict[str, Path] = {}
+def _wanted(name: str) -> bool:
+    return name.endswith(SNAPSHOT_SUFFIXES) and name not in CONFIG_NAMES
+
+
+def find_files(
+    paths: Sequence[str | Path], *, root: str | Path | None = None
+) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """(display path, real path) of every file to load, sorted, each file once, plus the
+    problems of the paths themselves (missing, empty folder, a link out of the repository).
+
+    A path inside the repository must stay inside it, links included; a path outside it
+    (given on the command line or by the environment) is confined to itself."""
+    repository = os.path.abspath(os.getcwd() if root is None else root)
+    repository_real = os.path.realpath(repository)
+    found: dict[str, tuple[str, Path]] = {}
     problems: list[Problem] = []
+
+    def on_problem(path: Path, message: str) -> None:
+        problems.append(Problem(display_path(path), 1, 1, message))
+
     for given in paths:
-        path = Path(given)
         display = display_path(given)
-        if path.is_dir():
-            for file in _walk(path, problems):
-                found.setdefault(display_path(file), file)
-        elif os.path.lexists(path):
-            found.setdefault(display, path)
+        absolute = os.path.abspath(given)
+        if not os.path.lexists(absolute):
+            problems.append(Problem(display, 1, 1, f"no such file or directory: {absolute}"))
+            continue
+        if is_within(absolute, repository):
+            real = check_link(absolute, repository_real)
         else:
-            problems.append(Problem(display, 1, 1, "no such file or directory"))
-    return sorted(found.items()), problems
-
-
-def _walk(top: Path, problems: list[Problem]) -> Iterator[Path]:
-    """Snapshot files under `top`: follows directory symlinks once (no loops), skips hidden
-    directories (.git, .venv) and the configuration file."""
-    visited: set[tuple[int, int]] = set()
-
-    def on_error(exc: OSError) -> None:
-        where = display_path(exc.filename or top)
-        problems.append(Problem(where, 1, 1, f"cannot read directory: {exc.strerror or exc}"))
-
-    for root, dirs, names in os.walk(top, onerror=on_error, followlinks=True):
-        try:
-            stat = os.stat(root)
-        except OSError:
-            dirs[:] = []
+            real = check_link(absolute, os.path.realpath(absolute))
+        if isinstance(real, Refused):
+            problems.append(Problem(display, 1, 1, str(real)))
             continue
-        if (stat.st_dev, stat.st_ino) in visited:
-            dirs[:] = []
+        if not os.path.isdir(real):
+            found.setdefault(real, (display, Path(real)))
             continue
-        visited.add((stat.st_dev, stat.st_ino))
-        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
-        for name in sorted(names):
-            if name.endswith(SNAPSHOT_SUFFIXES) and name not in CONFIG_NAMES:
-                yield Path(root, name)
+        confinement = repository_real if is_within(absolute, repository) else real
+        before = (len(found), len(problems))
+        for path, file_real in walk(Path(given), confinement, _wanted, on_problem):
+            found.setdefault(file_real, (display_path(path), Path(file_real)))
+        if (len(found), len(problems)) == before:
+            message = f"no snapshot files (*.yaml, *.yml) in this folder: {absolute}"
+            problems.append(Problem(display, 1, 1, message))
+    return sorted(found.values()), problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +178,20 @@ class _Loader:
         self.views: dict[ViewScope, ManagedView] = {}
         self.snapshots: dict[SnapshotKey, DesiredSnapshot] = {}
 
-    def load_file(self, display: str, path: Path, checks: _Checks) -> None:
-        data, unreadable = read_file(path)
-        if unreadable is not None or data is None:
-            assert unreadable is not None
-            self.add(display, unreadable.line, unreadable.col, unreadable.message)
-            return
+    def load_file(self, display: str, path: Path, checks: _Checks, budget: ReadBudget) -> bool:
+        """Load one file; False once the run's read budget is spent (stop reading)."""
+        try:
+            data = read_regular(path, MAX_FILE_BYTES, budget)
+        except BudgetExceeded as exc:
+            self.add(display, 1, 1, str(exc))
+            return False
+        except Refused as exc:
+            self.add(display, 1, 1, str(exc))
+            return True
+        self.load_document(display, data, checks)
+        return True
+
+    def load_document(self, display: str, data: bytes, checks: _Checks) -> None:
         document = load_bytes(data)
         for found in document.problems:
             self.add(display, found.line, found.col, found.message)

@@ -24,6 +24,8 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.tag import Tag
 
+from reconciler.files import Refused, read_regular
+
 #: Files larger than this are refused before parsing (a snapshots file is a few KB).
 MAX_FILE_BYTES: Final = 20 * 1024 * 1024
 #: Deepest nesting accepted; a snapshots file needs 4 levels.
@@ -166,16 +168,11 @@ def gc_paused() -> Iterator[None]:
 
 
 def read_file(path: Path) -> tuple[bytes | None, YamlProblem | None]:
-    """Read at most MAX_FILE_BYTES; unreadable or too large files give a problem at 1:1."""
+    """Read a regular file of at most MAX_FILE_BYTES; anything else gives a problem at 1:1."""
     try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        return None, YamlProblem(1, 1, f"cannot read file: {exc.strerror or exc}")
-    if len(data) > MAX_FILE_BYTES:
-        limit = MAX_FILE_BYTES // (1024 * 1024)
-        return None, YamlProblem(1, 1, f"file is larger than the {limit} MB limit")
-    return data, None
+        return read_regular(path, MAX_FILE_BYTES), None
+    except Refused as exc:
+        return None, YamlProblem(1, 1, str(exc))
 
 
 def load_bytes(data: bytes) -> Document:

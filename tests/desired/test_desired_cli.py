@@ -123,10 +123,29 @@ def test_missing_paths_are_problems(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert run("validate") == (1, "snapshots:1:1: no such file or directory\n", "")
+    assert run("validate") == (
+        1,
+        f"snapshots:1:1: no such file or directory: {tmp_path / 'snapshots'}\n",
+        "",
+    )
     assert run("validate", "nope.yaml", "dir/") == (
         1,
-        "dir:1:1: no such file or directory\nnope.yaml:1:1: no such file or directory\n",
+        f"dir:1:1: no such file or directory: {tmp_path / 'dir'}\n"
+        f"nope.yaml:1:1: no such file or directory: {tmp_path / 'nope.yaml'}\n",
+        "",
+    )
+
+
+def test_an_empty_snapshots_folder_is_an_error_not_ok(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "snapshots").mkdir()
+    (tmp_path / "snapshots" / "notes.txt").write_text("not a snapshots file")
+    assert run("validate") == (
+        1,
+        "snapshots:1:1: no snapshot files (*.yaml, *.yml) in this folder:"
+        f" {tmp_path / 'snapshots'}\n",
         "",
     )
 

@@ -86,7 +86,9 @@ def test_symlink_loops(cwd: Path) -> None:
 def test_directory_given_as_file_and_unreadable(cwd: Path) -> None:
     (cwd / "d.yaml").mkdir()
     _, problems = desired.load_desired(["d.yaml"])
-    assert problems == []  # a directory is searched, and holds nothing
+    # A directory is searched, and holds nothing: that is an error, never "OK: 0 files".
+    message = f"no snapshot files (*.yaml, *.yml) in this folder: {cwd / 'd.yaml'}"
+    assert problems == [Problem("d.yaml", 1, 1, message)]
 
 
 @pytest.mark.parametrize(
