@@ -271,7 +271,7 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
     "--output",
     "-o",
     type=click.Path(dir_okay=False),
-    help="Write the file here (default: stdout).",
+    help="Write the file here (default: stdout); an existing file only with --force.",
 )
 @click.option(
     "--merge",
@@ -279,6 +279,7 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
     metavar="FILE",
     help="Update this existing snapshots file in place, keeping its comments and layout.",
 )
+@click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @connection_options
 @verbose_option
 def export(
@@ -286,6 +287,7 @@ def export(
     views: tuple[str, ...],
     output: str | None,
     merge: str | None,
+    force: bool,
     config_path: str | None,
     site: str | None,
     api_url: str | None,
@@ -313,6 +315,7 @@ def export(
         config_path=config_path,
         overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
         runtime=runtime(),
+        force=force,
     )
 
 

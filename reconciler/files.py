@@ -79,7 +79,7 @@ def _kind(mode: int) -> str | None:
     for test, name in _KINDS:
         if test(mode):
             return name
-    return None if stat.S_ISREG(mode) else "not a regular file"
+    return None if stat.S_ISREG(mode) else "a special file"
 
 
 def read_regular(path: str | Path, limit: int, budget: ReadBudget | None = None) -> bytes:
@@ -209,13 +209,12 @@ def state_of(data: bytes, info: os.stat_result) -> FileState:
 def read_with_state(path: str | Path, limit: int) -> tuple[bytes, FileState]:
     """A regular file's bytes and its state, for a later `atomic_write(..., expect=state)`.
     Raises Refused for a symbolic link (it could not be written back) and as read_regular."""
-    if os.path.islink(path):
-        raise Refused("is a symbolic link: refusing to replace it (write to its target)")
+    check_target(path)
     data = read_regular(path, limit)
     try:
         info = os.stat(path)
     except OSError as exc:
-        raise Refused(f"cannot read file: {exc.strerror or exc}") from None
+        raise Refused(exc.strerror or str(exc)) from None
     return data, state_of(data, info)
 
 
@@ -225,6 +224,28 @@ def _current_state(path: Path) -> FileState | None:
         return state_of(data, os.stat(path))
     except (Refused, OSError):
         return None
+
+
+def check_target(path: str | Path, *, overwrite: bool = True) -> os.stat_result | None:
+    """The target's lstat (None when it does not exist), or Refused when atomic_write would
+    refuse it: a symbolic link, not a regular file, or existing with `overwrite` false."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise Refused(exc.strerror or str(exc)) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise Refused("it is a symbolic link: refused (neither replaced nor written through)")
+    if not stat.S_ISREG(info.st_mode):
+        raise Refused(f"it is {_kind(info.st_mode)}, not a regular file")
+    if not overwrite:
+        raise _exists()
+    return info
+
+
+def _exists() -> Refused:
+    return Refused("it already exists (use --force to replace it)")
 
 
 def atomic_write(
@@ -238,31 +259,19 @@ def atomic_write(
     renamed over the target. Raises Refused, leaving the target as it was, when the target
     is a symbolic link or not a regular file, when it exists and `overwrite` is false, when
     it no longer matches `expect` (changed since read), or when the write fails (a full
-    disk, a read-only folder)."""
+    disk, a read-only folder). The message says why, without the path."""
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        info: os.stat_result | None = os.lstat(target)
-    except FileNotFoundError:
-        info = None
-    except OSError as exc:
-        raise Refused(f"cannot write: {exc.strerror or exc}") from None
-    if info is not None:
-        if stat.S_ISLNK(info.st_mode):
-            raise Refused("is a symbolic link: refusing to replace it or write through it")
-        if not stat.S_ISREG(info.st_mode):
-            raise Refused(f"cannot write: it is {_kind(info.st_mode)}, not a regular file")
-        if not overwrite:
-            raise Refused("already exists: refusing to overwrite it (use --force)")
-    elif expect is not None:
-        raise Refused("was removed since it was read: not written")
+    info = check_target(target, overwrite=overwrite)
+    if info is None and expect is not None:
+        raise Refused("it was removed since it was read: not written")
     mode = stat.S_IMODE(info.st_mode) if info is not None else _new_file_mode()
     folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, temporary = _temporary(folder, target.name)
     except OSError as exc:
-        raise Refused(f"cannot write: {exc.strerror or exc}") from None
+        raise Refused(exc.strerror or str(exc)) from None
     try:
         try:
             with os.fdopen(fd, "wb") as stream:
@@ -271,9 +280,10 @@ def atomic_write(
                 os.fsync(stream.fileno())
             os.chmod(temporary, mode)
         except OSError as exc:
-            raise Refused(f"cannot write: {exc.strerror or exc}") from None
+            raise Refused(exc.strerror or str(exc)) from None
+        # The window between this check and the rename is a few system calls.
         if expect is not None and _current_state(target) != expect:
-            raise Refused("changed since it was read (edited meanwhile?): not written; run again")
+            raise Refused("it changed since it was read (edited meanwhile?): not written")
         _install(temporary, target, overwrite)
     finally:
         with contextlib.suppress(OSError):
@@ -295,14 +305,14 @@ def _install(temporary: str, target: Path, overwrite: bool) -> None:
         # A hard link fails if the name exists: no window in which another file is replaced.
         os.link(temporary, target)
     except FileExistsError:
-        raise Refused("already exists: refusing to overwrite it (use --force)") from None
+        raise _exists() from None
     except OSError as exc:
         if not overwrite and exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
             if os.path.lexists(target):
-                raise Refused("already exists: refusing to overwrite it (use --force)") from None
+                raise _exists() from None
             _install(temporary, target, overwrite=True)  # no hard links on this filesystem
             return
-        raise Refused(f"cannot write: {exc.strerror or exc}") from None
+        raise Refused(exc.strerror or str(exc)) from None
 
 
 def _new_file_mode() -> int:
