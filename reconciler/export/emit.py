@@ -1,7 +1,8 @@
 """The YAML emitter of new snapshots files: fixed layout, strings quoted only when needed.
 
-Views sorted by name, entries in the order `select` gives. Strings are written plain when that is unambiguous in YAML 1.1 and 1.2 alike (so editors
-and other tools read them as strings too), else double-quoted with escapes.
+Views sorted by name, entries in the order `select` gives. Strings are written plain when
+that is unambiguous in YAML 1.1 and 1.2 alike (so editors and other tools read them as
+strings too), else double-quoted with escapes.
 """
 
 from __future__ import annotations
