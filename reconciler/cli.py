@@ -51,13 +51,23 @@ def configure_logging(verbose: int) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
-def cli() -> None:
+@click.option(
+    "-C",
+    "--chdir",
+    type=click.Path(exists=True, file_okay=False),
+    metavar="DIR",
+    help="Run as if started in DIR (like git -C): reconciler.yaml, snapshots/ and every"
+    " relative path are found there.",
+)
+def cli(chdir: str | None) -> None:
     """GitOps for Datadog RUM replay heatmap snapshots.
 
     YAML files under snapshots/ declare which heatmap snapshots should exist; reconciler
     validates them, plans create / patch / delete operations against Datadog and applies
     them. Credentials come from DD_API_KEY and DD_APP_KEY; the site from DD_SITE.
     """
+    if chdir is not None:
+        os.chdir(chdir)  # `main` changes back: in-process callers keep their directory
 
 
 def format_option(choices: list[str], help_text: str | None = None) -> Callable[[F], F]:
@@ -389,9 +399,13 @@ def runtime() -> Runtime:
 
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
     """Entry point: run the command and turn every outcome into an exit code."""
-    return guarded(
-        lambda: cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=runtime)
-    )
+    previous = os.getcwd()
+    try:
+        return guarded(
+            lambda: cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=runtime)
+        )
+    finally:
+        os.chdir(previous)  # after --chdir
 
 
 def guarded(call: Callable[[], object]) -> int:
