@@ -177,6 +177,8 @@ class _Loader:
         self.problems = problems
         self.views: dict[ViewScope, ManagedView] = {}
         self.snapshots: dict[SnapshotKey, DesiredSnapshot] = {}
+        #: Where each identity was first declared, valid snapshot or not.
+        self.identities: dict[SnapshotKey, SourcePosition] = {}
 
     def load_file(self, display: str, path: Path, checks: _Checks, budget: ReadBudget) -> bool:
         """Load one file; False once the run's read budget is spent (stop reading)."""
@@ -213,55 +215,64 @@ class _Loader:
         self.collect(display, value, checks)
 
     def collect(self, display: str, document: PosDict, checks: _Checks) -> None:
-        """Keep what is valid on its own; report natural keys and views declared twice."""
+        """Keep what is valid on its own; report natural keys and views declared twice.
+
+        Identities are checked for every item whose key fields are valid, even when other
+        fields (or the application id) are not, so duplicates show in the same run."""
         application_id = document.get("application_id")
         views = document.get("views")
-        if not checks.application_id(application_id) or not isinstance(views, PosDict):
+        if not isinstance(views, PosDict):
             return
-        assert isinstance(application_id, str)  # the schema check says so
+        valid_application = checks.application_id(application_id)
+        # An invalid application id still names one application inside this file.
+        owner = application_id if valid_application else f"\0invalid application of {display}"
+        assert isinstance(owner, str)
         for view_name, items in views.items():
             if not view_name or not isinstance(items, PosList):
                 continue
-            line, col = views.key_pos[view_name]
-            scope = ViewScope(application_id, view_name)
-            first_view = self.views.get(scope)
-            if first_view is None:
-                self.views[scope] = ManagedView(scope, SourcePosition(display, line, col))
-            else:
-                self.add(
-                    display,
-                    line,
-                    col,
-                    f"view {quote(view_name)} of application {application_id} is managed in"
-                    f" two files (first declared at {first_view.position})",
-                )
+            if valid_application:
+                self.add_view(display, ViewScope(owner, view_name), views.key_pos[view_name])
             for item, (item_line, item_col) in zip(items, items.item_pos, strict=True):
-                if checks.snapshot(item):
-                    position = SourcePosition(display, item_line, item_col)
-                    self.add_snapshot(_snapshot(application_id, view_name, item, position))
+                key = _identity(owner, view_name, item)
+                if key is None:
+                    continue
+                position = SourcePosition(display, item_line, item_col)
+                first = self.identities.setdefault(key, position)
+                if first is not position:
+                    message = f"duplicate snapshot {key} (first declared at {first})"
+                    self.add(display, item_line, item_col, message)
+                elif valid_application and checks.snapshot(item):
+                    self.snapshots[key] = _snapshot(key, item, position)
 
-    def add_snapshot(self, snapshot: DesiredSnapshot) -> None:
-        first = self.snapshots.get(snapshot.key)
-        if first is None:
-            self.snapshots[snapshot.key] = snapshot
+    def add_view(self, display: str, scope: ViewScope, where: tuple[int, int]) -> None:
+        first_view = self.views.get(scope)
+        if first_view is None:
+            self.views[scope] = ManagedView(scope, SourcePosition(display, *where))
             return
-        where = snapshot.position
         self.add(
-            where.path,
-            where.line,
-            where.col,
-            f"duplicate snapshot {snapshot.key} (first declared at {first.position})",
+            display,
+            *where,
+            f"view {quote(scope.view_name)} of application {scope.application_id} is managed"
+            f" in two files (first declared at {first_view.position})",
         )
 
     def add(self, path: str, line: int, col: int, message: str) -> None:
         self.problems.append(Problem(path, line, col, message))
 
 
-def _snapshot(
-    application_id: str, view_name: str, item: dict[str, Any], position: SourcePosition
-) -> DesiredSnapshot:
+def _identity(application_id: str, view_name: str, item: Any) -> SnapshotKey | None:
+    """The natural key of an item whose key fields are valid, whatever its other fields."""
+    if not isinstance(item, dict):
+        return None
+    name, device = item.get("snapshot_name"), item.get("device_type")
+    if type(name) is not str or not name or device not in resource.DEVICE_TYPES:
+        return None
+    assert isinstance(device, str)
+    return SnapshotKey(application_id, view_name, device, name)
+
+
+def _snapshot(key: SnapshotKey, item: dict[str, Any], position: SourcePosition) -> DesiredSnapshot:
     """A schema-valid item -> DesiredSnapshot holding only the managed mutable fields."""
-    key = SnapshotKey(application_id, view_name, item["device_type"], item["snapshot_name"])
     fields: dict[str, FieldValue] = {}
     for name in resource.REQUIRED_MUTABLE_FIELDS:
         fields[name] = item[name] if name in item else resource.DEFAULTS[name]
