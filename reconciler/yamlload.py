@@ -149,12 +149,6 @@ class _Parser(_ruamel_yaml.CParser):  # type: ignore[misc]
         return _MAP_TAG if kind is MappingNode else _SEQ_TAG
 
 
-def c_parser_in_use() -> bool:
-    """True when our parser is libyaml's compiled one (ruamel.yaml.clib), not pure Python."""
-    compiled = str(getattr(_ruamel_yaml, "__file__", "")).endswith((".so", ".pyd"))
-    return compiled and type(_ruamel_yaml.CParser.get_single_node).__name__ != "function"
-
-
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Loading builds many small objects and no cycles; the collector only slows it down."""
