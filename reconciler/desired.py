@@ -207,23 +207,25 @@ class _Loader:
             got = "a list" if isinstance(value, PosList) else "a single value"
             self.add(display, line, col, f"a snapshots file must be {_ROOT_PHRASE}, got {got}")
             return
-        if not checks.document(value):
+        valid = checks.document(value)
+        if not valid:
             for line, col, message in explain(
                 schemas.SNAPSHOTS, value, namer=_name, expected=_expected
             ):
                 self.add(display, line, col, message)
-        self.collect(display, value, checks)
+        self.collect(display, value, checks, valid)
 
-    def collect(self, display: str, document: PosDict, checks: _Checks) -> None:
+    def collect(self, display: str, document: PosDict, checks: _Checks, valid: bool) -> None:
         """Keep what is valid on its own; report natural keys and views declared twice.
 
         Identities are checked for every item whose key fields are valid, even when other
-        fields (or the application id) are not, so duplicates show in the same run."""
+        fields (or the application id) are not, so duplicates show in the same run. A
+        `valid` document (checked whole) is not checked again item by item."""
         application_id = document.get("application_id")
         views = document.get("views")
         if not isinstance(views, PosDict):
             return
-        valid_application = checks.application_id(application_id)
+        valid_application = valid or checks.application_id(application_id)
         # An invalid application id still names one application inside this file.
         owner = application_id if valid_application else f"\0invalid application of {display}"
         assert isinstance(owner, str)
@@ -241,7 +243,7 @@ class _Loader:
                 if first is not position:
                     message = f"duplicate snapshot {key} (first declared at {first})"
                     self.add(display, item_line, item_col, message)
-                elif valid_application and checks.snapshot(item):
+                elif valid or (valid_application and checks.snapshot(item)):
                     self.snapshots[key] = _snapshot(key, item, position)
 
     def add_view(self, display: str, scope: ViewScope, where: tuple[int, int]) -> None:

@@ -145,3 +145,28 @@ def test_startup_does_not_import_jsonschema_for_valid_files() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+#: What the offline commands must not import: the HTTP stack and the diff library.
+ONLINE_ONLY = ("httpx", "httpcore", "anyio", "h11", "ssl", "deepdiff")
+
+
+@pytest.mark.parametrize(
+    "argv", [["--version"], ["validate", "snapshots/storefront-shop.yaml"], ["validate"]]
+)
+def test_offline_commands_import_no_http_stack(argv: list[str]) -> None:
+    """A fresh interpreter, the command in-process, then a look at what was imported."""
+    code = (
+        "import sys; from reconciler.cli import main; rc = main(sys.argv[1:]);"
+        f" loaded = sorted(m for m in {ONLINE_ONLY!r} if m in sys.modules);"
+        " print(rc, loaded)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        timeout=60,
+    )
+    assert result.stdout.splitlines()[-1] == "0 []", result.stdout + result.stderr
