@@ -133,7 +133,7 @@ def test_c_parser_is_in_use() -> None:
 
     assert c_parser_in_use()
     assert _ruamel_yaml.__file__.endswith((".so", ".pyd"))
-    assert issubclass(yamlload._Parser, _ruamel_yaml.CParser)
+    assert yamlload.EVENT_PARSER is _ruamel_yaml.CParser
 
 
 def test_startup_does_not_import_jsonschema_for_valid_files() -> None:
