@@ -245,6 +245,9 @@ class _Loader:
                     self.add(display, item_line, item_col, message)
                 elif valid or (valid_application and checks.snapshot(item)):
                     self.snapshots[key] = _snapshot(key, item, position)
+            # Nothing reads the loaded items again: dropping them as each view is done keeps
+            # a 100,000-snapshot file from being held twice (as YAML values and snapshots).
+            views[view_name] = None
 
     def add_view(self, display: str, scope: ViewScope, where: tuple[int, int]) -> None:
         first_view = self.views.get(scope)

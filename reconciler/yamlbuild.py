@@ -157,6 +157,8 @@ class Builder:
         self.budget_reported = False
         self.keys: dict[str, str] = {}  # one str object per distinct key text
         self.root: Any = None
+        self.last_line = -1
+        self.last: Position = (0, 0)
 
     def build(self, parser: Any) -> Any:
         get_event = parser.get_event
@@ -166,7 +168,7 @@ class Builder:
         while (event := get_event()) is not None:
             cls = type(event)
             if skipping:
-                self.anchor_invalid(getattr(event, "anchor", None), _pos(event))
+                self.anchor_invalid(getattr(event, "anchor", None), self.pos(event))
                 if cls is MappingStartEvent or cls is SequenceStartEvent:
                     skipping += 1
                 elif cls is MappingEndEvent or cls is SequenceEndEvent:
@@ -178,19 +180,21 @@ class Builder:
                 parent = stack[-1] if stack else None
                 if parent is not None and parent.is_map and parent.state != _VALUE:
                     if parent.state == _KEY:
-                        self.key(parent, event.value, event.tag, _pos(event), event.anchor, event)
+                        self.key(
+                            parent, event.value, event.tag, self.pos(event), event.anchor, event
+                        )
                     else:  # the value of a skipped key
-                        self.anchor_invalid(event.anchor, _pos(event))
+                        self.anchor_invalid(event.anchor, self.pos(event))
                         parent.state = _KEY
                     continue
-                pos = _pos(event)
+                pos = self.pos(event)
                 value = self.scalar(event.value, event.tag, event.implicit, pos)
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, 1, pos, event)
                 self.add(stack, value, pos, 1)
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 is_map = cls is MappingStartEvent
-                pos = _pos(event)
+                pos = self.pos(event)
                 if len(stack) >= MAX_DEPTH:
                     raise TooDeep(pos)
                 parent = stack[-1] if stack else None
@@ -218,11 +222,11 @@ class Builder:
                     self.anchors[done.anchor] = (done.value, done.size, done.pos, None)
                 self.add(stack, done.value, done.pos, done.size)
             elif cls is AliasEvent:
-                self.alias(stack, event.anchor, _pos(event))
+                self.alias(stack, event.anchor, self.pos(event))
             elif cls is DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    raise SecondDocument(_pos(event))
+                    raise SecondDocument(self.pos(event))
         return self.root
 
     def add(self, stack: list[_Open], value: Any, pos: Position, size: int) -> None:
@@ -335,13 +339,21 @@ class Builder:
         self.problem(pos, f"'{_short_text(text)}' is not a valid {short_tag(tag)}")
         return INVALID
 
+    def pos(self, event: Any) -> Position:
+        """Where an event starts. Events come in order: a position equal to the previous
+        one reuses its tuple, and a line its int (a large file holds millions of them)."""
+        mark = event.start_mark
+        line, column = mark.line, mark.column
+        last = self.last
+        if line != self.last_line:
+            self.last_line = line
+            self.last = (line + 1, column + 1)
+        elif column + 1 != last[1]:
+            self.last = (last[0], column + 1)
+        return self.last
+
     def problem(self, pos: Position, message: str) -> None:
         self.problems.append(YamlProblem(pos[0], pos[1], message))
-
-
-def _pos(event: Any) -> Position:
-    mark = event.start_mark
-    return (mark.line + 1, mark.column + 1)
 
 
 def resolve_plain(text: str) -> Any:
