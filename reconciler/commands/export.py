@@ -97,7 +97,8 @@ def _read_for_merge(path: str) -> tuple[str, FileState]:
         data, state = read_with_state(path, MAX_FILE_BYTES)
         text = data.decode("utf-8")
     except Refused as exc:
-        raise ExportError(f"cannot read {path}: {exc}") from None
+        reason = str(exc).removeprefix("cannot read file: ")
+        raise ExportError(f"cannot read {path}: {reason}") from None
     except UnicodeDecodeError:
         raise ExportError(f"cannot read {path}: not UTF-8 text") from None
     _, problems = load_desired([path])

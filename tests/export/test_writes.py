@@ -262,3 +262,11 @@ def run_export(ws: Workspace, *views: str, output: str | None = None, force: boo
             force=force,
         )
     )
+
+
+def test_merge_into_a_missing_file_says_so_once(ws: Workspace) -> None:
+    result = export(ws, "/checkout", merge="snapshots/none.yaml")
+    assert (result.code, result.err) == (
+        1,
+        "error: cannot read snapshots/none.yaml: No such file or directory\n",
+    )
