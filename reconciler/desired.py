@@ -194,7 +194,10 @@ class _Loader:
         return True
 
     def load_document(self, display: str, data: bytes, checks: _Checks) -> None:
-        document = load_bytes(data)
+        document = load_bytes(data, lean=True)
+        valid = isinstance(document.value, PosDict) and checks.document(document.value)
+        if isinstance(document.value, PosDict) and not valid:
+            document = load_bytes(data)  # again with every position, for the messages
         for found in document.problems:
             self.add(display, found.line, found.col, found.message)
         value = document.value
@@ -207,7 +210,6 @@ class _Loader:
             got = "a list" if isinstance(value, PosList) else "a single value"
             self.add(display, line, col, f"a snapshots file must be {_ROOT_PHRASE}, got {got}")
             return
-        valid = checks.document(value)
         if not valid:
             for line, col, message in explain(
                 schemas.SNAPSHOTS, value, namer=_name, expected=_expected

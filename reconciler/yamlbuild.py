@@ -65,16 +65,21 @@ class _Invalid:
 INVALID: Final = _Invalid()
 
 
+#: The positions of a lean mapping none of whose values is a collection (never written).
+NO_POSITIONS: Final[dict[str, Position]] = {}
+
+
 class PosDict(dict[str, Any]):
-    """A YAML mapping: `pos` is where it starts, `key_pos` / `value_pos` per key."""
+    """A YAML mapping: `pos` is where it starts, `key_pos` / `value_pos` per key (in a
+    lean load, only for keys whose value is a collection)."""
 
     __slots__ = ("key_pos", "pos", "value_pos")
 
-    def __init__(self, pos: Position) -> None:
+    def __init__(self, pos: Position, positions: bool = True) -> None:
         super().__init__()
         self.pos = pos
-        self.key_pos: dict[str, Position] = {}
-        self.value_pos: dict[str, Position] = {}
+        self.key_pos: dict[str, Position] = {} if positions else NO_POSITIONS
+        self.value_pos: dict[str, Position] = {} if positions else NO_POSITIONS
 
 
 class PosList(list[Any]):
@@ -113,6 +118,10 @@ class SecondDocument(Exception):
         self.position = position
 
 
+class NeedPositions(Exception):
+    """A lean load met what needs every position to be explained (a duplicate key)."""
+
+
 class UndefinedAlias(Exception):
     def __init__(self, position: Position) -> None:
         super().__init__(position)
@@ -130,7 +139,7 @@ _KEY, _VALUE, _SKIP_VALUE, _SKIPPING_KEY = 0, 1, 2, 3
 class _Open:
     """A collection being built; `value` is None while its content is skipped."""
 
-    __slots__ = ("anchor", "is_map", "key", "pos", "size", "state", "value")
+    __slots__ = ("anchor", "is_map", "key", "key_at", "pos", "size", "state", "value")
 
     def __init__(self, value: Any, is_map: bool, pos: Position, anchor: str | None) -> None:
         self.value = value
@@ -140,6 +149,7 @@ class _Open:
         self.size = 1  # nodes of the subtree, aliases counted as copies
         self.state = _KEY
         self.key = ""
+        self.key_at = pos
 
 
 #: An anchor: (value, size, position, scalar event or None); size None while still open.
@@ -148,10 +158,16 @@ _Anchor = tuple[Any, int | None, Position, Any]
 
 class Builder:
     """Events of one parser -> the document's value; problems are appended to `problems`.
-    Raises TooDeep, SecondDocument, UndefinedAlias, or what the parser raises."""
+    Raises TooDeep, SecondDocument, UndefinedAlias, NeedPositions (lean), or what the
+    parser raises.
 
-    def __init__(self, problems: list[YamlProblem]) -> None:
+    `lean` keeps the positions of keys and values only where the value is a collection
+    (and of every sequence item): a large valid file then costs about a third less memory.
+    Files that turn out invalid are loaded again in full, for their messages."""
+
+    def __init__(self, problems: list[YamlProblem], lean: bool = False) -> None:
         self.problems = problems
+        self.lean = lean
         self.anchors: dict[str, _Anchor] = {}
         self.alias_nodes = 0
         self.budget_reported = False
@@ -212,7 +228,7 @@ class Builder:
                     stack.append(_Open(None, is_map, pos, None))
                     skipping = 1  # never constructed, and its content is not looked at
                     continue
-                value = PosDict(pos) if is_map else PosList(pos)
+                value = PosDict(pos, not self.lean) if is_map else PosList(pos)
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, None, pos, None)
                 stack.append(_Open(value, is_map, pos, event.anchor))
@@ -240,8 +256,15 @@ class Builder:
             parent.value.append(value)
             parent.value.item_pos.append(pos)
         else:
-            parent.value[parent.key] = value
-            parent.value.value_pos[parent.key] = pos
+            mapping = parent.value
+            mapping[parent.key] = value
+            if not self.lean:
+                mapping.value_pos[parent.key] = pos
+            elif type(value) is PosDict or type(value) is PosList:
+                if mapping.key_pos is NO_POSITIONS:
+                    mapping.key_pos, mapping.value_pos = {}, {}
+                mapping.key_pos[parent.key] = parent.key_at
+                mapping.value_pos[parent.key] = pos
             parent.state = _KEY
 
     def skipped(self, stack: list[_Open]) -> None:
@@ -265,6 +288,13 @@ class Builder:
         if tag is not None and tag != "!" and tag != _STR:
             self.problem(pos, f"unsupported YAML tag '{short_tag(str(tag))}'")
         key = self.keys.setdefault(text, text)  # keys stay text, as in JSON
+        if self.lean:
+            if key in mapping.value:
+                raise NeedPositions
+            mapping.key = key
+            mapping.key_at = pos
+            mapping.state = _VALUE
+            return
         key_pos = mapping.value.key_pos
         if key in key_pos:
             first = key_pos[key]

@@ -26,7 +26,14 @@ from reconciler.yamlbuild import INVALID as INVALID
 from reconciler.yamlbuild import MAX_ALIAS_NODES as MAX_ALIAS_NODES
 from reconciler.yamlbuild import MAX_DEPTH as MAX_DEPTH
 from reconciler.yamlbuild import MAX_INT_DIGITS as MAX_INT_DIGITS
-from reconciler.yamlbuild import Builder, SecondDocument, TooDeep, UndefinedAlias, too_deep
+from reconciler.yamlbuild import (
+    Builder,
+    NeedPositions,
+    SecondDocument,
+    TooDeep,
+    UndefinedAlias,
+    too_deep,
+)
 from reconciler.yamlbuild import PosDict as PosDict
 from reconciler.yamlbuild import PosList as PosList
 from reconciler.yamlbuild import YamlProblem as YamlProblem
@@ -65,11 +72,14 @@ def read_file(path: Path) -> tuple[bytes | None, YamlProblem | None]:
         return None, YamlProblem(1, 1, str(exc))
 
 
-def load_bytes(data: bytes) -> Document:
-    """Parse one YAML document; never raises for any input."""
+def load_bytes(data: bytes, *, lean: bool = False) -> Document:
+    """Parse one YAML document; never raises for any input. `lean`: positions only where
+    a value is a collection (see yamlbuild.Builder); load again without it to explain."""
     problems: list[YamlProblem] = []
     try:
-        value = Builder(problems).build(EVENT_PARSER(data))
+        value = Builder(problems, lean).build(EVENT_PARSER(data))
+    except NeedPositions:
+        return load_bytes(data)
     except TooDeep as exc:
         return Document(None, (YamlProblem(*exc.position, too_deep()),))
     except SecondDocument as exc:
