@@ -11,7 +11,6 @@ value of its anchor, and the nodes aliases would expand to are counted against a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -25,45 +24,14 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 
+from reconciler.yamlscalar import INVALID, MAP, SEQ, STR, resolve, short_tag
+
 #: Deepest nesting accepted; a snapshots file needs 4 levels.
 MAX_DEPTH: Final = 100
 #: Nodes that may be visited again through aliases in one document (stops alias bombs).
 MAX_ALIAS_NODES: Final = 100_000
-#: Longer plain integers are refused (Python refuses to convert over 4,300 digits anyway).
-MAX_INT_DIGITS: Final = 100
-
-CORE: Final = "tag:yaml.org,2002:"
-_STR, _INT, _FLOAT, _BOOL, _NULL = (CORE + t for t in ("str", "int", "float", "bool", "null"))
-_MAP, _SEQ = CORE + "map", CORE + "seq"
-_WANTED: Final = {_INT: int, _FLOAT: float, _BOOL: bool, _NULL: type(None)}
-
-_CONSTANTS: Final[dict[str, Any]] = {
-    **dict.fromkeys(("", "~", "null", "Null", "NULL")),
-    **dict.fromkeys(("true", "True", "TRUE"), True),
-    **dict.fromkeys(("false", "False", "FALSE"), False),
-    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), float("inf")),
-    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), float("-inf")),
-    **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
-}
-_INT_RE: Final = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT_RE: Final = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_NUMBER_START: Final = frozenset("0123456789+-.")
 
 Position = tuple[int, int]
-
-
-class _Invalid:
-    """Stands for a value the loader refused (bad tag, too deep, alias bomb): it fails every
-    schema check, and schema messages about it are dropped since the loader explained it."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "INVALID"
-
-
-INVALID: Final = _Invalid()
-
 
 #: The positions of a lean mapping none of whose values is a collection (never written).
 NO_POSITIONS: Final[dict[str, Position]] = {}
@@ -222,7 +190,7 @@ class Builder:
                     skipping = 1
                     continue
                 tag = event.tag
-                if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
+                if tag is not None and tag != "!" and tag != (MAP if is_map else SEQ):
                     self.problem(pos, f"unsupported YAML tag '{short_tag(str(tag))}'")
                     self.anchor_invalid(event.anchor, pos)
                     stack.append(_Open(None, is_map, pos, None))
@@ -285,7 +253,7 @@ class Builder:
         if anchor is not None:
             value = self.scalar(text, tag, event.implicit, pos)
             self.anchors[anchor] = (value, 1, pos, event)
-        if tag is not None and tag != "!" and tag != _STR:
+        if tag is not None and tag != "!" and tag != STR:
             self.problem(pos, f"unsupported YAML tag '{short_tag(str(tag))}'")
         key = self.keys.setdefault(text, text)  # keys stay text, as in JSON
         if self.lean:
@@ -347,27 +315,10 @@ class Builder:
             self.anchors[anchor] = (INVALID, 1, pos, None)
 
     def scalar(self, text: str, tag: Any, implicit: tuple[bool, bool], pos: Position) -> Any:
-        if tag is None or tag == "!":
-            if not implicit[0]:
-                return text  # quoted: a string
-            if len(text) > MAX_INT_DIGITS and _INT_RE.fullmatch(text):
-                self.problem(pos, f"integer has more than {MAX_INT_DIGITS} digits")
-                return INVALID
-            return resolve_plain(text)
-        tag = str(tag)
-        if tag == _STR:
-            return text
-        wanted = _WANTED.get(tag)
-        if wanted is None:
-            self.problem(pos, f"unsupported YAML tag '{short_tag(tag)}'")
-            return INVALID
-        value = resolve_plain(text) if len(text) <= MAX_INT_DIGITS else text
-        if tag == _FLOAT and type(value) is int:
-            return float(value)
-        if type(value) is wanted:
-            return value
-        self.problem(pos, f"'{_short_text(text)}' is not a valid {short_tag(tag)}")
-        return INVALID
+        value, problem = resolve(text, tag, implicit[0])
+        if problem is not None:
+            self.problem(pos, problem)
+        return value
 
     def pos(self, event: Any) -> Position:
         """Where an event starts. Events come in order: a position equal to the previous
@@ -384,28 +335,3 @@ class Builder:
 
     def problem(self, pos: Position, message: str) -> None:
         self.problems.append(YamlProblem(pos[0], pos[1], message))
-
-
-def resolve_plain(text: str) -> Any:
-    """YAML 1.2 core schema, as ruamel.yaml resolves plain scalars by default."""
-    if text in _CONSTANTS:
-        return _CONSTANTS[text]
-    if text[0] not in _NUMBER_START:
-        return text
-    if _INT_RE.fullmatch(text):
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text)
-    if _FLOAT_RE.fullmatch(text):
-        return float(text)
-    return text
-
-
-def short_tag(tag: str) -> str:
-    return "!!" + tag[len(CORE) :] if tag.startswith(CORE) else tag
-
-
-def _short_text(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "..."

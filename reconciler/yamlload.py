@@ -22,10 +22,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from reconciler.files import Refused, read_regular
-from reconciler.yamlbuild import INVALID as INVALID
 from reconciler.yamlbuild import MAX_ALIAS_NODES as MAX_ALIAS_NODES
 from reconciler.yamlbuild import MAX_DEPTH as MAX_DEPTH
-from reconciler.yamlbuild import MAX_INT_DIGITS as MAX_INT_DIGITS
 from reconciler.yamlbuild import (
     Builder,
     NeedPositions,
@@ -37,6 +35,8 @@ from reconciler.yamlbuild import (
 from reconciler.yamlbuild import PosDict as PosDict
 from reconciler.yamlbuild import PosList as PosList
 from reconciler.yamlbuild import YamlProblem as YamlProblem
+from reconciler.yamlscalar import INVALID as INVALID
+from reconciler.yamlscalar import MAX_INT_DIGITS as MAX_INT_DIGITS
 
 #: Files larger than this are refused before parsing (a snapshots file is a few KB).
 MAX_FILE_BYTES: Final = 20 * 1024 * 1024
