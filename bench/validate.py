@@ -1,13 +1,20 @@
 """Whole-process timing of `reconciler validate` on generated snapshot files.
 
-Usage: python bench/validate.py [N ...] [--runs R] [--per-file P] [--invalid]
+Usage: python bench/validate.py [N ...] [--runs R] [--per-file P] [--invalid] [--ratios]
 Prints the median wall time per N (default N: 1000 and 10000). Acceptance: 1,000
 snapshots under 1 s, 10,000 under 4 s.
+
+With --ratios, also each ratio against a floor measured in the same interleaved run (CPU
+time of whole processes, medians): validate of 10,000 snapshots against a script that only
+runs libyaml's event parser over the same files; `reconciler --version` and validate of one
+small file against `python -c pass`; and the peak memory of validate for 100,000 snapshots
+in one file.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -70,13 +77,105 @@ def measure(total: int, runs: int, per_file: int, invalid: bool) -> float:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+#: The floor of validate: libyaml's event parser over every file, nothing else.
+EVENT_FLOOR = """
+import sys, pathlib, _ruamel_yaml
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.yaml")):
+    parser = _ruamel_yaml.CParser(path.read_bytes())
+    while parser.get_event() is not None:
+        pass
+"""
+
+
+def cpu_of(command: list[str]) -> tuple[float, float]:
+    """(CPU seconds, peak MB) of one whole process, read with os.wait4."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {command}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def interleaved(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Median CPU seconds of each command, the commands taking turns run after run."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            times[name].append(cpu_of(command)[0])
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def one_file(folder: Path, total: int) -> Path:
+    """`total` snapshots in one file (four fields each, to stay under the 20 MB limit)."""
+    lines = [f"application_id: {uuid.UUID(int=1)}", "views:"]
+    for number in range(total):
+        if number % 10 == 0:
+            lines.append(f"  /view-{number // 10}:")
+        lines += [
+            f"    - snapshot_name: Snapshot {number}",
+            f"      device_type: {DEVICES[number % 3]}",
+            f"      event_id: {uuid.uuid4()}",
+            f"      start: {number * 137}",
+        ]
+    path = folder / "one.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def ratios(runs: int) -> None:
+    reconciler = reconciler_command()
+    folder = Path(tempfile.mkdtemp(prefix="bench-validate-ratios-"))
+    try:
+        many = folder / "many"
+        many.mkdir()
+        write_files(many, 10_000, 100)
+        parse = interleaved(
+            {
+                "floor": [sys.executable, "-c", EVENT_FLOOR, str(many)],
+                "validate": [*reconciler, "validate", str(many)],
+            },
+            runs,
+        )
+        print(
+            f"validate 10,000 snapshots in 100 files: {parse['validate']:.3f} s CPU;"
+            f" event-parser floor {parse['floor']:.3f} s;"
+            f" ratio {parse['validate'] / parse['floor']:.2f} (goal 1.3)"
+        )
+        small = folder / "small"
+        small.mkdir()
+        write_files(small, 10, 10)
+        start = interleaved(
+            {
+                "pass": [sys.executable, "-c", "pass"],
+                "version": [*reconciler, "--version"],
+                "validate": [*reconciler, "validate", str(small)],
+            },
+            runs,
+        )
+        for name in ("version", "validate"):
+            print(
+                f"{'--version' if name == 'version' else 'validate of one small file'}:"
+                f" {start[name]:.3f} s CPU; python -c pass {start['pass']:.3f} s;"
+                f" ratio {start[name] / start['pass']:.2f} (goal 3)"
+            )
+        huge = one_file(folder, 100_000)
+        _, peak = cpu_of([*reconciler, "validate", str(huge)])
+        print(f"validate 100,000 snapshots in one file: peak {peak:.0f} MB (goal 150)")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--per-file", type=int, default=100)
     parser.add_argument("--invalid", action="store_true", help="one mistake in every file")
+    parser.add_argument("--ratios", action="store_true", help="ratios against their floors")
     args = parser.parse_args()
+    if args.ratios:
+        ratios(args.runs)
+        return 0
     failed = False
     for total in args.sizes:
         median = measure(total, args.runs, args.per_file, args.invalid)

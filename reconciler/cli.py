@@ -51,13 +51,23 @@ def configure_logging(verbose: int) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
-def cli() -> None:
+@click.option(
+    "-C",
+    "--chdir",
+    type=click.Path(exists=True, file_okay=False),
+    metavar="DIR",
+    help="Run as if started in DIR (like git -C): reconciler.yaml, snapshots/ and every"
+    " relative path are found there.",
+)
+def cli(chdir: str | None) -> None:
     """GitOps for Datadog RUM replay heatmap snapshots.
 
     YAML files under snapshots/ declare which heatmap snapshots should exist; reconciler
     validates them, plans create / patch / delete operations against Datadog and applies
     them. Credentials come from DD_API_KEY and DD_APP_KEY; the site from DD_SITE.
     """
+    if chdir is not None:
+        os.chdir(chdir)  # `main` changes back: in-process callers keep their directory
 
 
 def format_option(choices: list[str], help_text: str | None = None) -> Callable[[F], F]:
@@ -271,7 +281,7 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
     "--output",
     "-o",
     type=click.Path(dir_okay=False),
-    help="Write the file here (default: stdout).",
+    help="Write the file here (default: stdout); an existing file only with --force.",
 )
 @click.option(
     "--merge",
@@ -279,6 +289,7 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
     metavar="FILE",
     help="Update this existing snapshots file in place, keeping its comments and layout.",
 )
+@click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @connection_options
 @verbose_option
 def export(
@@ -286,6 +297,7 @@ def export(
     views: tuple[str, ...],
     output: str | None,
     merge: str | None,
+    force: bool,
     config_path: str | None,
     site: str | None,
     api_url: str | None,
@@ -313,6 +325,7 @@ def export(
         config_path=config_path,
         overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
         runtime=runtime(),
+        force=force,
     )
 
 
@@ -483,9 +496,13 @@ def runtime() -> Runtime:
 
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
     """Entry point: run the command and turn every outcome into an exit code."""
-    return guarded(
-        lambda: cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=runtime)
-    )
+    previous = os.getcwd()
+    try:
+        return guarded(
+            lambda: cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=runtime)
+        )
+    finally:
+        os.chdir(previous)  # after --chdir
 
 
 def guarded(call: Callable[[], object]) -> int:

@@ -7,6 +7,7 @@ the HTTP client, never from a file in the repository.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any, Final
 from reconciler import schemas
 from reconciler.desired import display_path
 from reconciler.errors import InvalidInput, UsageProblem
+from reconciler.files import Refused, check_link, is_within
 from reconciler.model import Problem
 from reconciler.schemacheck import JsonPath, compile_schema, explain, quote
 from reconciler.yamlload import PosDict, PosList, load_bytes, read_file
@@ -46,6 +48,12 @@ class Settings:
     ignore: tuple[str, ...] = ()
     config_path: str | None = None  # the reconciler.yaml that was read, if any
 
+    @property
+    def repository_root(self) -> str:
+        """The folder of the reconciler.yaml in use, else the working directory: files read
+        from it (snapshots, links in it) may not lead out of it."""
+        return os.path.dirname(self.config_path or "") or os.curdir
+
 
 _FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Settings)) - {"config_path"}
 
@@ -67,17 +75,26 @@ def load_settings(
         values.update(file_values)
     values.update(settings_from_environment(environ))
     values.update({name: value for name, value in overrides.items() if value is not None})
+    if "snapshots" not in values and path is not None:
+        # The default folder sits next to the reconciler.yaml, as a folder it names would.
+        values["snapshots"] = os.path.join(os.path.dirname(path), Settings.snapshots)
     if "ignore" in values:
         values["ignore"] = tuple(values["ignore"])
     return Settings(**values, config_path=path)
 
 
 def find_config(config_path: str | None) -> str | None:
-    """The explicit path (which must exist), else ./reconciler.yaml when present."""
+    """The explicit path (which must exist), else ./reconciler.yaml when present (which may
+    not be a link out of the working directory: it is the repository's file)."""
     if config_path is not None:
         if not Path(config_path).is_file():
             raise UsageProblem(f"config file not found: {config_path}")
         return config_path
+    if not os.path.lexists(DEFAULT_CONFIG):
+        return None
+    leads_to = check_link(os.path.abspath(DEFAULT_CONFIG), os.path.realpath(os.curdir))
+    if isinstance(leads_to, Refused):
+        raise InvalidInput([Problem(DEFAULT_CONFIG, 1, 1, str(leads_to))])
     return DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None
 
 
@@ -151,6 +168,14 @@ def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
         }
     flat = {key: item for key, item in value.items() if key != "safety"}
     flat.update(value.get("safety") or {})
+    if isinstance(flat.get("snapshots"), str):
+        folder, problem = _snapshots_folder(path, flat["snapshots"])
+        if problem is None:
+            flat["snapshots"] = folder
+        else:
+            del flat["snapshots"]
+            line, col = value.value_pos.get("snapshots", (1, 1))
+            problems.append(Problem(display, line, col, problem))
     # The schema's "integer" admits 10.0 and "number" admits 1: normalise the Python types.
     for name in ("page_limit", "server_page_cap", "parallelism", "min_existing"):
         if name in flat:
@@ -159,6 +184,19 @@ def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
         if name in flat:
             flat[name] = float(flat[name])
     return flat, sorted(problems)
+
+
+def _snapshots_folder(config_path: str, written: str) -> tuple[str, str | None]:
+    """`snapshots:` of a config file, resolved against the file's folder, which it may not
+    leave (the file is repository content: `/` or `../..` would read the whole disk)."""
+    base = os.path.dirname(config_path)
+    folder = os.path.join(base, written)
+    if is_within(os.path.realpath(folder), os.path.realpath(base or os.curdir)):
+        return folder, None
+    return folder, (
+        f"'snapshots' must be a folder inside the folder of {os.path.basename(config_path)},"
+        f" got {quote(written)} (for a folder elsewhere use --snapshots or RECONCILER_SNAPSHOTS)"
+    )
 
 
 def _name(path: JsonPath) -> str:

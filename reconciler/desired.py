@@ -8,12 +8,21 @@ files: the same natural key twice, or the same (application, view) in two files.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from reconciler import resource, schemas
+from reconciler.files import (
+    BudgetExceeded,
+    ReadBudget,
+    Refused,
+    check_link,
+    is_within,
+    read_regular,
+    walk,
+)
 from reconciler.model import (
     DesiredSnapshot,
     DesiredState,
@@ -25,7 +34,7 @@ from reconciler.model import (
     ViewScope,
 )
 from reconciler.schemacheck import Check, JsonPath, compile_schema, explain, quote
-from reconciler.yamlload import PosDict, PosList, gc_paused, load_bytes, read_file
+from reconciler.yamlload import MAX_FILE_BYTES, PosDict, PosList, gc_paused, load_bytes
 
 #: File names searched for in directories.
 SNAPSHOT_SUFFIXES: Final = (".yaml", ".yml")
@@ -51,13 +60,17 @@ def load_desired(paths: Sequence[str | Path]) -> tuple[DesiredState, list[Proble
     return report.state, report.problems
 
 
-def load_report(paths: Sequence[str | Path]) -> LoadReport:
-    files, problems = find_files(paths)
+def load_report(paths: Sequence[str | Path], *, root: str | Path | None = None) -> LoadReport:
+    """Like load_desired, with the number of files read. `root` is the repository (default:
+    the working directory): links met in it may not lead out of it."""
+    files, problems = find_files(paths, root=root)
     checks = _checks()
     loader = _Loader(problems)
+    budget = ReadBudget()
     with gc_paused():
         for display, path in files:
-            loader.load_file(display, path, checks)
+            if not loader.load_file(display, path, checks, budget):
+                break
     state = DesiredState(
         views=tuple(sorted(loader.views.values(), key=lambda view: view.scope)),
         snapshots=tuple(sorted(loader.snapshots.values(), key=lambda snap: snap.key)),
@@ -76,46 +89,50 @@ def display_path(path: str | Path) -> str:
     return text
 
 
-def find_files(paths: Sequence[str | Path]) -> tuple[list[tuple[str, Path]], list[Problem]]:
-    """(display path, path) of every file to load, sorted and unique, plus missing paths."""
-    found: dict[str, Path] = {}
+def _wanted(name: str) -> bool:
+    return name.endswith(SNAPSHOT_SUFFIXES) and name not in CONFIG_NAMES
+
+
+def find_files(
+    paths: Sequence[str | Path], *, root: str | Path | None = None
+) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """(display path, real path) of every file to load, sorted, each file once, plus the
+    problems of the paths themselves (missing, empty folder, a link out of the repository).
+
+    A path inside the repository must stay inside it, links included; a path outside it
+    (given on the command line or by the environment) is confined to itself."""
+    repository = os.path.abspath(os.getcwd() if root is None else root)
+    repository_real = os.path.realpath(repository)
+    found: dict[str, tuple[str, Path]] = {}
     problems: list[Problem] = []
+
+    def on_problem(path: Path, message: str) -> None:
+        problems.append(Problem(display_path(path), 1, 1, message))
+
     for given in paths:
-        path = Path(given)
         display = display_path(given)
-        if path.is_dir():
-            for file in _walk(path, problems):
-                found.setdefault(display_path(file), file)
-        elif os.path.lexists(path):
-            found.setdefault(display, path)
+        absolute = os.path.abspath(given)
+        if not os.path.lexists(absolute):
+            problems.append(Problem(display, 1, 1, f"no such file or directory: {absolute}"))
+            continue
+        if is_within(absolute, repository):
+            real = check_link(absolute, repository_real)
         else:
-            problems.append(Problem(display, 1, 1, "no such file or directory"))
-    return sorted(found.items()), problems
-
-
-def _walk(top: Path, problems: list[Problem]) -> Iterator[Path]:
-    """Snapshot files under `top`: follows directory symlinks once (no loops), skips hidden
-    directories (.git, .venv) and the configuration file."""
-    visited: set[tuple[int, int]] = set()
-
-    def on_error(exc: OSError) -> None:
-        where = display_path(exc.filename or top)
-        problems.append(Problem(where, 1, 1, f"cannot read directory: {exc.strerror or exc}"))
-
-    for root, dirs, names in os.walk(top, onerror=on_error, followlinks=True):
-        try:
-            stat = os.stat(root)
-        except OSError:
-            dirs[:] = []
+            real = check_link(absolute, os.path.realpath(absolute))
+        if isinstance(real, Refused):
+            problems.append(Problem(display, 1, 1, str(real)))
             continue
-        if (stat.st_dev, stat.st_ino) in visited:
-            dirs[:] = []
+        if not os.path.isdir(real):
+            found.setdefault(real, (display, Path(real)))
             continue
-        visited.add((stat.st_dev, stat.st_ino))
-        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
-        for name in sorted(names):
-            if name.endswith(SNAPSHOT_SUFFIXES) and name not in CONFIG_NAMES:
-                yield Path(root, name)
+        confinement = repository_real if is_within(absolute, repository) else real
+        before = (len(found), len(problems))
+        for path, file_real in walk(Path(given), confinement, _wanted, on_problem):
+            found.setdefault(file_real, (display_path(path), Path(file_real)))
+        if (len(found), len(problems)) == before:
+            message = f"no snapshot files (*.yaml, *.yml) in this folder: {absolute}"
+            problems.append(Problem(display, 1, 1, message))
+    return sorted(found.values()), problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,14 +177,27 @@ class _Loader:
         self.problems = problems
         self.views: dict[ViewScope, ManagedView] = {}
         self.snapshots: dict[SnapshotKey, DesiredSnapshot] = {}
+        #: Where each identity was first declared, valid snapshot or not.
+        self.identities: dict[SnapshotKey, SourcePosition] = {}
 
-    def load_file(self, display: str, path: Path, checks: _Checks) -> None:
-        data, unreadable = read_file(path)
-        if unreadable is not None or data is None:
-            assert unreadable is not None
-            self.add(display, unreadable.line, unreadable.col, unreadable.message)
-            return
-        document = load_bytes(data)
+    def load_file(self, display: str, path: Path, checks: _Checks, budget: ReadBudget) -> bool:
+        """Load one file; False once the run's read budget is spent (stop reading)."""
+        try:
+            data = read_regular(path, MAX_FILE_BYTES, budget)
+        except BudgetExceeded as exc:
+            self.add(display, 1, 1, str(exc))
+            return False
+        except Refused as exc:
+            self.add(display, 1, 1, str(exc))
+            return True
+        self.load_document(display, data, checks)
+        return True
+
+    def load_document(self, display: str, data: bytes, checks: _Checks) -> None:
+        document = load_bytes(data, lean=True)
+        valid = isinstance(document.value, PosDict) and checks.document(document.value)
+        if isinstance(document.value, PosDict) and not valid:
+            document = load_bytes(data)  # again with every position, for the messages
         for found in document.problems:
             self.add(display, found.line, found.col, found.message)
         value = document.value
@@ -180,63 +210,76 @@ class _Loader:
             got = "a list" if isinstance(value, PosList) else "a single value"
             self.add(display, line, col, f"a snapshots file must be {_ROOT_PHRASE}, got {got}")
             return
-        if not checks.document(value):
+        if not valid:
             for line, col, message in explain(
                 schemas.SNAPSHOTS, value, namer=_name, expected=_expected
             ):
                 self.add(display, line, col, message)
-        self.collect(display, value, checks)
+        self.collect(display, value, checks, valid)
 
-    def collect(self, display: str, document: PosDict, checks: _Checks) -> None:
-        """Keep what is valid on its own; report natural keys and views declared twice."""
+    def collect(self, display: str, document: PosDict, checks: _Checks, valid: bool) -> None:
+        """Keep what is valid on its own; report natural keys and views declared twice.
+
+        Identities are checked for every item whose key fields are valid, even when other
+        fields (or the application id) are not, so duplicates show in the same run. A
+        `valid` document (checked whole) is not checked again item by item."""
         application_id = document.get("application_id")
         views = document.get("views")
-        if not checks.application_id(application_id) or not isinstance(views, PosDict):
+        if not isinstance(views, PosDict):
             return
-        assert isinstance(application_id, str)  # the schema check says so
+        valid_application = valid or checks.application_id(application_id)
+        # An invalid application id still names one application inside this file.
+        owner = application_id if valid_application else f"\0invalid application of {display}"
+        assert isinstance(owner, str)
         for view_name, items in views.items():
             if not view_name or not isinstance(items, PosList):
                 continue
-            line, col = views.key_pos[view_name]
-            scope = ViewScope(application_id, view_name)
-            first_view = self.views.get(scope)
-            if first_view is None:
-                self.views[scope] = ManagedView(scope, SourcePosition(display, line, col))
-            else:
-                self.add(
-                    display,
-                    line,
-                    col,
-                    f"view {quote(view_name)} of application {application_id} is managed in"
-                    f" two files (first declared at {first_view.position})",
-                )
+            if valid_application:
+                self.add_view(display, ViewScope(owner, view_name), views.key_pos[view_name])
             for item, (item_line, item_col) in zip(items, items.item_pos, strict=True):
-                if checks.snapshot(item):
-                    position = SourcePosition(display, item_line, item_col)
-                    self.add_snapshot(_snapshot(application_id, view_name, item, position))
+                key = _identity(owner, view_name, item)
+                if key is None:
+                    continue
+                position = SourcePosition(display, item_line, item_col)
+                first = self.identities.setdefault(key, position)
+                if first is not position:
+                    message = f"duplicate snapshot {key} (first declared at {first})"
+                    self.add(display, item_line, item_col, message)
+                elif valid or (valid_application and checks.snapshot(item)):
+                    self.snapshots[key] = _snapshot(key, item, position)
+            # Nothing reads the loaded items again: dropping them as each view is done keeps
+            # a 100,000-snapshot file from being held twice (as YAML values and snapshots).
+            views[view_name] = None
 
-    def add_snapshot(self, snapshot: DesiredSnapshot) -> None:
-        first = self.snapshots.get(snapshot.key)
-        if first is None:
-            self.snapshots[snapshot.key] = snapshot
+    def add_view(self, display: str, scope: ViewScope, where: tuple[int, int]) -> None:
+        first_view = self.views.get(scope)
+        if first_view is None:
+            self.views[scope] = ManagedView(scope, SourcePosition(display, *where))
             return
-        where = snapshot.position
         self.add(
-            where.path,
-            where.line,
-            where.col,
-            f"duplicate snapshot {snapshot.key} (first declared at {first.position})",
+            display,
+            *where,
+            f"view {quote(scope.view_name)} of application {scope.application_id} is managed"
+            f" in two files (first declared at {first_view.position})",
         )
 
     def add(self, path: str, line: int, col: int, message: str) -> None:
         self.problems.append(Problem(path, line, col, message))
 
 
-def _snapshot(
-    application_id: str, view_name: str, item: dict[str, Any], position: SourcePosition
-) -> DesiredSnapshot:
+def _identity(application_id: str, view_name: str, item: Any) -> SnapshotKey | None:
+    """The natural key of an item whose key fields are valid, whatever its other fields."""
+    if not isinstance(item, dict):
+        return None
+    name, device = item.get("snapshot_name"), item.get("device_type")
+    if type(name) is not str or not name or device not in resource.DEVICE_TYPES:
+        return None
+    assert isinstance(device, str)
+    return SnapshotKey(application_id, view_name, device, name)
+
+
+def _snapshot(key: SnapshotKey, item: dict[str, Any], position: SourcePosition) -> DesiredSnapshot:
     """A schema-valid item -> DesiredSnapshot holding only the managed mutable fields."""
-    key = SnapshotKey(application_id, view_name, item["device_type"], item["snapshot_name"])
     fields: dict[str, FieldValue] = {}
     for name in resource.REQUIRED_MUTABLE_FIELDS:
         fields[name] = item[name] if name in item else resource.DEFAULTS[name]

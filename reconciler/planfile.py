@@ -177,10 +177,13 @@ class PlanDocument:
         return cls.from_dict(data, source=path)
 
     def write(self, path: str) -> None:
+        """Atomically, never through a symbolic link: a failed write keeps the old plan."""
+        from reconciler.files import Refused, atomic_write
+
         try:
-            Path(path).write_text(self.to_json(), encoding="utf-8")
-        except OSError as exc:
-            raise ReconcilerError(f"{path}: cannot write saved plan: {_reason(exc)}") from None
+            atomic_write(path, self.to_json())
+        except Refused as exc:
+            raise ReconcilerError(f"{path}: cannot write saved plan: {exc}") from None
 
 
 def _reason(exc: OSError | UnicodeDecodeError) -> str:

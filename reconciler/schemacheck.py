@@ -193,7 +193,10 @@ def explain(
     expected: Expected | None = None,
     unknown_key: UnknownKeyMessage | None = None,
 ) -> list[Located]:
-    """Every schema violation of `document`, positioned and phrased for people."""
+    """Every schema violation of `document`, positioned and phrased for people.
+
+    A misspelled key (`view:` for a missing `views:`) is reported, and its value is also
+    checked as what it was meant to be, so the problems under it show in the same run."""
     validator = _validator(schema_name)
     found: list[Located] = []
     #: (path, field) pairs a "did you mean" already points at: "missing" would repeat it.
@@ -201,41 +204,59 @@ def explain(
     missing: list[tuple[JsonPath, str, Located]] = []
     done_required: set[JsonPath] = set()
     done_extra: set[JsonPath] = set()
-    for error in validator.iter_errors(document):
-        path: JsonPath = tuple(error.absolute_path)
-        kind = error.validator
-        instance = error.instance
-        if instance is INVALID:
-            continue  # the loader already reported why this value is unusable
-        if "propertyNames" in error.relative_schema_path:
-            line, col = _key_pos(document, path, str(instance))
-            found.append((line, col, f"{namer((*path, str(instance)))} must not be empty"))
-        elif kind == "required":
-            if path in done_required:
-                continue
-            done_required.add(path)
-            line, col = _container_pos(document, path)
-            for name in error.validator_value:
-                if name not in instance:
-                    missing.append((path, name, (line, col, f"missing required field '{name}'")))
-        elif kind == "additionalProperties":
-            if path in done_extra:
-                continue
-            done_extra.add(path)
-            allowed = list(error.schema.get("properties", {}))
-            for key in instance:
-                if key in allowed:
+    # (errors, shadow prefix, real prefix, strip): an error at relative path `rel` is about
+    # the value at `real prefix + rel[strip:]`, named as if at `shadow prefix + rel` (where
+    # a misspelled key stands for the key it was meant to be).
+    queue: list[tuple[Any, JsonPath, JsonPath, int]] = [
+        (validator.iter_errors(document), (), (), 0)
+    ]
+    while queue:
+        errors, shadow_base, real_base, strip = queue.pop(0)
+        for error in errors:
+            relative: JsonPath = tuple(error.absolute_path)
+            shadow = (*shadow_base, *relative)
+            path = (*real_base, *relative[strip:])
+            kind = error.validator
+            instance = error.instance
+            if instance is INVALID:
+                continue  # the loader already reported why this value is unusable
+            if "propertyNames" in error.relative_schema_path:
+                line, col = _key_pos(document, path, str(instance))
+                found.append((line, col, f"{namer((*shadow, str(instance)))} must not be empty"))
+            elif kind == "required":
+                if path in done_required:
                     continue
-                line, col = _key_pos(document, path, key)
-                message = unknown_key(key, allowed) if unknown_key else None
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                if close and message is None:
-                    suggested.add((path, close[0]))
-                found.append((line, col, message or _unknown(key, allowed)))
-        else:
-            line, col = _value_pos(document, path)
-            phrase = expected(path, error.validator_value) if expected and kind == "type" else None
-            found.append((line, col, _message(kind, error, namer(path), instance, phrase)))
+                done_required.add(path)
+                line, col = _container_pos(document, path)
+                for name in error.validator_value:
+                    if name not in instance:
+                        where = (line, col, f"missing required field '{name}'")
+                        missing.append((path, name, where))
+            elif kind == "additionalProperties":
+                if path in done_extra:
+                    continue
+                done_extra.add(path)
+                properties = error.schema.get("properties", {})
+                allowed = list(properties)
+                for key in instance:
+                    if key in allowed:
+                        continue
+                    line, col = _key_pos(document, path, key)
+                    message = unknown_key(key, allowed) if unknown_key else None
+                    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                    if close and message is None:
+                        suggested.add((path, close[0]))
+                        if close[0] not in instance:
+                            meant = validator.descend(
+                                instance[key], properties[close[0]], path=close[0]
+                            )
+                            queue.append((meant, shadow, (*path, key), 1))
+                    found.append((line, col, message or _unknown(key, allowed)))
+            else:
+                line, col = _value_pos(document, path)
+                arg = error.validator_value
+                phrase = expected(shadow, arg) if expected and kind == "type" else None
+                found.append((line, col, _message(kind, error, namer(shadow), instance, phrase)))
     found.extend(where for path, name, where in missing if (path, name) not in suggested)
     return found
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import click
 
@@ -22,9 +19,12 @@ from reconciler.export import (
     remote_by_view,
     render_document,
 )
+from reconciler.files import FileState, Refused, atomic_write, check_target, read_with_state
 from reconciler.model import ViewScope
 from reconciler.remote import Listing
 from reconciler.runtime import Runtime
+from reconciler.secrets import redact
+from reconciler.yamlload import MAX_FILE_BYTES
 
 
 def run(
@@ -36,7 +36,10 @@ def run(
     config_path: str | None,
     overrides: Mapping[str, object],
     runtime: Runtime = Runtime(),
+    force: bool = False,
 ) -> int:
+    """List the views, then print, write (`output`, refused if it exists unless `force`) or
+    merge into `merge` (refused if that file changed meanwhile). Nothing written on error."""
     if output is not None and merge is not None:
         raise UsageProblem("--output and --merge cannot be combined: --merge updates FILE")
     view_names = list(dict.fromkeys(views))  # repeated --view: once
@@ -44,8 +47,12 @@ def run(
         raise UsageProblem("name at least one --view (the API cannot list views)")
     if any(not name for name in view_names):
         raise UsageProblem("--view cannot be empty")
+    if force and output is None:
+        raise UsageProblem("--force only applies to --output FILE")
     check_application_id(application_id)
     original = _read_for_merge(merge) if merge is not None else None
+    if output is not None:
+        _check_output(output, overwrite=force)  # before listing: fail fast
 
     context = make_context(config_path, overrides, runtime=runtime)
     scopes = [ViewScope(application_id, name) for name in view_names]
@@ -62,55 +69,57 @@ def run(
     _warn(exported)
 
     if merge is not None and original is not None:
-        result = merge_document(original, application_id, exported, path=merge)
+        text, state = original
+        result = merge_document(text, application_id, exported, path=merge)
         for note in result.notes:
-            click.echo(note, err=True)
-        if result.text != original:
-            _write(merge, result.text)
+            click.echo(redact(note), err=True)
+        if result.text != text:
+            _write(merge, redact(result.text), expect=state)
         return exitcodes.OK
-    text = render_document(application_id, exported)
+    rendered = redact(render_document(application_id, exported))
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(rendered, nl=False)
     else:
-        _write(output, text)
+        _write(output, rendered, overwrite=force)
     return exitcodes.OK
 
 
 def _warn(views: Sequence[ExportedView]) -> None:
     for view in views:
         for warning in view.warnings:
-            click.echo(warning, err=True)
+            click.echo(redact(warning), err=True)
 
 
-def _read_for_merge(path: str) -> str:
-    """The file to merge into, checked first: merging into an invalid file would hide or
-    spread its problems."""
+def _read_for_merge(path: str) -> tuple[str, FileState]:
+    """The file to merge into and its state, checked first: merging into an invalid file
+    would hide or spread its problems."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExportError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        data, state = read_with_state(path, MAX_FILE_BYTES)
+        text = data.decode("utf-8")
+    except Refused as exc:
+        reason = str(exc).removeprefix("cannot read file: ")
+        raise ExportError(f"cannot read {path}: {reason}") from None
+    except UnicodeDecodeError:
+        raise ExportError(f"cannot read {path}: not UTF-8 text") from None
     _, problems = load_desired([path])
     if problems:
         raise InvalidInput(problems)
-    return text
+    return text, state
 
 
-def _write(path: str, text: str) -> None:
-    """Atomically: a reader (or a crash) never sees half a file."""
-    target = Path(path)
+def _check_output(path: str, *, overwrite: bool) -> None:
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-            if target.exists():
-                os.chmod(temporary, target.stat().st_mode & 0o777)
-            else:
-                os.chmod(temporary, 0o644)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        check_target(path, overwrite=overwrite)
+    except Refused as exc:
+        raise ExportError(f"cannot write {path}: {exc}") from None
+
+
+def _write(
+    path: str, text: str, *, overwrite: bool = True, expect: FileState | None = None
+) -> None:
+    """Atomically (a reader, a crash or a full disk never sees half a file), never through
+    a symbolic link."""
+    try:
+        atomic_write(path, text, overwrite=overwrite, expect=expect)
+    except Refused as exc:
+        raise ExportError(f"cannot write {path}: {exc}") from None

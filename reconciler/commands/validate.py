@@ -10,12 +10,14 @@ from reconciler import config, desired, exitcodes
 from reconciler.errors import InvalidInput, UsageProblem
 from reconciler.model import Problem
 from reconciler.problem_output import Summary, render
+from reconciler.secrets import API_KEY_VAR, APP_KEY_VAR, redact, register_secret
 
 
 def run(*, paths: list[str], output_format: str, config_path: str | None) -> int:
     """Print every problem (or a summary line) to stdout; 0 valid, 1 invalid."""
     problems: list[Problem] = []
     config_shown: str | None = None
+    root: str | None = None  # explicit paths: the working directory is the repository
     if paths:
         targets: list[str] = []
         for path in paths:
@@ -39,7 +41,8 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
         if settings.config_path is not None:
             config_shown = desired.display_path(settings.config_path)
         targets = [settings.snapshots]
-    report = desired.load_report(targets) if targets else None
+        root = settings.repository_root
+    report = desired.load_report(targets, root=root) if targets else None
     if report is not None:
         problems.extend(report.problems)
     summary = Summary(
@@ -48,17 +51,29 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
         views=len(report.state.views) if report else 0,
         config=config_shown,
     )
-    sys.stdout.write(render(problems, output_format, summary) + "\n")
+    _register_environment_keys()
+    # Messages quote file values: a key pasted into a file is masked like everywhere else.
+    sys.stdout.write(redact(render(problems, output_format, summary)) + "\n")
     return exitcodes.ERROR if problems else exitcodes.OK
 
 
 def _salvaged_settings(config_path: str | None) -> config.Settings:
     """Settings from the valid parts of a reconciler.yaml that has problems."""
-    path = config.find_config(config_path)
+    try:
+        path = config.find_config(config_path)
+    except (InvalidInput, UsageProblem):
+        path = None
     snapshots = config.Settings.snapshots
     if path is not None:
         values, _ = config.read_config(path)
-        if isinstance(values.get("snapshots"), str):
-            snapshots = values["snapshots"]
+        snapshots = values.get("snapshots") or os.path.join(os.path.dirname(path), snapshots)
     snapshots = os.environ.get("RECONCILER_SNAPSHOTS", "").strip() or snapshots
     return config.Settings(config_path=path, snapshots=snapshots)
+
+
+def _register_environment_keys() -> None:
+    """validate needs no keys, but masks them if the environment holds them."""
+    for name in (API_KEY_VAR, APP_KEY_VAR):
+        value = os.environ.get(name, "").strip()
+        if value:
+            register_secret(value)

@@ -123,10 +123,29 @@ def test_missing_paths_are_problems(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert run("validate") == (1, "snapshots:1:1: no such file or directory\n", "")
+    assert run("validate") == (
+        1,
+        f"snapshots:1:1: no such file or directory: {tmp_path / 'snapshots'}\n",
+        "",
+    )
     assert run("validate", "nope.yaml", "dir/") == (
         1,
-        "dir:1:1: no such file or directory\nnope.yaml:1:1: no such file or directory\n",
+        f"dir:1:1: no such file or directory: {tmp_path / 'dir'}\n"
+        f"nope.yaml:1:1: no such file or directory: {tmp_path / 'nope.yaml'}\n",
+        "",
+    )
+
+
+def test_an_empty_snapshots_folder_is_an_error_not_ok(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "snapshots").mkdir()
+    (tmp_path / "snapshots" / "notes.txt").write_text("not a snapshots file")
+    assert run("validate") == (
+        1,
+        "snapshots:1:1: no snapshot files (*.yaml, *.yml) in this folder:"
+        f" {tmp_path / 'snapshots'}\n",
         "",
     )
 
@@ -183,3 +202,31 @@ def test_directories_skip_hidden_folders_and_config(
     (tmp_path / "snapshots" / "reconciler.yaml").write_text("prune: false\n")
     (tmp_path / "snapshots" / "notes.txt").write_text("not yaml")
     assert run("validate")[0] == 0
+
+
+def test_every_problem_of_every_file_in_one_run(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    snap = "    - {snapshot_name: A, device_type: desktop, event_id: e, start: %s}\n"
+    (folder / "a.yaml").write_text("application_id: [\n")
+    (folder / "b.yaml").write_text(f"application_id: {GOOD_APP}\nview:\n  /x:\n{snap % -1}")
+    (folder / "c.yaml").write_text(f"application_id: nope\nviews:\n  /y:\n{snap % 1}{snap % 2}")
+    (folder / "d.yaml").write_text(f"application_id: {GOOD_APP}\nviews:\n  /z:\n{snap % 'x'}")
+    (folder / "e.yaml").write_text(f"application_id: {GOOD_APP}\nviews:\n  /z: []\n")
+    code, out, _ = run("validate")
+    assert code == 1
+    assert out.splitlines() == [
+        "snapshots/a.yaml:2:1: YAML syntax error: did not find expected node content",
+        "snapshots/b.yaml:2:1: unknown field 'view' (did you mean 'views'?)",
+        "snapshots/b.yaml:4:68: 'start' must be at least 0, got -1",
+        "snapshots/c.yaml:1:17: 'application_id' must be a UUID"
+        " (like 6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21), got 'nope'",
+        "snapshots/c.yaml:5:7: duplicate snapshot /y [desktop] 'A'"
+        " (first declared at snapshots/c.yaml:4:7)",
+        "snapshots/d.yaml:4:68: 'start' must be an integer, got 'x'",
+        f"snapshots/e.yaml:3:3: view '/z' of application {GOOD_APP} is managed in two files"
+        " (first declared at snapshots/d.yaml:3:3)",
+    ]

@@ -1,8 +1,9 @@
 """Hostile files through the real command line (a process, measured with os.wait4).
 
 Every case: exit 1, a clear `path:line:col: message` (or a clear size / plan error), no
-traceback, no code execution, answered fast (TIME_BOUND only guards against hangs; the
-real times are printed: run with -s) in bounded memory (peak RSS of the child process).
+traceback, no code execution, in bounded memory (peak RSS of the child process). No timing
+is asserted: a hang is killed by run_measured's timeout and fails on its exit code; the
+times are printed (run with -s) and measured by bench/hostile.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from reconciler.planfile import PlanDocument
 from reconciler.planner import Plan
-from support.measured import MEMORY_BOUND_MB, TIME_BOUND, Measured, run_measured
+from support.measured import MEMORY_BOUND_MB, Measured, run_measured
 from support.processes import env_for
 
 APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
@@ -41,7 +42,6 @@ def check_refused(result: Measured, name: str, expected: str) -> None:
     assert "internal error" not in output, output[-2000:]
     assert expected in output, output[-2000:]
     assert len(output) < 20_000, f"{len(output)} characters of output"
-    assert result.wall < TIME_BOUND
     assert result.peak_mb < MEMORY_BOUND_MB
 
 
@@ -95,6 +95,17 @@ def symlink_loop_in_folder(root: Path) -> str:
     return "snapshots"
 
 
+def link_to_filesystem_root(root: Path) -> str:
+    (root / "snapshots").mkdir()
+    os.symlink("/", root / "snapshots" / "root")
+    return "snapshots"
+
+
+def fifo(root: Path) -> str:
+    os.mkfifo(root / "pipe.yaml")
+    return "pipe.yaml"
+
+
 def python_tag(tag: str) -> Callable[[Path], str]:
     def write(root: Path) -> str:
         command = f"touch {root / MARKER}"
@@ -136,6 +147,8 @@ CASES: dict[str, tuple[Callable[[Path], str], str]] = {
     "not UTF-8": (not_utf8, "not valid UTF-8"),
     "symlink loop": (symlink_loop, "Too many levels of symbolic links"),
     "symlink loops in a folder": (symlink_loop_in_folder, "symbolic links"),
+    "link to /": (link_to_filesystem_root, "leads outside the repository (to /): not followed"),
+    "FIFO": (fifo, "it is a FIFO, not a regular file"),
     "python/object/apply": (python_tag("!!python/object/apply:os.system"), "unsupported YAML tag"),
     "python/object/new": (python_tag("!!python/object/new:os.system"), "unsupported YAML tag"),
     "huge integer": (huge_integer, "integer has more than 100 digits"),
@@ -163,7 +176,6 @@ def test_a_1_mb_snapshot_name_is_valid_and_cheap(tmp_path: Path, env: dict[str, 
     result = run_measured(["validate", "long.yaml"], tmp_path, env)
     print(f"\n1 MB snapshot_name: exit {result.code}, {result.wall:.2f} s, {result.peak_mb:.0f} MB")
     assert (result.code, result.stdout) == (0, "OK: 1 file, 1 snapshot, 1 view.\n")
-    assert result.wall < TIME_BOUND
     assert result.peak_mb < MEMORY_BOUND_MB
 
 

@@ -1,26 +1,15 @@
-"""Export: remote snapshots -> a snapshots file (SPEC section 2), or merged into one.
+"""Merging exported views into an existing snapshots file, keeping its comments and layout.
 
-Pure functions over RemoteSnapshot values; the command lists, prints and writes.
-
-Decisions:
-- Views sorted by name, snapshots by (snapshot_name, device_type); fields in a fixed order.
-- Strings are written plain when that is unambiguous in YAML 1.1 and 1.2 alike (so editors
-  and other tools read them as strings too), else double-quoted with escapes.
-- Several remote snapshots with one natural key: the oldest expressible one (created_at,
-  then id) is exported, the one `plan` keeps; the others are named in a warning.
-- A snapshot the file format cannot express (no event_id, no valid start, ...) is skipped
-  with a warning: its view is managed, so `plan` would delete it.
+Comment-preserving surgery on ruamel.yaml's round-trip tree: only the named views change
+(values in place, new snapshots appended, gone ones removed); every other byte stays.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import re
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -29,188 +18,9 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 from ruamel.yaml.tokens import CommentToken
 
 from reconciler import resource
-from reconciler.errors import ReconcilerError
-from reconciler.model import FieldValue, RemoteSnapshot
-
-MODELINE: Final = "# yaml-language-server: $schema=../schemas/snapshots.schema.json"
-
-#: Order of the fields of one exported snapshot.
-FIELD_ORDER: Final = ("snapshot_name", "device_type", *resource.MUTABLE_FIELDS)
-
-_MAX_START: Final = 2**63 - 1
-
-#: One snapshot as written in a file: field name -> value, in FIELD_ORDER.
-Entry = dict[str, FieldValue]
-
-
-class ExportError(ReconcilerError):
-    """Export or merge cannot proceed (listing failed, file does not fit)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExportedView:
-    """The entries of one view, sorted, plus the warnings met while choosing them."""
-
-    view_name: str
-    entries: tuple[Entry, ...]
-    warnings: tuple[str, ...]
-
-
-# -- choosing what to export -------------------------------------------------------------
-
-
-def describe(view_name: str, device_type: str, snapshot_name: str) -> str:
-    """`/checkout desktop "hero"`, as plan's text output names a snapshot."""
-    return f"{view_name} {device_type} {json.dumps(snapshot_name, ensure_ascii=False)}"
-
-
-def export_view(view_name: str, snapshots: Sequence[RemoteSnapshot]) -> ExportedView:
-    """The entries that declare `snapshots` (one view's listing) exactly as they are."""
-    warnings: list[str] = []
-    groups: dict[tuple[str, str], list[RemoteSnapshot]] = defaultdict(list)
-    for snapshot in snapshots:
-        groups[(snapshot.key.snapshot_name, snapshot.key.device_type)].append(snapshot)
-    entries: list[Entry] = []
-    for (name, device), group in sorted(groups.items()):
-        where = describe(view_name, device, name)
-        ordered = sorted(group, key=lambda s: (s.created_at, s.id))
-        candidates: list[tuple[RemoteSnapshot, Entry, list[str]]] = []
-        for snapshot in ordered:
-            entry, problem, notes = _entry(snapshot)
-            if entry is None:
-                warnings.append(
-                    f"warning: skipped {where} (id {snapshot.id}): {problem}, which a snapshots "
-                    "file cannot express; its view is managed, so plan would delete it"
-                )
-            else:
-                candidates.append((snapshot, entry, notes))
-        if not candidates:
-            continue
-        kept, entry, notes = candidates[0]
-        warnings.extend(f"warning: {where}: {note}" for note in notes)
-        if len(group) > 1:
-            ids = ", ".join(s.id for s in ordered)
-            warnings.append(
-                f"warning: duplicate remote snapshots {where}: ids {ids}; exported {kept.id} "
-                "(the oldest); plan will delete the others as duplicates"
-            )
-        entries.append(entry)
-    return ExportedView(view_name, tuple(entries), tuple(warnings))
-
-
-def _entry(snapshot: RemoteSnapshot) -> tuple[Entry | None, str, list[str]]:
-    """(entry, "", notes), or (None, why it cannot be written, [])."""
-    key, fields = snapshot.key, snapshot.fields
-    if not key.snapshot_name:
-        return None, "its snapshot_name is empty", []
-    if key.device_type not in resource.DEVICE_TYPES:
-        return None, f"device_type {json.dumps(key.device_type)} is not one of the allowed", []
-    event_id = fields.get("event_id")
-    if not isinstance(event_id, str) or not event_id:
-        return None, "it has no event_id", []
-    start = fields.get("start")
-    if type(start) is not int or not 0 <= start <= _MAX_START:
-        return None, "it has no start that is an integer >= 0", []
-    entry: Entry = {
-        "snapshot_name": key.snapshot_name,
-        "device_type": key.device_type,
-        "event_id": event_id,
-        "start": start,
-    }
-    notes: list[str] = []
-    selected = fields.get("is_device_type_selected_by_user")
-    if selected is True:
-        entry["is_device_type_selected_by_user"] = True
-    elif selected is not False:
-        # The file's default (false) applies: plan will set it.
-        notes.append("is_device_type_selected_by_user is not set remotely; plan will set false")
-    for name in resource.OPTIONAL_MUTABLE_FIELDS:
-        value = fields.get(name)
-        if isinstance(value, str) and value:
-            entry[name] = value
-        elif name in fields:
-            notes.append(f"{name} {json.dumps(value)} cannot be declared; left unmanaged")
-    return entry, "", notes
-
-
-# -- writing a new file ------------------------------------------------------------------
-
-#: Words YAML 1.1 or 1.2 reads as booleans, null or special keys (compared lower-cased).
-_BOOL_NULL_WORDS: Final = frozenset(
-    ("y", "n", "yes", "no", "true", "false", "on", "off", "null", "~", "=", "<<")
-)
-#: Plain scalars some YAML version reads as a number or a date (1.1 ints, floats with `_`
-#: and sexagesimal `1:20`; 1.2 ints, floats, hex, octal; 1.1 timestamps).
-_NOT_A_STRING: Final = re.compile(
-    r"[-+]?[0-9_.:]*[0-9][0-9_.:]*([eE][-+]?[0-9]+)?"
-    r"|[-+]?0[xXoObB][0-9a-fA-F_]+"
-    r"|[-+]?\.(inf|nan)"
-    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?",
-    re.IGNORECASE,
-)
-#: A plain scalar cannot start with an indicator character.
-_INDICATORS: Final = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_ESCAPES: Final = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"}
-
-
-def needs_quotes(text: str) -> bool:
-    """Whether `text` must be quoted to read back as this very string (any YAML version)."""
-    return (
-        not text
-        or text != text.strip()
-        or not text.isprintable()  # tabs, line breaks, controls, NBSP, U+2028, BOM...
-        or text[0] in _INDICATORS
-        or text.startswith("...")
-        or text.endswith(":")
-        or ": " in text
-        or " #" in text
-        or text.lower() in _BOOL_NULL_WORDS
-        or _NOT_A_STRING.fullmatch(text) is not None
-    )
-
-
-def double_quoted(text: str) -> str:
-    """A YAML double-quoted scalar on one line: every non-printable character escaped."""
-    out = ['"']
-    for char in text:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif char.isprintable():
-            out.append(char)
-        elif ord(char) <= 0xFF:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) <= 0xFFFF:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    out.append('"')
-    return "".join(out)
-
-
-def scalar(value: FieldValue) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return double_quoted(value) if needs_quotes(value) else value
-
-
-def render_document(application_id: str, views: Sequence[ExportedView]) -> str:
-    """A new snapshots file: modeline, application_id, views sorted by name."""
-    lines = [MODELINE, f"application_id: {scalar(application_id)}", "views:"]
-    for view in sorted(views, key=lambda v: v.view_name):
-        name = scalar(view.view_name)
-        if not view.entries:
-            lines.append(f"  {name}: []")
-            continue
-        lines.append(f"  {name}:")
-        for entry in view.entries:
-            for index, (field, value) in enumerate(entry.items()):
-                lines.append(f"    {'-' if index == 0 else ' '} {field}: {scalar(value)}")
-    return "\n".join(lines) + "\n"
-
-
-# -- merging into an existing file -------------------------------------------------------
+from reconciler.export.emit import needs_quotes
+from reconciler.export.select import FIELD_ORDER, Entry, ExportedView, ExportError, describe
+from reconciler.model import FieldValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,22 +316,3 @@ def _insert(item: CommentedMap, name: str, value: FieldValue) -> None:
     rank = FIELD_ORDER.index(name)
     position = sum(1 for key in item if key in FIELD_ORDER and FIELD_ORDER.index(key) < rank)
     item.insert(position, name, value)
-
-
-def check_application_id(application_id: str) -> None:
-    """--application-id must be what the file format accepts: a UUID."""
-    if not _UUID.fullmatch(application_id):
-        raise ExportError(f"--application-id {application_id!r} is not a UUID")
-
-
-_UUID: Final = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
-
-
-def remote_by_view(
-    listing: Mapping[Any, Sequence[RemoteSnapshot]], view_names: Sequence[str]
-) -> list[ExportedView]:
-    """One ExportedView per view name, from a listing keyed by ViewScope."""
-    by_name = {scope.view_name: snapshots for scope, snapshots in listing.items()}
-    return [export_view(name, by_name.get(name, ())) for name in view_names]
