@@ -34,13 +34,29 @@ def verbose_option(func: F) -> F:
     )(func)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when each record is emitted, not when configured
+    (a stream swapped since, as tests do, must not receive records after it is closed)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(verbose: int) -> None:
     """Log to stderr; keys are never logged by the client, and the redacting filter is a
     second guard for any message that might carry one."""
     from reconciler.secrets import RedactingFilter
 
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger("reconciler")

@@ -73,13 +73,19 @@ def item_path(snapshot_id: str) -> str:
     return f"{COLLECTION_PATH}/{quote(snapshot_id, safe='')}"
 
 
-def list_params(application_id: str, view_name: str, limit: int) -> dict[str, str]:
-    """Query of the one list call made per managed (application, view)."""
-    return {
+def list_params(
+    application_id: str, view_name: str, limit: int, *, device_type: str | None = None
+) -> dict[str, str]:
+    """Query of the list call made per managed (application, view), optionally narrowed
+    to one device type."""
+    params = {
         FILTER_VIEW_NAME: view_name,
         FILTER_APPLICATION_ID: application_id,
         PAGE_LIMIT: str(limit),
     }
+    if device_type is not None:
+        params[FILTER_DEVICE_TYPE] = device_type
+    return params
 
 
 def create_body(key_values: Mapping[str, str], fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,8 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
             where = config_path if missing_config and config_path else "(environment)"
             problems.append(Problem(where, 1, 1, str(exc)))
             settings = config.Settings()
+        else:
+            problems.extend(_target_problems(settings))
         if settings.config_path is not None:
             config_shown = desired.display_path(settings.config_path)
         targets = [settings.snapshots]
@@ -50,6 +52,22 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
     )
     sys.stdout.write(render(problems, output_format, summary) + "\n")
     return exitcodes.ERROR if problems else exitcodes.OK
+
+
+def _target_problems(settings: config.Settings) -> list[Problem]:
+    """The target checks `plan` makes before any connection (an unknown site, a bad
+    api_url), offline: validate never says OK to a configuration plan refuses."""
+    from reconciler.api.sites import resolve_target
+
+    try:
+        resolve_target(settings)
+    except UsageProblem as exc:
+        name = "api_url" if settings.api_url else "site"
+        if settings.source(name) == "file" and settings.config_path is not None:
+            line, col = config.setting_position(settings.config_path, name)
+            return [Problem(desired.display_path(settings.config_path), line, col, str(exc))]
+        return [Problem("(environment)", 1, 1, str(exc))]
+    return []
 
 
 def _salvaged_settings(config_path: str | None) -> config.Settings:

@@ -17,8 +17,9 @@ import pytest
 
 from reconciler.api.errors import Unavailable
 from reconciler.client import ApiClient, ApiError, Timeouts
-from reconciler.retry import FakeClock, RetryPolicy
+from reconciler.retry import RetryPolicy
 from reconciler.secrets import Credentials
+from support.clock import FakeClock
 
 CANARY_API = "canary-api-key-5f1e2d3c4b5a69788796a5b4"
 CANARY_APP = "canary-app-key-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
