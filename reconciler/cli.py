@@ -7,6 +7,7 @@ This module is the only place that turns exceptions into exit codes: every error
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
@@ -49,16 +50,18 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def stream(self, value: Any) -> None:
         pass
 
+    def format(self, record: logging.LogRecord) -> str:
+        from reconciler.secrets import redact
+
+        return redact(super().format(record))  # the one sink of every log line
+
 
 def configure_logging(verbose: int) -> None:
-    """Log to stderr; keys are never logged by the client, and the redacting filter is a
-    second guard for any message that might carry one."""
-    from reconciler.secrets import RedactingFilter
-
+    """Log to stderr; keys are never logged by the client, and the handler masks every
+    line (a server's text may carry one)."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.addFilter(RedactingFilter())
     root = logging.getLogger("reconciler")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -409,37 +412,39 @@ def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -
 
 def guarded(call: Callable[[], object]) -> int:
     """The one place where outcomes become exit codes; messages pass the key redactor."""
-    from reconciler.secrets import redact
+    from reconciler.output import echo
 
     try:
         result = call()
     except click.exceptions.Exit as exc:  # --help, --version
         return int(exc.exit_code)
     except click.ClickException as exc:  # usage errors: 1, not click's 2
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)  # masked like every other output: it may quote an argument
+        echo(shown.getvalue(), err=True, nl=False)
         return exitcodes.ERROR
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C (and end of input at a prompt) into Abort.
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-            click.echo("Interrupted.", err=True)
+            echo("Interrupted.", err=True)
             return exitcodes.INTERRUPTED
-        click.echo("Aborted.", err=True)
+        echo("Aborted.", err=True)
         return exitcodes.ERROR
     except InvalidInput as exc:
         for problem in exc.problems:
-            click.echo(redact(str(problem)), err=True)
+            echo(str(problem), err=True)
         return exitcodes.ERROR
     except ReconcilerError as exc:
-        click.echo(f"error: {redact(str(exc))}", err=True)
+        echo(f"error: {exc}", err=True)
         return exitcodes.ERROR
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        echo("Interrupted.", err=True)
         return exitcodes.INTERRUPTED
     except Exception as exc:
         if os.environ.get("RECONCILER_DEBUG"):
             raise
         # A bug of ours, not bad input: one line, no traceback (RECONCILER_DEBUG=1 shows it).
         name = type(exc).__name__
-        click.echo(f"internal error: {name}: {redact(str(exc))} (please report it)", err=True)
+        echo(f"internal error: {name}: {exc} (please report it)", err=True)
         return exitcodes.ERROR
     return result if isinstance(result, int) else exitcodes.OK

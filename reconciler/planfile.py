@@ -30,6 +30,7 @@ from reconciler.model import (
     ViewScope,
 )
 from reconciler.planner import Plan
+from reconciler.secrets import redact
 
 FORMAT_VERSION = 1
 
@@ -140,7 +141,7 @@ class PlanDocument:
 
     def write(self, path: str) -> None:
         try:
-            Path(path).write_text(self.to_json(), encoding="utf-8")
+            Path(path).write_text(redact(self.to_json()), encoding="utf-8")
         except OSError as exc:
             raise ReconcilerError(f"{path}: cannot write saved plan: {_reason(exc)}") from None
 

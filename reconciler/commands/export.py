@@ -8,8 +8,6 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import click
-
 from reconciler import exitcodes
 from reconciler.desired import load_desired
 from reconciler.engine import list_all, make_context
@@ -23,6 +21,7 @@ from reconciler.export import (
     render_document,
 )
 from reconciler.model import ViewScope
+from reconciler.output import echo, redact_file_text
 from reconciler.remote import Listing
 from reconciler.runtime import Runtime
 
@@ -64,13 +63,13 @@ def run(
     if merge is not None and original is not None:
         result = merge_document(original, application_id, exported, path=merge)
         for note in result.notes:
-            click.echo(note, err=True)
+            echo(note, err=True)
         if result.text != original:
             _write(merge, result.text)
         return exitcodes.OK
     text = render_document(application_id, exported)
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     else:
         _write(output, text)
     return exitcodes.OK
@@ -79,7 +78,7 @@ def run(
 def _warn(views: Sequence[ExportedView]) -> None:
     for view in views:
         for warning in view.warnings:
-            click.echo(warning, err=True)
+            echo(warning, err=True)
 
 
 def _read_for_merge(path: str) -> str:
@@ -103,7 +102,7 @@ def _write(path: str, text: str) -> None:
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
+                stream.write(redact_file_text(text))
             if target.exists():
                 os.chmod(temporary, target.stat().st_mode & 0o777)
             else:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from reconciler import config, desired, exitcodes
 from reconciler.errors import InvalidInput, UsageProblem
 from reconciler.model import Problem
+from reconciler.output import echo
 from reconciler.problem_output import Summary, render
 
 
@@ -50,7 +50,7 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
         views=len(report.state.views) if report else 0,
         config=config_shown,
     )
-    sys.stdout.write(render(problems, output_format, summary) + "\n")
+    echo(render(problems, output_format, summary))
     return exitcodes.ERROR if problems else exitcodes.OK
 
 
