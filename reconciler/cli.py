@@ -132,6 +132,20 @@ def connection_options(func: F) -> F:
     return func
 
 
+def timeout_option(func: F) -> F:
+    """`--timeout SECONDS`: the run's deadline, which no server can stretch."""
+    from reconciler.retry import DEFAULT_TIMEOUT
+
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up after this long: no request starts and no wait lasts past it.",
+    )(func)
+
+
 #: `--target GLOB` of plan and apply.
 target_option = click.option(
     "--target",
@@ -171,6 +185,7 @@ def overrides_from(
     help="Exit 2 when there are changes (0 none, 1 error), for drift checks.",
 )
 @target_option
+@timeout_option
 @verbose_option
 def plan(
     config_path: str | None,
@@ -183,6 +198,7 @@ def plan(
     out: str | None,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
+    timeout: float,
     verbose: int,
 ) -> int:
     """Show what apply would do: list each managed view, diff, print the plan.
@@ -201,7 +217,7 @@ def plan(
         detailed_exitcode=detailed_exitcode,
         targets=targets,
         color=use_color() and output_format == "text",
-        runtime=runtime(),
+        runtime=runtime(timeout),
     )
 
 
@@ -214,6 +230,7 @@ def plan(
 @click.option("--force", is_flag=True, help="Apply a plan marked unsafe by the safety checks.")
 @format_option(["text", "json"], "json: the result of each operation as JSON on stdout.")
 @target_option
+@timeout_option
 @verbose_option
 def apply(
     plan_path: str | None,
@@ -227,6 +244,7 @@ def apply(
     force: bool,
     output_format: str,
     targets: tuple[str, ...],
+    timeout: float,
     verbose: int,
 ) -> int:
     """Apply changes: plan, show, confirm, then create / patch / delete.
@@ -251,7 +269,7 @@ def apply(
         color=use_color() and output_format == "text",
         interactive=sys.stdin.isatty(),
         progress=sys.stdout.isatty() and output_format == "text",
-        runtime=runtime(),
+        runtime=runtime(timeout),
     )
 
 
@@ -299,6 +317,7 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
     help="Update this existing snapshots file in place, keeping its comments and layout.",
 )
 @connection_options
+@timeout_option
 @verbose_option
 def export(
     application_id: str,
@@ -311,6 +330,7 @@ def export(
     snapshots_dir: str | None,
     parallelism: int | None,
     page_limit: int | None,
+    timeout: float,
     verbose: int,
 ) -> int:
     """Write a snapshots file from the snapshots that exist remotely.
@@ -331,7 +351,7 @@ def export(
         merge=merge,
         config_path=config_path,
         overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
-        runtime=runtime(),
+        runtime=runtime(timeout),
     )
 
 
@@ -394,13 +414,13 @@ def emulator(
     )
 
 
-def runtime() -> Runtime:
+def runtime(timeout: float | None = None) -> Runtime:
     """The seam handed to `main` (tests: a transport, a clock, a retry policy), else the
-    defaults."""
+    defaults; with the run's deadline `timeout` seconds from now."""
     from reconciler.runtime import Runtime
 
     given = click.get_current_context().find_root().obj
-    return given if isinstance(given, Runtime) else Runtime()
+    return (given if isinstance(given, Runtime) else Runtime()).with_timeout(timeout)
 
 
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:

@@ -27,6 +27,8 @@ logger = logging.getLogger("reconciler.http")
 
 #: The longest single wait of any kind (pacing, rate-limit reset, Retry-After, backoff).
 MAX_WAIT: Final = 60.0
+#: `--timeout` of plan, apply and export when not given: the run's deadline, in seconds.
+DEFAULT_TIMEOUT: Final = 900.0
 
 
 class Clock(Protocol):
@@ -201,10 +203,11 @@ class RateLimiter:
         }
 
     def _wait(self, until: float, limit: float | None) -> float:
-        """Seconds to sleep to reach `until` (capped at max_wait); NoTimeToWait when the
-        caller must have started by `limit` (clock time) and cannot."""
+        """Seconds to sleep to reach `until` (each source of `until` is capped at max_wait
+        where it is learnt); NoTimeToWait when the caller must have started by `limit`
+        (clock time) and cannot."""
         now = self._clock.monotonic()
-        seconds = min(until - now, self._max_wait)
+        seconds = until - now
         if limit is not None and now + seconds > limit:
             raise NoTimeToWait(seconds)
         return seconds
@@ -279,12 +282,13 @@ class RateLimiter:
             logger.debug("rate limit %s exhausted: holding it for %.2f s", name, end - now)
 
     def rate_limited(self, operation: str, seconds: float) -> float:
-        """A 429: close the shared gate for `seconds` (at most max_wait) and forget the
-        window estimate (it failed); returns when the gate opens (clock time)."""
+        """A 429: close the shared gate for `seconds` (the caller caps them at max_wait and
+        counts them against its bounds) and forget the window estimate (it failed); returns
+        when the gate opens (clock time)."""
         bucket = self._bucket(operation)
         if bucket is not None:
             bucket.window_end = None
-        until = self._clock.monotonic() + min(seconds, self._max_wait)
+        until = self._clock.monotonic() + seconds
         self._resume_at = max(self._resume_at, until)
         if bucket is not None:
             bucket.hold_until = max(bucket.hold_until, until)

@@ -10,16 +10,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Final
 
 import httpx
 
 from reconciler.client import ApiClient, Timeouts
-from reconciler.retry import Clock, RetryPolicy, SystemClock
+from reconciler.retry import DEFAULT_TIMEOUT, Clock, RetryPolicy, SystemClock
 from reconciler.secrets import Credentials
 
-#: `--timeout` of plan, apply and export when not given: the run's deadline, in seconds.
-DEFAULT_TIMEOUT: Final = 900.0
+__all__ = ["DEFAULT_TIMEOUT", "Runtime"]
 
 
 @dataclass(frozen=True)

@@ -332,7 +332,7 @@ class ApiClient:
         """The run's deadline, or the operation's own bound, leaves no time for `needed`."""
         if self._deadline <= progress.ends:
             kind: type[ApiError] = AmbiguousWrite if progress.maybe_committed else DeadlineExceeded
-            reason = f"the run's deadline (--timeout) leaves no time for {needed}"
+            reason = f"run deadline reached (--timeout): no time left for {needed}"
             if progress.maybe_committed:
                 reason += "; the server may have acted on it"
             raise kind(
