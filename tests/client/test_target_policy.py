@@ -288,3 +288,19 @@ def test_a_site_given_higher_up_beats_the_files_api_url(
     assert code == 0, output
     assert set(recorder.hosts) == {"https://api.datadoghq.eu"}
     assert capture.connections == 0
+
+
+def test_proxy_variables_of_the_environment_are_not_used(
+    repo: Path,
+    capture: CaptureServer,
+    emulator_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, capture.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    code, output = run(["plan", "--api-url", emulator_url], Runtime(), capsys)
+    assert code == 0, output
+    assert capture.connections == 0
