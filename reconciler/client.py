@@ -2,7 +2,8 @@
 
 The implementation lives in `reconciler.api`, one job per module: `sites` (sites, URL
 parsing, the target policy), `errors` (the error hierarchy), `responses` (reading bodies),
-`transport` (one bounded exchange), `client` (the four operations and the retry loop).
+`transport` (one bounded exchange), `retrying` (the retry loop and its time bounds),
+`client` (the four operations).
 """
 
 from reconciler.api.client import ApiClient

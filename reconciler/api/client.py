@@ -4,78 +4,25 @@ Built on `httpx.AsyncClient` (through `transport.Exchange`); tests hand it an
 `httpx.ASGITransport` over the emulator or a server of their own. Server text that goes into
 an error passes `secrets.redact` in case a server echoes a key.
 
-Time: every wait is capped (`RetryPolicy.max_wait`), one operation (every attempt and every
-wait) is bounded by `Timeouts.operation`, and the run's `deadline` (clock time, from
-`Runtime.deadline`) cuts every attempt and every wait: when it passes, `DeadlineExceeded`
-is raised, or `AmbiguousWrite` when a write may have reached the server.
+Retries, rate limiting and time bounds (every wait capped, each operation bounded, the run's
+deadline from `Runtime.deadline`) are `retrying.Retrying`'s.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 import httpx
 
 from reconciler import __version__, resource
-from reconciler.api.errors import (
-    AmbiguousCreate,
-    AmbiguousWrite,
-    ApiError,
-    DeadlineExceeded,
-    MalformedResponse,
-    error_for_status,
-)
-from reconciler.api.responses import Malformed, error_messages, one_snapshot, snapshot_list
+from reconciler.api.errors import AmbiguousCreate, ApiError, MalformedResponse
+from reconciler.api.responses import Malformed, one_snapshot, snapshot_list
+from reconciler.api.retrying import Request, Retrying
 from reconciler.api.transport import MAX_BODY_BYTES, Exchange, Outcome, Timeouts, json_content
-from reconciler.retry import (
-    Clock,
-    NoTimeToWait,
-    RateLimiter,
-    RateLimitInfo,
-    RetryPolicy,
-    SystemClock,
-    parse_seconds,
-)
+from reconciler.retry import Clock, RateLimitInfo, RetryPolicy, SystemClock
 from reconciler.secrets import Credentials
-
-logger = logging.getLogger("reconciler.http")
-
-#: Shortest wait after a 429: a "0" reset must not become a hot loop.
-MIN_RATE_LIMIT_WAIT = 0.05
-
-
-@dataclass(frozen=True)
-class _Request:
-    method: str
-    path: str
-    target: str  # path and query, for messages and logs
-    operation: str  # rate-limit key until the server names the bucket
-    params: Mapping[str, str] | None
-    content: bytes | None
-    idempotent: bool
-    ok: tuple[int, ...]
-
-    @property
-    def write(self) -> bool:
-        return self.method != "GET"
-
-
-@dataclass
-class _Progress:
-    """One operation's retries so far, and the clock time it must end by."""
-
-    ends: float
-    attempts: int = 0
-    failures: int = 0
-    rate_limited: int = 0
-    waited: float = 0.0
-    maybe_committed: bool = False  # a write attempt that the server may have acted on
 
 
 class ApiClient:
@@ -99,13 +46,6 @@ class ApiClient:
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._host = (urlsplit(self.base_url).hostname or "").lower()
-        self._retry = retry
-        self._clock: Clock = clock if clock is not None else SystemClock()
-        self._limiter = RateLimiter(self._clock, max_wait=retry.max_wait)
-        self._timeouts = timeouts
-        self._deadline = math.inf if deadline is None else deadline
-        self.request_count = 0
         headers = {
             "DD-API-KEY": credentials.api_key,
             "DD-APPLICATION-KEY": credentials.app_key,
@@ -120,13 +60,26 @@ class ApiClient:
             timeouts=timeouts,
             max_body_bytes=max_body_bytes,
         )
+        self._sender = Retrying(
+            self._exchange,
+            host=(urlsplit(self.base_url).hostname or "").lower(),
+            retry=retry,
+            clock=clock if clock is not None else SystemClock(),
+            timeouts=timeouts,
+            deadline=deadline,
+        )
 
     def __repr__(self) -> str:
         return f"ApiClient(base_url={self.base_url!r})"
 
+    @property
+    def request_count(self) -> int:
+        """HTTP attempts made so far, retries included."""
+        return self._sender.request_count
+
     def rate_limits(self) -> dict[str, RateLimitInfo]:
         """What was learnt of each rate-limit bucket (limit, period, remaining)."""
-        return self._limiter.rate_limits()
+        return self._sender.limiter.rate_limits()
 
     async def __aenter__(self) -> ApiClient:
         return self
@@ -151,7 +104,7 @@ class ApiClient:
         device type."""
         params = resource.list_params(application_id, view_name, limit, device_type=device_type)
         path = resource.COLLECTION_PATH
-        request = _Request(
+        request = Request(
             "GET",
             path,
             f"{path}?{unquote(urlencode(params))}",
@@ -161,7 +114,7 @@ class ApiClient:
             idempotent=True,
             ok=(200,),
         )
-        outcome, attempts = await self._call(request)
+        outcome, attempts = await self._sender.call(request)
         try:
             return snapshot_list(outcome.body)
         except Malformed as exc:
@@ -188,13 +141,13 @@ class ApiClient:
         """DELETE one snapshot: True when deleted, False when it was already gone (404)."""
         path = resource.item_path(snapshot_id)
         request = _write("DELETE", path, "DELETE item", None, idempotent=True, ok=(200, 204, 404))
-        outcome, _ = await self._call(request)
+        outcome, _ = await self._sender.call(request)
         return outcome.status != 404
 
     # -- reading answers -------------------------------------------------------------------
 
-    async def _one_snapshot(self, request: _Request, *, committed: bool) -> dict[str, Any]:
-        outcome, attempts = await self._call(request)
+    async def _one_snapshot(self, request: Request, *, committed: bool) -> dict[str, Any]:
+        outcome, attempts = await self._sender.call(request)
         try:
             return one_snapshot(outcome.body)
         except Malformed as exc:
@@ -202,7 +155,7 @@ class ApiClient:
 
     @staticmethod
     def _malformed(
-        request: _Request, outcome: Outcome, exc: Malformed, attempts: int, *, committed: bool
+        request: Request, outcome: Outcome, exc: Malformed, attempts: int, *, committed: bool
     ) -> ApiError:
         kind = AmbiguousCreate if committed else MalformedResponse  # a garbled 201 created
         return kind(
@@ -214,172 +167,8 @@ class ApiClient:
             attempts=attempts,
         )
 
-    # -- the retry loop --------------------------------------------------------------------
-
-    async def _call(self, request: _Request) -> tuple[Outcome, int]:
-        """Send with retries; return the accepted outcome and the number of attempts."""
-        operation_budget = self._timeouts.operation
-        started = self._clock.monotonic()
-        ends = math.inf if operation_budget is None else started + operation_budget
-        progress = _Progress(ends=ends)
-        while True:
-            await self._pace(request, progress)
-            outcome = await self._attempt(request, progress)
-            if outcome.failure is None and outcome.status in request.ok:
-                return outcome, progress.attempts
-            await self._before_retry(request, outcome, progress)
-
-    async def _pace(self, request: _Request, progress: _Progress) -> None:
-        """The shared gate and pacer, within the time the operation has left."""
-        try:
-            await self._limiter.acquire(request.operation, min(progress.ends, self._deadline))
-        except NoTimeToWait as exc:
-            self._out_of_time(request, progress, f"a rate-limit wait of {exc.seconds:.1f} s")
-
-    async def _attempt(self, request: _Request, progress: _Progress) -> Outcome:
-        """One exchange, cut to the time left; logged at -v."""
-        now = self._clock.monotonic()
-        left = min(progress.ends, self._deadline) - now
-        if left <= 0:
-            self._out_of_time(request, progress, "another attempt")
-        total = self._timeouts.total
-        limit = None if math.isinf(left) and total is None else min(total or math.inf, left)
-        progress.attempts += 1
-        self.request_count += 1
-        completed_before = self._limiter.completed_before(request.operation)
-        started = time.perf_counter()
-        outcome = await self._exchange.send(
-            request.method, request.path, request.params, request.content, limit=limit
-        )
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        self._limiter.observe(request.operation, outcome.headers, now, completed_before)
-        status_text = str(outcome.status) if outcome.failure is None else outcome.failure
-        suffix = f" (attempt {progress.attempts})" if progress.attempts > 1 else ""
-        logger.info(
-            "%s %s %s %.0f ms%s", request.method, request.target, status_text, elapsed_ms, suffix
-        )
-        if request.write and _maybe_acted(outcome):
-            progress.maybe_committed = True
-        if outcome.timed_out and (total is None or left < total):
-            self._out_of_time(request, progress, "the answer", outcome)
-        return outcome
-
-    async def _before_retry(self, request: _Request, outcome: Outcome, progress: _Progress) -> None:
-        """Wait before the next attempt, or raise the operation's final error."""
-        if outcome.failure is None and outcome.status == 429:
-            wait = self._rate_limit_wait(outcome.headers, progress.rate_limited + 1)
-            progress.rate_limited += 1
-            if progress.rate_limited > self._retry.max_rate_limit_retries:
-                raise self._error(request, outcome, progress.attempts)
-            self._reserve(request, outcome, progress, wait)
-            resume = self._limiter.rate_limited(request.operation, wait)
-            logger.info(
-                "rate limited (429 on %s %s): all requests paused for %.1f s",
-                request.method,
-                request.path,
-                resume - self._clock.monotonic(),
-            )
-            return  # the gate in `acquire` does the waiting, for every caller at once
-        if not _transient(outcome):
-            raise self._error(request, outcome, progress.attempts)
-        if _maybe_acted(outcome) and not request.idempotent:
-            raise self._error(request, outcome, progress.attempts)
-        progress.failures += 1
-        if progress.failures >= self._retry.max_attempts:
-            raise self._error(request, outcome, progress.attempts)
-        delay = self._backoff(outcome.headers, progress.failures)
-        self._reserve(request, outcome, progress, delay)
-        logger.info(
-            "retrying in %.1f s (%s, attempt %d/%d)",
-            delay,
-            outcome.failure or outcome.status,
-            progress.failures + 1,
-            self._retry.max_attempts,
-        )
-        await self._clock.sleep(delay)
-
-    def _reserve(
-        self, request: _Request, outcome: Outcome, progress: _Progress, wait: float
-    ) -> None:
-        """Count `wait` against the operation's bounds, or raise when it does not fit."""
-        if progress.waited + wait > self._retry.max_total_wait:
-            raise self._error(request, outcome, progress.attempts)
-        if self._clock.monotonic() + wait > min(progress.ends, self._deadline):
-            self._out_of_time(request, progress, f"a wait of {wait:.1f} s", outcome)
-        progress.waited += wait
-
-    def _backoff(self, headers: Mapping[str, str], failures: int) -> float:
-        policy = self._retry
-        delay = policy.backoff(failures)
-        retry_after = parse_seconds(headers.get("retry-after"))
-        if retry_after is not None and retry_after <= policy.max_delay:
-            delay = max(delay, retry_after)
-        return min(delay, policy.max_wait)
-
-    def _rate_limit_wait(self, headers: Mapping[str, str], count: int) -> float:
-        reset = parse_seconds(headers.get("x-ratelimit-reset"))
-        if reset is None:
-            reset = parse_seconds(headers.get("retry-after"))
-        if reset is None:
-            reset = self._retry.backoff(count)
-        return min(max(reset, MIN_RATE_LIMIT_WAIT), self._retry.max_wait)
-
-    # -- errors ----------------------------------------------------------------------------
-
-    def _out_of_time(
-        self, request: _Request, progress: _Progress, needed: str, outcome: Outcome | None = None
-    ) -> NoReturn:
-        """The run's deadline, or the operation's own bound, leaves no time for `needed`."""
-        if self._deadline <= progress.ends:
-            kind: type[ApiError] = AmbiguousWrite if progress.maybe_committed else DeadlineExceeded
-            reason = f"run deadline reached (--timeout): no time left for {needed}"
-            if progress.maybe_committed:
-                reason += "; the server may have acted on it"
-            raise kind(
-                request.method, request.target, None, reason=reason, attempts=progress.attempts
-            )
-        if outcome is not None and not outcome.timed_out:
-            raise self._error(request, outcome, progress.attempts)
-        budget = self._timeouts.operation
-        kind = error_for_status(None, write=request.write, sent=progress.maybe_committed)
-        reason = f"gave up after {budget:g} s (the operation's time bound): no time for {needed}"
-        raise kind(request.method, request.target, None, reason=reason, attempts=progress.attempts)
-
-    def _error(self, request: _Request, outcome: Outcome, attempts: int) -> ApiError:
-        method, target = request.method, request.target
-        if outcome.failure is not None:
-            kind = error_for_status(None, write=request.write, sent=outcome.sent)
-            return kind(method, target, None, reason=outcome.failure, attempts=attempts)
-        status = outcome.status or 0
-        reason = None
-        messages = error_messages(outcome.body)
-        if 300 <= status < 400:
-            location = outcome.headers.get("location", "")
-            host = (urlsplit(location).hostname or self._host) if location else "nowhere"
-            reason = (
-                f"unexpected redirect to {host}; refusing to follow: "
-                "keys must not be sent elsewhere"
-            )
-            messages = ()
-        kind = error_for_status(status, write=request.write)
-        return kind(method, target, status, messages, reason=reason, attempts=attempts)
-
 
 def _write(
     method: str, path: str, operation: str, body: Any, *, idempotent: bool, ok: tuple[int, ...]
-) -> _Request:
-    return _Request(method, path, path, operation, None, json_content(body), idempotent, ok)
-
-
-def _transient(outcome: Outcome) -> bool:
-    status = outcome.status or 0
-    return outcome.failure is not None or status == 408 or status >= 500
-
-
-def _maybe_acted(outcome: Outcome) -> bool:
-    """May the server have acted on the request? Yes unless it never got it, or it
-    answered a definite refusal (4xx other than 408, which means it gave up reading)."""
-    if outcome.failure is not None:
-        return outcome.sent
-    status = outcome.status or 0
-    return not (400 <= status < 500 and status != 408)
+) -> Request:
+    return Request(method, path, path, operation, None, json_content(body), idempotent, ok)
