@@ -100,15 +100,24 @@ def load_settings(
 
 
 def _check_file_target(path: str, values: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+    problems = file_target_problems(path, values, environ)
+    if problems:
+        raise InvalidInput(problems)
+
+
+def file_target_problems(
+    path: str, values: Mapping[str, Any], environ: Mapping[str, str]
+) -> list[Problem]:
     """The target policy on the file's `api_url`, as a problem at its place in the file."""
     api_url = values.get("api_url")
     if not isinstance(api_url, str):
-        return
+        return []
     try:
         sites.check_file_api_url(api_url, environ)
     except UsageProblem as exc:
         line, col = setting_position(path, "api_url")
-        raise InvalidInput([Problem(display_path(path), line, col, str(exc))]) from None
+        return [Problem(display_path(path), line, col, str(exc))]
+    return []
 
 
 def setting_position(path: str, name: str) -> tuple[int, int]:

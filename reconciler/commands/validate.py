@@ -20,7 +20,8 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
         targets: list[str] = []
         for path in paths:
             if Path(path).name in desired.CONFIG_NAMES and Path(path).is_file():
-                problems.extend(config.read_config(path)[1])
+                values, found = config.read_config(path)
+                problems.extend(found or config.file_target_problems(path, values, os.environ))
                 config_shown = desired.display_path(path)
             else:
                 targets.append(path)

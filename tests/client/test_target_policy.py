@@ -304,3 +304,12 @@ def test_proxy_variables_of_the_environment_are_not_used(
     code, output = run(["plan", "--api-url", emulator_url], Runtime(), capsys)
     assert code == 0, output
     assert capture.connections == 0
+
+
+def test_validate_given_the_config_path_applies_the_policy(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_config(repo, "https://collector.example.net")
+    code, output = run(["validate", "reconciler.yaml"], Recorder().runtime(), capsys)
+    assert code == 1, output
+    assert output.startswith("reconciler.yaml:2:10: api_url https://collector.example.net "), output
