@@ -25,7 +25,7 @@ from reconciler.api.errors import (
 )
 from reconciler.api.transport import BodyDecoder, Timeouts
 from reconciler.client import ApiClient
-from reconciler.retry import MAX_WAIT, RetryPolicy
+from reconciler.retry import MAX_WAIT, RetryPolicy, SystemClock
 from reconciler.secrets import Credentials
 from support.clock import FakeClock
 
@@ -230,3 +230,23 @@ def test_a_nested_bomb_stops_at_the_cap_while_decoding() -> None:
 def test_unknown_or_too_many_encodings_are_refused(encoding: str, message: str) -> None:
     with pytest.raises(Exception, match=message):
         BodyDecoder(encoding, 1 << 20)
+
+
+def test_an_attempt_is_cut_at_the_deadline_not_at_its_own_bound() -> None:
+    """Real time, briefly: the answer would come after 5 s, the deadline is 0.2 s away, the
+    attempt's own bound is 60 s. The attempt is cut at the deadline."""
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, json=OK)
+
+    clock = SystemClock()
+    api = ApiClient(
+        "https://api.datadoghq.com",
+        KEYS,
+        transport=httpx.MockTransport(slow),
+        clock=clock,
+        deadline=clock.monotonic() + 0.2,
+    )
+    with pytest.raises(DeadlineExceeded, match="no time left for the answer"):
+        lists(api, 1)
