@@ -30,6 +30,8 @@ class Runtime:
     #: The run's deadline in the clock's monotonic time; None: no deadline. No request is
     #: started, and no wait lasts, past it.
     deadline: float | None = None
+    #: The `--timeout` the deadline was set from (seconds), for `renewed`.
+    timeout: float | None = None
 
     def with_timeout(self, seconds: float | None) -> Runtime:
         """This runtime with a deadline `seconds` from now (never later than one it has)."""
@@ -38,7 +40,15 @@ class Runtime:
         deadline = self.clock.monotonic() + seconds
         if self.deadline is not None:
             deadline = min(deadline, self.deadline)
-        return dataclasses.replace(self, deadline=deadline)
+        return dataclasses.replace(self, deadline=deadline, timeout=seconds)
+
+    def renewed(self) -> Runtime:
+        """The same timeout counted again from now: for a command that waited on a person
+        (the confirmation prompt), whose time is not the server's to spend. Clients made
+        before keep their deadline."""
+        if self.timeout is None:
+            return self
+        return dataclasses.replace(self, deadline=self.clock.monotonic() + self.timeout)
 
     def time_left(self) -> float:
         """Seconds until the deadline (inf without one; 0 once it has passed)."""

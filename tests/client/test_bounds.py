@@ -250,3 +250,15 @@ def test_an_attempt_is_cut_at_the_deadline_not_at_its_own_bound() -> None:
     )
     with pytest.raises(DeadlineExceeded, match="no time left for the answer"):
         lists(api, 1)
+
+
+def test_the_runtime_deadline_is_the_timeout_from_now_and_can_be_renewed() -> None:
+    from reconciler.runtime import Runtime
+
+    clock = FakeClock(start=100.0)
+    runtime = Runtime(clock=clock).with_timeout(30)
+    assert (runtime.deadline, runtime.time_left()) == (130.0, 30.0)
+    assert Runtime(clock=clock, deadline=110.0).with_timeout(30).deadline == 110.0  # never later
+    clock.advance(50)
+    assert runtime.time_left() == 0.0
+    assert runtime.renewed().deadline == 180.0
