@@ -433,7 +433,9 @@ def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -
 def guarded(call: Callable[[], object]) -> int:
     """The one place where outcomes become exit codes; messages pass the key redactor."""
     from reconciler.output import echo
+    from reconciler.secrets import register_environment
 
+    register_environment()
     try:
         result = call()
     except click.exceptions.Exit as exc:  # --help, --version

@@ -42,6 +42,15 @@ def register_secret(value: str) -> None:
     )
 
 
+def register_environment(environ: Mapping[str, str] | None = None) -> None:
+    """Know the keys of the environment before anything is printed, whether or not the
+    command uses them: `validate` never reads them, and must still mask one pasted into a
+    file."""
+    env = os.environ if environ is None else environ
+    for name in (API_KEY_VAR, APP_KEY_VAR):
+        register_secret(env.get(name, "").strip())
+
+
 def redact(text: str) -> str:
     """`text` with every known key, and every run of FRAGMENT_LENGTH or more consecutive
     characters of one, replaced by `***` (overlapping or touching pieces: one mask)."""

@@ -367,3 +367,27 @@ def test_server_errors_through_every_retry(
     monkeypatch.setenv("RECONCILER_API_URL", failing_emulator)
     printed = run_all([(["plan", "-vv"], 1), (["apply", "--auto-approve", "-vv"], 1)], repo, capsys)
     assert "(attempt 5)" in printed  # -vv logged each retry
+
+
+def test_validation_messages_quoting_a_key_are_masked(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory, echo: EchoServer
+) -> None:
+    """A key pasted into a snapshot file by mistake: validate (which never reads the keys)
+    quotes the bad value, masked. Real processes: the redactor must know the keys of the
+    environment from the start, not only once a command builds its credentials. The file
+    lives outside the repository checked by assert_clean: it holds the key."""
+    outside = tmp_path_factory.mktemp("pasted")
+    bad = outside / "bad.yaml"
+    bad.write_text(
+        f"application_id: {APP}\nviews:\n  /a:\n    - snapshot_name: {APP_KEY}\n"
+        f"      device_type: desktop\n      event_id: e\n      start: {API_KEY}\n"
+        f"      {API_KEY[:20]}: 1\n"
+    )
+    env = {**env_for(echo.url), "DD_API_KEY": API_KEY, "DD_APP_KEY": APP_KEY}
+    printed = []
+    for output_format in ("text", "json", "github"):
+        result = reconciler(["validate", "--format", output_format, str(bad)], repo, env)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert_clean(repo, result.stdout, result.stderr)
+        printed.append(result.stdout)
+    assert "'start' must be an integer, got '***'" in printed[0]
