@@ -108,7 +108,7 @@ class Retrying:
         now = self._clock.monotonic()
         left = min(progress.ends, self._deadline) - now
         if left <= 0:
-            self._out_of_time(request, progress, "another attempt")
+            self._out_of_time(request, progress, "another attempt" if progress.attempts else "it")
         total = self._timeouts.total
         limit = None if math.isinf(left) and total is None else min(total or math.inf, left)
         progress.attempts += 1
