@@ -7,6 +7,7 @@ This module is the only place that turns exceptions into exit codes: every error
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
@@ -34,15 +35,33 @@ def verbose_option(func: F) -> F:
     )(func)
 
 
-def configure_logging(verbose: int) -> None:
-    """Log to stderr; keys are never logged by the client, and the redacting filter is a
-    second guard for any message that might carry one."""
-    from reconciler.secrets import RedactingFilter
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when each record is emitted, not when configured
+    (a stream swapped since, as tests do, must not receive records after it is closed)."""
 
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+    def format(self, record: logging.LogRecord) -> str:
+        from reconciler.secrets import redact
+
+        return redact(super().format(record))  # the one sink of every log line
+
+
+def configure_logging(verbose: int) -> None:
+    """Log to stderr; keys are never logged by the client, and the handler masks every
+    line (a server's text may carry one)."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.addFilter(RedactingFilter())
     root = logging.getLogger("reconciler")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -123,6 +142,20 @@ def connection_options(func: F) -> F:
     return func
 
 
+def timeout_option(func: F) -> F:
+    """`--timeout SECONDS`: the run's deadline, which no server can stretch."""
+    from reconciler.retry import DEFAULT_TIMEOUT
+
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up after this long: no request starts and no wait lasts past it.",
+    )(func)
+
+
 #: `--target GLOB` of plan and apply.
 target_option = click.option(
     "--target",
@@ -162,6 +195,7 @@ def overrides_from(
     help="Exit 2 when there are changes (0 none, 1 error), for drift checks.",
 )
 @target_option
+@timeout_option
 @verbose_option
 def plan(
     config_path: str | None,
@@ -174,6 +208,7 @@ def plan(
     out: str | None,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
+    timeout: float,
     verbose: int,
 ) -> int:
     """Show what apply would do: list each managed view, diff, print the plan.
@@ -192,7 +227,7 @@ def plan(
         detailed_exitcode=detailed_exitcode,
         targets=targets,
         color=use_color() and output_format == "text",
-        runtime=runtime(),
+        runtime=runtime(timeout),
     )
 
 
@@ -205,6 +240,7 @@ def plan(
 @click.option("--force", is_flag=True, help="Apply a plan marked unsafe by the safety checks.")
 @format_option(["text", "json"], "json: the result of each operation as JSON on stdout.")
 @target_option
+@timeout_option
 @verbose_option
 def apply(
     plan_path: str | None,
@@ -218,6 +254,7 @@ def apply(
     force: bool,
     output_format: str,
     targets: tuple[str, ...],
+    timeout: float,
     verbose: int,
 ) -> int:
     """Apply changes: plan, show, confirm, then create / patch / delete.
@@ -242,7 +279,7 @@ def apply(
         color=use_color() and output_format == "text",
         interactive=sys.stdin.isatty(),
         progress=sys.stdout.isatty() and output_format == "text",
-        runtime=runtime(),
+        runtime=runtime(timeout),
     )
 
 
@@ -291,6 +328,7 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
 )
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @connection_options
+@timeout_option
 @verbose_option
 def export(
     application_id: str,
@@ -304,6 +342,7 @@ def export(
     snapshots_dir: str | None,
     parallelism: int | None,
     page_limit: int | None,
+    timeout: float,
     verbose: int,
 ) -> int:
     """Write a snapshots file from the snapshots that exist remotely.
@@ -324,7 +363,7 @@ def export(
         merge=merge,
         config_path=config_path,
         overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
-        runtime=runtime(),
+        runtime=runtime(timeout),
         force=force,
     )
 
@@ -342,6 +381,7 @@ def export(
     default=None,
     help="Scratch view of --write-probe (default: /reconciler-doctor-probe).",
 )
+@timeout_option
 @verbose_option
 def doctor(
     config_path: str | None,
@@ -352,6 +392,7 @@ def doctor(
     page_limit: int | None,
     write_probe: bool,
     probe_view: str | None,
+    timeout: float | None,
     verbose: int,
 ) -> int:
     """Check what reconciler assumes of the API against the configured org.
@@ -369,7 +410,7 @@ def doctor(
         overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
         write_probe=write_probe,
         probe_view=probe_view,
-        runtime=runtime(),
+        runtime=runtime(timeout),
     )
 
 
@@ -485,13 +526,13 @@ def emulator(
     )
 
 
-def runtime() -> Runtime:
+def runtime(timeout: float | None = None) -> Runtime:
     """The seam handed to `main` (tests: a transport, a clock, a retry policy), else the
-    defaults."""
+    defaults; with the run's deadline `timeout` seconds from now."""
     from reconciler.runtime import Runtime
 
     given = click.get_current_context().find_root().obj
-    return given if isinstance(given, Runtime) else Runtime()
+    return (given if isinstance(given, Runtime) else Runtime()).with_timeout(timeout)
 
 
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
@@ -507,37 +548,41 @@ def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -
 
 def guarded(call: Callable[[], object]) -> int:
     """The one place where outcomes become exit codes; messages pass the key redactor."""
-    from reconciler.secrets import redact
+    from reconciler.output import echo
+    from reconciler.secrets import register_environment
 
+    register_environment()
     try:
         result = call()
     except click.exceptions.Exit as exc:  # --help, --version
         return int(exc.exit_code)
     except click.ClickException as exc:  # usage errors: 1, not click's 2
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)  # masked like every other output: it may quote an argument
+        echo(shown.getvalue(), err=True, nl=False)
         return exitcodes.ERROR
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C (and end of input at a prompt) into Abort.
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-            click.echo("Interrupted.", err=True)
+            echo("Interrupted.", err=True)
             return exitcodes.INTERRUPTED
-        click.echo("Aborted.", err=True)
+        echo("Aborted.", err=True)
         return exitcodes.ERROR
     except InvalidInput as exc:
         for problem in exc.problems:
-            click.echo(redact(str(problem)), err=True)
+            echo(str(problem), err=True)
         return exitcodes.ERROR
     except ReconcilerError as exc:
-        click.echo(f"error: {redact(str(exc))}", err=True)
+        echo(f"error: {exc}", err=True)
         return exitcodes.ERROR
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        echo("Interrupted.", err=True)
         return exitcodes.INTERRUPTED
     except Exception as exc:
         if os.environ.get("RECONCILER_DEBUG"):
             raise
         # A bug of ours, not bad input: one line, no traceback (RECONCILER_DEBUG=1 shows it).
         name = type(exc).__name__
-        click.echo(f"internal error: {name}: {redact(str(exc))} (please report it)", err=True)
+        echo(f"internal error: {name}: {exc} (please report it)", err=True)
         return exitcodes.ERROR
     return result if isinstance(result, int) else exitcodes.OK

@@ -1,5 +1,10 @@
 """Settings: command-line option > environment > reconciler.yaml > default.
 
+Each value records where it came from (`Settings.source`). The target (`site`, `api_url`) is
+one setting as far as precedence goes: a target given at a higher level replaces any target
+from a lower one, so `--site` beats a file's `api_url`. An `api_url` written in the file must
+also pass the target policy (`api.sites.check_file_api_url`), whether it is used or not.
+
 Credentials are deliberately absent: they come only from DD_API_KEY / DD_APP_KEY, read by
 the HTTP client, never from a file in the repository.
 """
@@ -10,11 +15,12 @@ import dataclasses
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from reconciler import schemas
+from reconciler.api import sites
 from reconciler.desired import display_path
 from reconciler.errors import InvalidInput, UsageProblem
 from reconciler.files import Refused, check_link, is_within
@@ -47,6 +53,11 @@ class Settings:
     min_existing: int = 10
     ignore: tuple[str, ...] = ()
     config_path: str | None = None  # the reconciler.yaml that was read, if any
+    #: Where each value came from: "option", "environment" or "file" (absent: "default").
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def source(self, name: str) -> str:
+        return self.sources.get(name, sites.DEFAULT)
 
     @property
     def repository_root(self) -> str:
@@ -55,7 +66,12 @@ class Settings:
         return os.path.dirname(self.config_path or "") or os.curdir
 
 
-_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Settings)) - {"config_path"}
+_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Settings)) - {
+    "config_path",
+    "sources",
+}
+#: Settings that together say where the keys go.
+_TARGET: Final = ("site", "api_url")
 
 
 def load_settings(
@@ -67,20 +83,63 @@ def load_settings(
     if unknown:
         raise ValueError(f"unknown settings: {sorted(unknown)}")
     path = find_config(config_path)
-    values: dict[str, Any] = {}
+    file_values: dict[str, Any] = {}
     if path is not None:
         file_values, problems = read_config(path)
         if problems:
             raise InvalidInput(problems)
-        values.update(file_values)
-    values.update(settings_from_environment(environ))
-    values.update({name: value for name, value in overrides.items() if value is not None})
+        _check_file_target(path, file_values, environ)
+    layers = (
+        (sites.FILE, file_values),
+        (sites.ENVIRONMENT, settings_from_environment(environ)),
+        (sites.OPTION, {name: value for name, value in overrides.items() if value is not None}),
+    )
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, layer in layers:
+        if any(name in layer for name in _TARGET):
+            # A target given here replaces the whole target of a lower level.
+            for name in _TARGET:
+                values.pop(name, None)
+                sources.pop(name, None)
+        values.update(layer)
+        sources.update(dict.fromkeys(layer, source))
     if "snapshots" not in values and path is not None:
         # The default folder sits next to the reconciler.yaml, as a folder it names would.
         values["snapshots"] = os.path.join(os.path.dirname(path), Settings.snapshots)
     if "ignore" in values:
         values["ignore"] = tuple(values["ignore"])
-    return Settings(**values, config_path=path)
+    return Settings(**values, config_path=path, sources=sources)
+
+
+def _check_file_target(path: str, values: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+    problems = file_target_problems(path, values, environ)
+    if problems:
+        raise InvalidInput(problems)
+
+
+def file_target_problems(
+    path: str, values: Mapping[str, Any], environ: Mapping[str, str]
+) -> list[Problem]:
+    """The target policy on the file's `api_url`, as a problem at its place in the file."""
+    api_url = values.get("api_url")
+    if not isinstance(api_url, str):
+        return []
+    try:
+        sites.check_file_api_url(api_url, environ)
+    except UsageProblem as exc:
+        line, col = setting_position(path, "api_url")
+        return [Problem(display_path(path), line, col, str(exc))]
+    return []
+
+
+def setting_position(path: str, name: str) -> tuple[int, int]:
+    """Line and column of a top-level setting's value in a (valid) reconciler.yaml."""
+    data, _ = read_file(Path(path))
+    value = load_bytes(data).value if data is not None else None
+    if isinstance(value, PosDict) and name in value.value_pos:
+        return value.value_pos[name]
+    return 1, 1
 
 
 def find_config(config_path: str | None) -> str | None:

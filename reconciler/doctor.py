@@ -227,8 +227,8 @@ async def check_silent_cap(
     parts = 0
     for device_type in resource.DEVICE_TYPES:
         try:
-            partition = await client.list_snapshots_of_device(
-                scope.application_id, scope.view_name, device_type, limit
+            partition = await client.list_snapshots(
+                scope.application_id, scope.view_name, limit, device_type=device_type
             )
         except ApiError as exc:
             report.add("unknown", "page cap", f"not checked: a partitioned listing failed: {exc}")

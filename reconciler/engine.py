@@ -6,13 +6,15 @@ re-plans afterwards to check convergence) and `export`.
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.api.errors import AuthError
-from reconciler.client import ApiClient, resolve_base_url
+from reconciler.api.sites import resolve_target
+from reconciler.client import ApiClient
 from reconciler.config import Settings, load_settings
 from reconciler.desired import load_desired
 from reconciler.diff import DiffOptions, diff
@@ -25,6 +27,8 @@ from reconciler.planner import SafetyThresholds, build_plan
 from reconciler.remote import Listing, ListingRules, RemoteReader
 from reconciler.runtime import Runtime
 from reconciler.secrets import Credentials
+
+logger = logging.getLogger("reconciler.target")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +56,10 @@ def make_context(
 
 
 def _context(settings: Settings, env: Mapping[str, str], runtime: Runtime) -> Context:
-    base_url = resolve_base_url(settings.site, settings.api_url)
-    return Context(settings, base_url, Credentials.from_environ(env), runtime)
+    """The target (after the policy: nothing is connected or looked up before), then keys."""
+    target = resolve_target(settings)
+    logger.info("API host %s (%s)", target.host, target.origin)
+    return Context(settings, target.base_url, Credentials.from_environ(env), runtime)
 
 
 def prepare(

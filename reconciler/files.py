@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from reconciler.errors import ReconcilerError
+from reconciler.output import redact_file_text
 
 #: Total bytes all snapshot files of one load may hold (each is also capped on its own).
 MAX_TOTAL_BYTES: Final = 200 * 1024 * 1024
@@ -261,7 +262,8 @@ def atomic_write(
     it no longer matches `expect` (changed since read), or when the write fails (a full
     disk, a read-only folder). The message says why, without the path."""
     target = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    # Every file the tool writes is masked like every other output (a server may echo keys).
+    payload = redact_file_text(data).encode("utf-8") if isinstance(data, str) else data
     info = check_target(target, overwrite=overwrite)
     if info is None and expect is not None:
         raise Refused("it was removed since it was read: not written")

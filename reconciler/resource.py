@@ -100,9 +100,14 @@ def update_attributes(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {name: fields[name] for name in MUTABLE_FIELDS if name in fields}
 
 
+def create_document(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Body of POST around its attributes (see `create_attributes`)."""
+    return {"data": {"type": RESOURCE_TYPE, "attributes": dict(attributes)}}
+
+
 def create_body(key_values: Mapping[str, str], fields: Mapping[str, Any]) -> dict[str, Any]:
     """Body of POST."""
-    return {"data": {"type": RESOURCE_TYPE, "attributes": create_attributes(key_values, fields)}}
+    return create_document(create_attributes(key_values, fields))
 
 
 def update_body(snapshot_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:

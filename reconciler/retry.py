@@ -4,23 +4,31 @@ The client runs many requests concurrently (asyncio tasks sharing one `ApiClient
 rate-limit state is shared: one gate that every request awaits before sending (closed by a
 429 so that all callers pause together), and one pacer per rate-limit bucket that spaces
 request starts just under the advertised limit, so that a well-behaved run never meets a 429
-at all. Time comes from a `Clock` so that tests run every wait instantly.
+at all. Time comes from a `Clock` so that tests run every wait instantly
+(`tests/support/clock.py` has the fake one).
+
+Every wait is capped at `RetryPolicy.max_wait` (60 s), whatever the server's headers say
+(`X-RateLimit-Reset: 1000000000`, `X-RateLimit-Period: 1e9`), and a caller that has less
+time left than a wait needs is told at once (`NoTimeToWait`) instead of sleeping.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import logging
 import math
 import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 logger = logging.getLogger("reconciler.http")
+
+#: The longest single wait of any kind (pacing, rate-limit reset, Retry-After, backoff).
+MAX_WAIT: Final = 60.0
+#: `--timeout` of plan, apply and export when not given: the run's deadline, in seconds.
+DEFAULT_TIMEOUT: Final = 900.0
 
 
 class Clock(Protocol):
@@ -41,48 +49,6 @@ class SystemClock:
         await asyncio.sleep(max(0.0, seconds))
 
 
-class FakeClock:
-    """Virtual time for tests: `sleep` returns at once, moving time forward.
-
-    Concurrent sleepers wake in order of their wake-up time, as they would on a real clock:
-    a sleeper first lets every other runnable task run (so that they can register their own
-    sleeps), and only the earliest registered sleeper advances time. Every requested sleep is
-    recorded in `sleeps` so that tests can assert on waits.
-    """
-
-    def __init__(self, start: float = 1000.0, *, settle_rounds: int = 5) -> None:
-        self._now = start
-        self._settle_rounds = settle_rounds
-        self._waiters: list[tuple[float, int]] = []
-        self._seq = itertools.count()
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += max(0.0, seconds)
-
-    async def sleep(self, seconds: float) -> None:
-        seconds = max(0.0, seconds)
-        self.sleeps.append(seconds)
-        entry = (self._now + seconds, next(self._seq))
-        heapq.heappush(self._waiters, entry)
-        try:
-            while True:
-                for _ in range(self._settle_rounds):
-                    await asyncio.sleep(0)
-                if self._waiters and self._waiters[0] == entry:
-                    heapq.heappop(self._waiters)
-                    self._now = max(self._now, entry[0])
-                    return
-        except BaseException:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
-                heapq.heapify(self._waiters)
-            raise
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """Bounds of retrying one operation.
@@ -91,13 +57,14 @@ class RetryPolicy:
     error). 429s are bounded separately by `max_rate_limit_retries`: nothing was done, and
     waiting the advertised reset is the correct reaction however often it happens. Every
     wait of either kind counts against `max_total_wait` (seconds); a wait that would exceed it
-    fails the operation at once instead of sleeping.
+    fails the operation at once instead of sleeping. No single wait exceeds `max_wait`.
     """
 
     max_attempts: int = 5
     base_delay: float = 0.5
     max_delay: float = 30.0
     max_total_wait: float = 120.0
+    max_wait: float = MAX_WAIT
     max_rate_limit_retries: int = 20
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
@@ -142,6 +109,7 @@ class _Bucket:
     hold_until: float = -math.inf  # bucket exhausted until then
     period: float = 0.0
     limit: int = 0
+    remaining: int | None = None
     # Latest send time of a request whose response has been seen.
     last_completed_sent_at: float = -math.inf
     # Bounds (lo, hi] on the end of one fixed window, in clock time; None until known.
@@ -189,6 +157,23 @@ class _Bucket:
         return hi
 
 
+class NoTimeToWait(Exception):
+    """The wait a request needs before it may start is longer than the time it has left."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"{seconds:.1f} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """What was learnt of one server-side bucket (None: not advertised)."""
+
+    limit: int | None
+    period: float | None
+    remaining: int | None
+
+
 class RateLimiter:
     """Shared by every request of one client: the 429 gate and the per-bucket pacers.
 
@@ -197,40 +182,57 @@ class RateLimiter:
     All state changes happen between awaits, so asyncio tasks need no lock.
     """
 
-    def __init__(self, clock: Clock, *, pace_fraction: float = 0.95) -> None:
+    def __init__(
+        self, clock: Clock, *, pace_fraction: float = 0.95, max_wait: float = MAX_WAIT
+    ) -> None:
         self._clock = clock
         self._pace_fraction = pace_fraction
+        self._max_wait = max_wait
         self._resume_at = -math.inf
         self._bucket_of: dict[str, str] = {}
         self._buckets: dict[str, _Bucket] = {}
 
-    @property
-    def resume_at(self) -> float:
-        """When the shared gate opens again (in the clock's time); in the past when open."""
-        return self._resume_at
-
     def _bucket(self, operation: str) -> _Bucket | None:
         return self._buckets.get(self._bucket_of.get(operation, operation))
 
-    async def acquire(self, operation: str) -> None:
+    def rate_limits(self) -> dict[str, RateLimitInfo]:
+        """Per bucket name: the advertised limit and period, and the last remaining count."""
+        return {
+            name: RateLimitInfo(bucket.limit or None, bucket.period or None, bucket.remaining)
+            for name, bucket in sorted(self._buckets.items())
+        }
+
+    def _wait(self, until: float, limit: float | None) -> float:
+        """Seconds to sleep to reach `until` (each source of `until` is capped at max_wait
+        where it is learnt); NoTimeToWait when the caller must have started by `limit`
+        (clock time) and cannot."""
+        now = self._clock.monotonic()
+        seconds = until - now
+        if limit is not None and now + seconds > limit:
+            raise NoTimeToWait(seconds)
+        return seconds
+
+    async def acquire(self, operation: str, limit: float | None = None) -> None:
         """Wait until a request of `operation` may start: gate open, bucket not exhausted,
-        and its pacing slot reached."""
+        and its pacing slot reached. `limit`: the clock time by which it must start."""
         while True:
             now = self._clock.monotonic()
             if self._resume_at > now:
-                await self._clock.sleep(self._resume_at - now)
+                await self._clock.sleep(self._wait(self._resume_at, limit))
                 continue
             bucket = self._bucket(operation)
             if bucket is None:
                 return
             if bucket.hold_until > now:
-                await self._clock.sleep(bucket.hold_until - now)
+                await self._clock.sleep(self._wait(bucket.hold_until, limit))
                 continue
             slot = max(now, bucket.next_start)
-            bucket.next_start = slot + bucket.interval
             if slot <= now:
+                bucket.next_start = slot + bucket.interval
                 return
-            await self._clock.sleep(slot - now)
+            seconds = self._wait(slot, limit)
+            bucket.next_start = slot + bucket.interval
+            await self._clock.sleep(seconds)
             # The gate or the bucket may have closed while this task waited for its slot.
             now = self._clock.monotonic()
             if self._resume_at <= now and bucket.hold_until <= now:
@@ -249,20 +251,23 @@ class RateLimiter:
         sent_at: float | None = None,
         completed_before: float | None = None,
     ) -> None:
-        """Learn from one response's rate-limit headers (garbage or missing ones ignored).
-        `sent_at` is the clock time the request was sent (default: now); `completed_before`
-        what `completed_before()` said then."""
-        name = (headers.get("x-ratelimit-name") or "").strip() or operation
+        """Learn from one response's rate-limit headers (garbage or missing ones ignored;
+        absurd ones capped: no wait they imply exceeds max_wait). `sent_at` is the clock
+        time the request was sent (default: now); `completed_before` what
+        `completed_before()` said then."""
+        name = (headers.get("x-ratelimit-name") or "").strip()[:100] or operation
         self._bucket_of[operation] = name
         bucket = self._buckets.setdefault(name, _Bucket())
         limit = parse_count(headers.get("x-ratelimit-limit"))
         period = parse_seconds(headers.get("x-ratelimit-period"))
         if limit and period:
-            interval = period / (self._pace_fraction * limit)
+            interval = min(period / (self._pace_fraction * limit), self._max_wait)
             bucket.interval = interval if interval >= MIN_PACING_INTERVAL else 0.0
             bucket.period = period
             bucket.limit = limit
         remaining = parse_count(headers.get("x-ratelimit-remaining"))
+        if remaining is not None:
+            bucket.remaining = remaining
         reset = parse_seconds(headers.get("x-ratelimit-reset"))
         now = self._clock.monotonic()
         sent = now if sent_at is None else sent_at
@@ -271,23 +276,20 @@ class RateLimiter:
             return
         first = bucket.limit > 0 and remaining == bucket.limit - 1
         end = bucket.end_of_window(sent, now, reset, completed_before if first else None)
+        end = min(end, now + self._max_wait)
         if remaining == 0 and end > bucket.hold_until:
             bucket.hold_until = end
             logger.debug("rate limit %s exhausted: holding it for %.2f s", name, end - now)
 
     def rate_limited(self, operation: str, seconds: float) -> float:
-        """A 429: close the shared gate for `seconds` and forget the window estimate (it
-        failed); returns when the gate opens (clock time)."""
+        """A 429: close the shared gate for `seconds` (the caller caps them at max_wait and
+        counts them against its bounds) and forget the window estimate (it failed); returns
+        when the gate opens (clock time)."""
         bucket = self._bucket(operation)
         if bucket is not None:
             bucket.window_end = None
-        return self.pause_all(operation, seconds)
-
-    def pause_all(self, operation: str, seconds: float) -> float:
-        """A 429: close the shared gate for `seconds`; returns when it opens (clock time)."""
         until = self._clock.monotonic() + seconds
         self._resume_at = max(self._resume_at, until)
-        bucket = self._bucket(operation)
         if bucket is not None:
             bucket.hold_until = max(bucket.hold_until, until)
         return self._resume_at

@@ -1,4 +1,5 @@
-"""The one seam through which time, retries, timeouts and the HTTP transport come in.
+"""The one seam through which time, retries, timeouts, the run's deadline and the HTTP
+transport come in.
 
 Commands take a `Runtime`; production uses the defaults, tests pass an in-process transport,
 a fake clock or a short retry policy instead of monkeypatching modules.
@@ -6,13 +7,17 @@ a fake clock or a short retry policy instead of monkeypatching modules.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import httpx
 
 from reconciler.client import ApiClient, Timeouts
-from reconciler.retry import Clock, RetryPolicy, SystemClock
+from reconciler.retry import DEFAULT_TIMEOUT, Clock, RetryPolicy, SystemClock
 from reconciler.secrets import Credentials
+
+__all__ = ["DEFAULT_TIMEOUT", "Runtime"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,34 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeouts: Timeouts = field(default_factory=Timeouts)
+    #: The run's deadline in the clock's monotonic time; None: no deadline. No request is
+    #: started, and no wait lasts, past it.
+    deadline: float | None = None
+    #: The `--timeout` the deadline was set from (seconds), for `renewed`.
+    timeout: float | None = None
+
+    def with_timeout(self, seconds: float | None) -> Runtime:
+        """This runtime with a deadline `seconds` from now (never later than one it has)."""
+        if seconds is None:
+            return self
+        deadline = self.clock.monotonic() + seconds
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
+        return dataclasses.replace(self, deadline=deadline, timeout=seconds)
+
+    def renewed(self) -> Runtime:
+        """The same timeout counted again from now: for a command that waited on a person
+        (the confirmation prompt), whose time is not the server's to spend. Clients made
+        before keep their deadline."""
+        if self.timeout is None:
+            return self
+        return dataclasses.replace(self, deadline=self.clock.monotonic() + self.timeout)
+
+    def time_left(self) -> float:
+        """Seconds until the deadline (inf without one; 0 once it has passed)."""
+        if self.deadline is None:
+            return math.inf
+        return max(0.0, self.deadline - self.clock.monotonic())
 
     def client(self, base_url: str, credentials: Credentials) -> ApiClient:
         return ApiClient(
@@ -31,4 +64,5 @@ class Runtime:
             timeouts=self.timeouts,
             retry=self.retry,
             clock=self.clock,
+            deadline=self.deadline,
         )

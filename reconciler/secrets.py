@@ -1,13 +1,14 @@
 """Keeping API keys out of every output.
 
 Keys come only from the environment (DD_API_KEY, DD_APP_KEY). They are held in a
-`Credentials` value whose repr hides them, and every log record passes a filter that
-replaces any known key with `***`, as a second guard.
+`Credentials` value whose repr hides them, and every string the tool writes passes `redact`
+at its sink (`reconciler.output` for stdout and stderr, the log handler, the writers of
+saved plans and exported files), which masks each known key whole and any run of 12 or
+more consecutive characters of one.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,25 +18,65 @@ from reconciler.errors import UsageProblem
 API_KEY_VAR = "DD_API_KEY"
 APP_KEY_VAR = "DD_APP_KEY"
 
-#: Every key value seen in this process, so that the log filter can mask it.
+#: Every key value seen in this process, so that every output can mask it.
 _KNOWN_SECRETS: set[str] = set()
+#: Every run of FRAGMENT_LENGTH consecutive characters of a known key.
+_FRAGMENTS: set[str] = set()
 
 #: Shorter values are not masked: masking "k" would garble every message, and real Datadog
 #: keys are 32 (API) and 40 (application) characters long.
 MIN_MASKED_LENGTH = 8
+#: Any run of this many consecutive characters of a key is masked, wherever it occurs: a
+#: server that echoes a key split across two fields, or a prefix of it, shows no more than
+#: 11 characters of it in a row.
+FRAGMENT_LENGTH = 12
+MASK = "***"
 
 
 def register_secret(value: str) -> None:
-    if len(value) >= MIN_MASKED_LENGTH:
-        _KNOWN_SECRETS.add(value)
+    if len(value) < MIN_MASKED_LENGTH or value in _KNOWN_SECRETS:
+        return
+    _KNOWN_SECRETS.add(value)
+    _FRAGMENTS.update(
+        value[i : i + FRAGMENT_LENGTH] for i in range(len(value) - FRAGMENT_LENGTH + 1)
+    )
+
+
+def register_environment(environ: Mapping[str, str] | None = None) -> None:
+    """Know the keys of the environment before anything is printed, whether or not the
+    command uses them: `validate` never reads them, and must still mask one pasted into a
+    file."""
+    env = os.environ if environ is None else environ
+    for name in (API_KEY_VAR, APP_KEY_VAR):
+        register_secret(env.get(name, "").strip())
 
 
 def redact(text: str) -> str:
-    """Replace every known key in `text` with `***`."""
-    for secret in _KNOWN_SECRETS:
-        if secret in text:
-            text = text.replace(secret, "***")
-    return text
+    """`text` with every known key, and every run of FRAGMENT_LENGTH or more consecutive
+    characters of one, replaced by `***` (overlapping or touching pieces: one mask)."""
+    if not _KNOWN_SECRETS or len(text) < MIN_MASKED_LENGTH:
+        return text
+    spans: list[tuple[int, int]] = []
+    for needle in (*_KNOWN_SECRETS, *_FRAGMENTS):
+        start = text.find(needle)
+        while start != -1:
+            spans.append((start, start + len(needle)))
+            start = text.find(needle, start + 1)
+    if not spans:
+        return text
+    spans.sort()
+    pieces: list[str] = []
+    done = 0
+    merged_start, merged_end = spans[0]
+    for start, end in spans[1:]:
+        if start <= merged_end:
+            merged_end = max(merged_end, end)
+            continue
+        pieces += [text[done:merged_start], MASK]
+        done = merged_end
+        merged_start, merged_end = start, end
+    pieces += [text[done:merged_start], MASK, text[merged_end:]]
+    return "".join(pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +105,3 @@ class Credentials:
                 f"and the application key in {APP_KEY_VAR} (keys are never read from files)"
             )
         return cls(env[API_KEY_VAR].strip(), env[APP_KEY_VAR].strip())
-
-
-class RedactingFilter(logging.Filter):
-    """Masks known keys in every log record that passes through."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,18 @@ _ENV_TO_CLEAR = (
     "RECONCILER_SERVER_PAGE_CAP",
     "RECONCILER_PARALLELISM",
     "NO_COLOR",
+    "RECONCILER_ALLOWED_HOSTS",
 )
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """A command run in-process with -v configures the `reconciler` logger; undo it, so that
+    the next test's output does not depend on the order tests run in."""
+    logger = logging.getLogger("reconciler")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from reconciler.engine import Context, compute_plan, prepare
 from reconciler.errors import ReconcilerError
 from reconciler.executor import ApplyResult, Executor, OperationResult
 from reconciler.model import DesiredState, Operation
+from reconciler.output import echo, write_stderr
 from reconciler.planfile import PlanDocument
 from reconciler.render import operation_title, render
 from reconciler.runtime import Runtime
@@ -43,9 +44,7 @@ def run(
     context, desired = prepare(config_path, overrides, runtime=runtime)
     text_output = output_format == "text"
     say: Callable[[str], None] = (
-        (lambda line: click.echo(line))
-        if text_output
-        else (lambda line: click.echo(line, err=True))
+        (lambda line: echo(line)) if text_output else (lambda line: echo(line, err=True))
     )
 
     async def main() -> int:
@@ -53,7 +52,7 @@ def run(
             if plan_path is None:
                 document, _ = await compute_plan(context, client, desired, targets=targets)
                 if text_output:
-                    click.echo(render(document, "text", color=color), nl=False)
+                    echo(render(document, "text", color=color), nl=False)
                 if document.errors:
                     raise ReconcilerError("some views could not be listed; nothing was applied")
             else:
@@ -63,13 +62,11 @@ def run(
                     for warning in document.warnings:
                         say(f"Warning: {warning}")
                 if text_output:
-                    click.echo(render(document, "text", color=color), nl=False)
+                    echo(render(document, "text", color=color), nl=False)
             plan = document.plan
             if not plan.has_changes:
                 if not text_output:
-                    click.echo(
-                        json.dumps(result_document(document, ApplyResult(()), True), indent=2)
-                    )
+                    echo(json.dumps(result_document(document, ApplyResult(()), True), indent=2))
                 return exitcodes.OK
             if not plan.is_safe and not force:
                 raise ReconcilerError(
@@ -82,7 +79,7 @@ def run(
             say(result.summary())
             converged = await check_converged(context, client, desired, document, result, say)
             if not text_output:
-                click.echo(json.dumps(result_document(document, result, converged), indent=2))
+                echo(json.dumps(result_document(document, result, converged), indent=2))
             if result.interrupted:
                 return exitcodes.INTERRUPTED
             return exitcodes.OK if result.ok and converged else exitcodes.ERROR
@@ -108,7 +105,7 @@ def interrupt_sets(stop: asyncio.Event) -> Iterator[None]:
     loop = asyncio.get_running_loop()
 
     def first() -> None:
-        click.echo("\nInterrupted: finishing requests in flight, starting nothing new.", err=True)
+        echo("\nInterrupted: finishing requests in flight, starting nothing new.", err=True)
         stop.set()
         loop.remove_signal_handler(signal.SIGINT)
 
@@ -176,14 +173,14 @@ class ProgressBar:
     def advance(self, result: OperationResult) -> None:
         self._done += 1
         if result.status == "failed":
-            sys.stderr.write("\r\033[K" + result_line(result) + "\n")
+            write_stderr("\r\033[K" + result_line(result) + "\n")
         width = 30
         filled = width * self._done // max(self._total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self._done}/{self._total}")
+        write_stderr(f"\r[{'#' * filled}{'.' * (width - filled)}] {self._done}/{self._total}")
         sys.stderr.flush()
 
     def close(self) -> None:
-        sys.stderr.write("\r\033[K")
+        write_stderr("\r\033[K")
         sys.stderr.flush()
 
 

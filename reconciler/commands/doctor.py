@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-import click
-
 from reconciler import exitcodes
 from reconciler.doctor import Report, diagnose
 from reconciler.doctor_probe import DEFAULT_PROBE_VIEW, WriteProbe
 from reconciler.engine import prepare
 from reconciler.errors import UsageProblem
+from reconciler.output import echo
 from reconciler.runtime import Runtime
-from reconciler.secrets import redact
 
 _WIDTH = max(len(status) for status in ("ok", "note", "unknown", "differs")) + 2
 
@@ -42,7 +40,7 @@ def run(
         if scopes:
             probe = WriteProbe(scopes[0].application_id, view, runtime.clock)
     report = asyncio.run(diagnose(context, desired, probe=probe))
-    click.echo(redact(render(report)), nl=False)
+    echo(render(report), nl=False)
     return exitcodes.OK if report.holds else exitcodes.ERROR
 
 

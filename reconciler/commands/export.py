@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
-import click
-
 from reconciler import exitcodes
 from reconciler.desired import load_desired
 from reconciler.engine import list_all, make_context
@@ -21,9 +19,9 @@ from reconciler.export import (
 )
 from reconciler.files import FileState, Refused, atomic_write, check_target, read_with_state
 from reconciler.model import ViewScope
+from reconciler.output import echo
 from reconciler.remote import Listing
 from reconciler.runtime import Runtime
-from reconciler.secrets import redact
 from reconciler.yamlload import MAX_FILE_BYTES
 
 
@@ -72,13 +70,13 @@ def run(
         text, state = original
         result = merge_document(text, application_id, exported, path=merge)
         for note in result.notes:
-            click.echo(redact(note), err=True)
+            echo(note, err=True)
         if result.text != text:
-            _write(merge, redact(result.text), expect=state)
+            _write(merge, result.text, expect=state)
         return exitcodes.OK
-    rendered = redact(render_document(application_id, exported))
+    rendered = render_document(application_id, exported)
     if output is None:
-        click.echo(rendered, nl=False)
+        echo(rendered, nl=False)
     else:
         _write(output, rendered, overwrite=force)
     return exitcodes.OK
@@ -87,7 +85,7 @@ def run(
 def _warn(views: Sequence[ExportedView]) -> None:
     for view in views:
         for warning in view.warnings:
-            click.echo(redact(warning), err=True)
+            echo(warning, err=True)
 
 
 def _read_for_merge(path: str) -> tuple[str, FileState]:

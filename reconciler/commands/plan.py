@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
-import click
-
 from reconciler import exitcodes
 from reconciler.engine import compute_plan, prepare
+from reconciler.output import echo
 from reconciler.planfile import PlanDocument
 from reconciler.render import render
 from reconciler.runtime import Runtime
@@ -39,9 +38,9 @@ def run(
             return document
 
     document = asyncio.run(plan())
-    click.echo(render(document, output_format, color=color), nl=False)
+    echo(render(document, output_format, color=color), nl=False)
     if document.errors:
-        click.echo(
+        echo(
             f"error: {len(document.errors)} view(s) could not be listed; they were not planned"
             + ("; the plan was not saved" if out else ""),
             err=True,
@@ -49,7 +48,7 @@ def run(
         return exitcodes.ERROR
     if out:
         document.write(out)
-        click.echo(f"Saved plan to {out}. Apply it with: reconciler apply {out}", err=True)
+        echo(f"Saved plan to {out}. Apply it with: reconciler apply {out}", err=True)
     if detailed_exitcode and document.plan.has_changes:
         return exitcodes.CHANGES
     return exitcodes.OK

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from reconciler import config, desired, exitcodes
 from reconciler.errors import InvalidInput, UsageProblem
 from reconciler.model import Problem
+from reconciler.output import echo
 from reconciler.problem_output import Summary, render
-from reconciler.secrets import API_KEY_VAR, APP_KEY_VAR, redact, register_secret
 
 
 def run(*, paths: list[str], output_format: str, config_path: str | None) -> int:
@@ -22,7 +21,8 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
         targets: list[str] = []
         for path in paths:
             if Path(path).name in desired.CONFIG_NAMES and Path(path).is_file():
-                problems.extend(config.read_config(path)[1])
+                values, found = config.read_config(path)
+                problems.extend(found or config.file_target_problems(path, values, os.environ))
                 config_shown = desired.display_path(path)
             else:
                 targets.append(path)
@@ -38,6 +38,8 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
             where = config_path if missing_config and config_path else "(environment)"
             problems.append(Problem(where, 1, 1, str(exc)))
             settings = config.Settings()
+        else:
+            problems.extend(_target_problems(settings))
         if settings.config_path is not None:
             config_shown = desired.display_path(settings.config_path)
         targets = [settings.snapshots]
@@ -51,10 +53,24 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
         views=len(report.state.views) if report else 0,
         config=config_shown,
     )
-    _register_environment_keys()
-    # Messages quote file values: a key pasted into a file is masked like everywhere else.
-    sys.stdout.write(redact(render(problems, output_format, summary)) + "\n")
+    echo(render(problems, output_format, summary))
     return exitcodes.ERROR if problems else exitcodes.OK
+
+
+def _target_problems(settings: config.Settings) -> list[Problem]:
+    """The target checks `plan` makes before any connection (an unknown site, a bad
+    api_url), offline: validate never says OK to a configuration plan refuses."""
+    from reconciler.api.sites import resolve_target
+
+    try:
+        resolve_target(settings)
+    except UsageProblem as exc:
+        name = "api_url" if settings.api_url else "site"
+        if settings.source(name) == "file" and settings.config_path is not None:
+            line, col = config.setting_position(settings.config_path, name)
+            return [Problem(desired.display_path(settings.config_path), line, col, str(exc))]
+        return [Problem("(environment)", 1, 1, str(exc))]
+    return []
 
 
 def _salvaged_settings(config_path: str | None) -> config.Settings:
@@ -69,11 +85,3 @@ def _salvaged_settings(config_path: str | None) -> config.Settings:
         snapshots = values.get("snapshots") or os.path.join(os.path.dirname(path), snapshots)
     snapshots = os.environ.get("RECONCILER_SNAPSHOTS", "").strip() or snapshots
     return config.Settings(config_path=path, snapshots=snapshots)
-
-
-def _register_environment_keys() -> None:
-    """validate needs no keys, but masks them if the environment holds them."""
-    for name in (API_KEY_VAR, APP_KEY_VAR):
-        value = os.environ.get(name, "").strip()
-        if value:
-            register_secret(value)

@@ -17,8 +17,9 @@ import pytest
 
 from reconciler.api.errors import Unavailable
 from reconciler.client import ApiClient, ApiError, Timeouts
-from reconciler.retry import FakeClock, RetryPolicy
+from reconciler.retry import RetryPolicy
 from reconciler.secrets import Credentials
+from support.clock import FakeClock
 
 CANARY_API = "canary-api-key-5f1e2d3c4b5a69788796a5b4"
 CANARY_APP = "canary-app-key-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -374,10 +375,14 @@ def test_backoff_waits_follow_full_jitter(clock: FakeClock) -> None:
         return httpx.Response(status, json={"data": []} if status == 200 else {"errors": ["x"]})
 
     assert run(list_once(handler, clock, retry=policy(seed=3))) == []
-    expected_rng = policy(seed=3)
-    expected = [expected_rng.backoff(n) for n in (1, 2, 3)]
+    # Full jitter, derived here rather than asked of the code under test: attempt n waits
+    # uniform(0, base * 2**(n-1)) drawn from the policy's RNG, base 0.5 s.
+    rng = random.Random(3)
+    expected = [rng.uniform(0.0, 0.5 * 2**i) for i in range(3)]
     assert clock.sleeps == pytest.approx(expected)
     assert all(0 <= wait <= 0.5 * 2**i for i, wait in enumerate(clock.sleeps))
+    assert len(set(clock.sleeps)) == 3  # not a constant
+    assert min(clock.sleeps) > 0
 
 
 def test_backoff_is_bounded_by_total_wait(clock: FakeClock) -> None:

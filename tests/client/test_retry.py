@@ -8,7 +8,8 @@ import random
 
 import pytest
 
-from reconciler.retry import FakeClock, RateLimiter, RetryPolicy, parse_count, parse_seconds
+from reconciler.retry import RateLimiter, RetryPolicy, parse_count, parse_seconds
+from support.clock import FakeClock
 
 
 def test_full_jitter_bounds() -> None:

@@ -17,8 +17,9 @@ from reconciler.executor import ApplyResult, Executor
 from reconciler.model import Operation, ViewScope
 from reconciler.planner import build_plan
 from reconciler.remote import parse_snapshot
-from reconciler.retry import FakeClock, RetryPolicy
+from reconciler.retry import RetryPolicy
 from reconciler.secrets import Credentials
+from support.clock import FakeClock
 from support.factories import APP, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")

@@ -6,8 +6,9 @@ Every case: exit 1, a clear error, no traceback, no "internal error", never a wr
 (nothing is planned for a view whose listing was bad: its snapshot's name never appears in
 the plan), nothing written by apply, and every request went to the configured host.
 
-The command line has no option for timeouts, so the client factory is patched to give
-small Timeouts (total 0.3 s) and a fast retry backoff; everything else is the real code.
+The runtime seam gives small Timeouts (0.3 s an attempt) and a fast retry backoff;
+everything else is the real code. Raw-socket cases (floods, drips, bombs, absurd headers,
+with the run's deadline): test_hostile_world.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,246 @@
+"""The retry loop of one API operation: pacing, one attempt, the wait before the next, and
+the final error, all within the operation's bounds and the run's deadline.
+
+Every wait is capped (`RetryPolicy.max_wait`), one operation (every attempt and every wait)
+is bounded by `Timeouts.operation`, and the run's `deadline` (clock time) cuts every attempt
+and every wait: when it passes, `DeadlineExceeded` is raised, or `AmbiguousWrite` when a
+write may have reached the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from reconciler.api.errors import AmbiguousWrite, ApiError, DeadlineExceeded, error_for_status
+from reconciler.api.responses import error_messages
+from reconciler.api.transport import Exchange, Outcome, Timeouts
+from reconciler.retry import Clock, NoTimeToWait, RateLimiter, RetryPolicy, parse_seconds
+
+logger = logging.getLogger("reconciler.http")
+
+#: Shortest wait after a 429: a "0" reset must not become a hot loop.
+MIN_RATE_LIMIT_WAIT = 0.05
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    target: str  # path and query, for messages and logs
+    operation: str  # rate-limit key until the server names the bucket
+    params: Mapping[str, str] | None
+    content: bytes | None
+    idempotent: bool
+    ok: tuple[int, ...]
+
+    @property
+    def write(self) -> bool:
+        return self.method != "GET"
+
+
+@dataclass
+class _Progress:
+    """One operation's retries so far, and the clock time it must end by."""
+
+    ends: float
+    attempts: int = 0
+    failures: int = 0
+    rate_limited: int = 0
+    waited: float = 0.0
+    maybe_committed: bool = False  # a write attempt that the server may have acted on
+
+
+class Retrying:
+    """Sends requests with retries, shared rate limiting and time bounds. One per client,
+    shared by all its concurrent operations; `request_count` counts every HTTP attempt."""
+
+    def __init__(
+        self,
+        exchange: Exchange,
+        *,
+        host: str,
+        retry: RetryPolicy,
+        clock: Clock,
+        timeouts: Timeouts,
+        deadline: float | None,
+    ) -> None:
+        self._exchange = exchange
+        self._host = host
+        self._retry = retry
+        self._clock = clock
+        self._limiter = RateLimiter(clock, max_wait=retry.max_wait)
+        self._timeouts = timeouts
+        self._deadline = math.inf if deadline is None else deadline
+        self.request_count = 0
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
+
+    async def call(self, request: Request) -> tuple[Outcome, int]:
+        """Send with retries; return the accepted outcome and the number of attempts."""
+        operation_budget = self._timeouts.operation
+        started = self._clock.monotonic()
+        ends = math.inf if operation_budget is None else started + operation_budget
+        progress = _Progress(ends=ends)
+        while True:
+            await self._pace(request, progress)
+            outcome = await self._attempt(request, progress)
+            if outcome.failure is None and outcome.status in request.ok:
+                return outcome, progress.attempts
+            await self._before_retry(request, outcome, progress)
+
+    async def _pace(self, request: Request, progress: _Progress) -> None:
+        """The shared gate and pacer, within the time the operation has left."""
+        try:
+            await self._limiter.acquire(request.operation, min(progress.ends, self._deadline))
+        except NoTimeToWait as exc:
+            self._out_of_time(request, progress, f"a rate-limit wait of {exc.seconds:.1f} s")
+
+    async def _attempt(self, request: Request, progress: _Progress) -> Outcome:
+        """One exchange, cut to the time left; logged at -v."""
+        now = self._clock.monotonic()
+        left = min(progress.ends, self._deadline) - now
+        if left <= 0:
+            self._out_of_time(request, progress, "another attempt" if progress.attempts else "it")
+        total = self._timeouts.total
+        limit = None if math.isinf(left) and total is None else min(total or math.inf, left)
+        progress.attempts += 1
+        self.request_count += 1
+        completed_before = self._limiter.completed_before(request.operation)
+        started = time.perf_counter()
+        outcome = await self._exchange.send(
+            request.method, request.path, request.params, request.content, limit=limit
+        )
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self._limiter.observe(request.operation, outcome.headers, now, completed_before)
+        status_text = str(outcome.status) if outcome.failure is None else outcome.failure
+        suffix = f" (attempt {progress.attempts})" if progress.attempts > 1 else ""
+        logger.info(
+            "%s %s %s %.0f ms%s", request.method, request.target, status_text, elapsed_ms, suffix
+        )
+        if request.write and _maybe_acted(outcome):
+            progress.maybe_committed = True
+        if outcome.timed_out and (total is None or left < total):
+            self._out_of_time(request, progress, "the answer", outcome)
+        return outcome
+
+    async def _before_retry(self, request: Request, outcome: Outcome, progress: _Progress) -> None:
+        """Wait before the next attempt, or raise the operation's final error."""
+        if outcome.failure is None and outcome.status == 429:
+            wait = self._rate_limit_wait(outcome.headers, progress.rate_limited + 1)
+            progress.rate_limited += 1
+            if progress.rate_limited > self._retry.max_rate_limit_retries:
+                raise self._error(request, outcome, progress.attempts)
+            self._reserve(request, outcome, progress, wait)
+            resume = self._limiter.rate_limited(request.operation, wait)
+            logger.info(
+                "rate limited (429 on %s %s): all requests paused for %.1f s",
+                request.method,
+                request.path,
+                resume - self._clock.monotonic(),
+            )
+            return  # the gate in `acquire` does the waiting, for every caller at once
+        if not _transient(outcome):
+            raise self._error(request, outcome, progress.attempts)
+        if _maybe_acted(outcome) and not request.idempotent:
+            raise self._error(request, outcome, progress.attempts)
+        progress.failures += 1
+        if progress.failures >= self._retry.max_attempts:
+            raise self._error(request, outcome, progress.attempts)
+        delay = self._backoff(outcome.headers, progress.failures)
+        self._reserve(request, outcome, progress, delay)
+        logger.info(
+            "retrying in %.1f s (%s, attempt %d/%d)",
+            delay,
+            outcome.failure or outcome.status,
+            progress.failures + 1,
+            self._retry.max_attempts,
+        )
+        await self._clock.sleep(delay)
+
+    def _reserve(
+        self, request: Request, outcome: Outcome, progress: _Progress, wait: float
+    ) -> None:
+        """Count `wait` against the operation's bounds, or raise when it does not fit."""
+        if progress.waited + wait > self._retry.max_total_wait:
+            raise self._error(request, outcome, progress.attempts)
+        if self._clock.monotonic() + wait > min(progress.ends, self._deadline):
+            self._out_of_time(request, progress, f"a wait of {wait:.1f} s", outcome)
+        progress.waited += wait
+
+    def _backoff(self, headers: Mapping[str, str], failures: int) -> float:
+        policy = self._retry
+        delay = policy.backoff(failures)
+        retry_after = parse_seconds(headers.get("retry-after"))
+        if retry_after is not None and retry_after <= policy.max_delay:
+            delay = max(delay, retry_after)
+        return min(delay, policy.max_wait)
+
+    def _rate_limit_wait(self, headers: Mapping[str, str], count: int) -> float:
+        reset = parse_seconds(headers.get("x-ratelimit-reset"))
+        if reset is None:
+            reset = parse_seconds(headers.get("retry-after"))
+        if reset is None:
+            reset = self._retry.backoff(count)
+        return min(max(reset, MIN_RATE_LIMIT_WAIT), self._retry.max_wait)
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _out_of_time(
+        self, request: Request, progress: _Progress, needed: str, outcome: Outcome | None = None
+    ) -> NoReturn:
+        """The run's deadline, or the operation's own bound, leaves no time for `needed`."""
+        if self._deadline <= progress.ends:
+            kind: type[ApiError] = AmbiguousWrite if progress.maybe_committed else DeadlineExceeded
+            reason = f"run deadline reached (--timeout): no time left for {needed}"
+            if progress.maybe_committed:
+                reason += "; the server may have acted on it"
+            raise kind(
+                request.method, request.target, None, reason=reason, attempts=progress.attempts
+            )
+        if outcome is not None and not outcome.timed_out:
+            raise self._error(request, outcome, progress.attempts)
+        budget = self._timeouts.operation
+        kind = error_for_status(None, write=request.write, sent=progress.maybe_committed)
+        reason = f"gave up after {budget:g} s (the operation's time bound): no time for {needed}"
+        raise kind(request.method, request.target, None, reason=reason, attempts=progress.attempts)
+
+    def _error(self, request: Request, outcome: Outcome, attempts: int) -> ApiError:
+        method, target = request.method, request.target
+        if outcome.failure is not None:
+            kind = error_for_status(None, write=request.write, sent=outcome.sent)
+            return kind(method, target, None, reason=outcome.failure, attempts=attempts)
+        status = outcome.status or 0
+        reason = None
+        messages = error_messages(outcome.body)
+        if 300 <= status < 400:
+            location = outcome.headers.get("location", "")
+            host = (urlsplit(location).hostname or self._host) if location else "nowhere"
+            reason = (
+                f"unexpected redirect to {host}; refusing to follow: "
+                "keys must not be sent elsewhere"
+            )
+            messages = ()
+        kind = error_for_status(status, write=request.write)
+        return kind(method, target, status, messages, reason=reason, attempts=attempts)
+
+
+def _transient(outcome: Outcome) -> bool:
+    status = outcome.status or 0
+    return outcome.failure is not None or status == 408 or status >= 500
+
+
+def _maybe_acted(outcome: Outcome) -> bool:
+    """May the server have acted on the request? Yes unless it never got it, or it
+    answered a definite refusal (4xx other than 408, which means it gave up reading)."""
+    if outcome.failure is not None:
+        return outcome.sent
+    status = outcome.status or 0
+    return not (400 <= status < 500 and status != 408)

@@ -1,0 +1,29 @@
+"""The sinks of everything the commands print: each passes `secrets.redact` here, once.
+
+Commands print through `echo` (stdout or stderr) and `write_stderr` (the progress bar),
+never through `click.echo` or `sys.stdout` directly, so that a key echoed by a server into a
+snapshot name, an id or an error, or written in a file, never reaches a terminal or a CI log.
+Files are masked by their writers (`redact_file_text`): saved plans and exported YAML.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from reconciler.secrets import redact
+
+
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    click.echo(redact(message), err=err, nl=nl)
+
+
+def write_stderr(text: str) -> None:
+    """Raw text to stderr (carriage returns and escape codes of a progress bar), masked."""
+    sys.stderr.write(redact(text))
+
+
+def redact_file_text(text: str) -> str:
+    """The contents of a file the tool writes, masked like every other output."""
+    return redact(text)
