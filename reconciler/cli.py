@@ -144,7 +144,7 @@ def connection_options(func: F) -> F:
 
 def timeout_option(func: F) -> F:
     """`--timeout SECONDS`: the run's deadline, which no server can stretch."""
-    from reconciler.retry import DEFAULT_TIMEOUT
+    from reconciler.deadline import DEFAULT_TIMEOUT
 
     return click.option(
         "--timeout",

@@ -52,11 +52,14 @@ class LoadReport:
     files: int
 
 
-def load_desired(paths: Sequence[str | Path]) -> tuple[DesiredState, list[Problem]]:
-    """Load files and directories (searched recursively for *.yaml / *.yml, sorted).
+def load_desired(
+    paths: Sequence[str | Path], *, root: str | Path | None = None
+) -> tuple[DesiredState, list[Problem]]:
+    """Load files and directories (searched recursively for *.yaml / *.yml, sorted), never
+    following a link out of `root` (default: the working directory).
 
     Returns everything valid that could be loaded and ALL problems, sorted."""
-    report = load_report(paths)
+    report = load_report(paths, root=root)
     return report.state, report.problems
 
 

@@ -76,7 +76,9 @@ def prepare(
 
 
 def load_valid_desired(settings: Settings, paths: Sequence[str] = ()) -> DesiredState:
-    state, problems = load_desired(list(paths) or [settings.snapshots])
+    state, problems = load_desired(
+        list(paths) or [settings.snapshots], root=settings.repository_root
+    )
     if problems:
         raise InvalidInput(problems)
     return state

@@ -23,12 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+from reconciler.deadline import DEFAULT_TIMEOUT
+
+__all__ = ["DEFAULT_TIMEOUT", "MAX_WAIT"]
+
 logger = logging.getLogger("reconciler.http")
 
 #: The longest single wait of any kind (pacing, rate-limit reset, Retry-After, backoff).
 MAX_WAIT: Final = 60.0
-#: `--timeout` of plan, apply and export when not given: the run's deadline, in seconds.
-DEFAULT_TIMEOUT: Final = 900.0
 
 
 class Clock(Protocol):
