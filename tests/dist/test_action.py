@@ -219,25 +219,66 @@ def test_apply_of_a_saved_plan_checks_its_commit_then_converges(
     plan = act(installed, repo, {"command": "plan", "args": "--detailed-exitcode"}, env)
     assert plan.step("reconciler plan").outputs["exit-code"] == "2"  # changes: not a failure
     assert not plan.failures()
+    saved = json.loads((repo / "plan.json").read_text())
 
-    apply = {"command": "apply", "saved-plan": "true"}
-    other = act(installed, repo, {**apply, "expect-commit": "f" * 40}, env)
-    assert other.step("reconciler apply").outputs["exit-code"] == "1"
-    assert "not applied" in other.step("reconciler apply").stdout
-    assert remote_names(emulator) == set(), "nothing may be applied from another commit"
+    def check(plan_file: str, commit: str) -> Run:
+        inputs = {"command": "apply", "saved-plan": "true", "plan-file": plan_file}
+        return act(installed, repo, {**inputs, "expect-commit": commit}, env)
 
-    recorded = json.loads((repo / "plan.json").read_text()).get("git", {}).get("commit")
-    same = act(installed, repo, {**apply, "expect-commit": head}, env)
-    if recorded == head:
-        result = same
-    else:  # a build whose plans do not record their commit: the check fails closed
-        assert same.step("reconciler apply").outputs["exit-code"] == "1"
-        assert remote_names(emulator) == set()
-        result = act(installed, repo, apply, env)  # without the commit check
+    # The commit check alone, on copies of the plan that record a commit (or none).
+    (repo / "at-a.json").write_text(json.dumps({**saved, "git": {"commit": "a" * 40}}))
+    (repo / "none.json").write_text(json.dumps({k: v for k, v in saved.items() if k != "git"}))
+    for plan_file, commit in (("at-a.json", "f" * 40), ("none.json", head)):
+        refused = check(plan_file, commit)
+        assert refused.step("reconciler apply").outputs["exit-code"] == "1"
+        assert "not applied" in refused.step("reconciler apply").stdout
+        assert remote_names(emulator) == set(), "nothing may be applied from another commit"
+    passed = check("at-a.json", "a" * 40)
+    assert f"the saved plan was made at {'a' * 40}" in passed.step("reconciler apply").stdout
+
+    # The real plan: applied with the check when it records this commit, else without.
+    if saved.get("git", {}).get("commit") == head:
+        result = check("plan.json", head)
+    else:  # a build whose plans do not record their commit yet
+        result = act(installed, repo, {"command": "apply", "saved-plan": "true"}, env)
     assert result.step("reconciler apply").outputs["exit-code"] == "0"
     assert "Converged." in result.step("reconciler apply").stdout
     drift = act(installed, repo, {"command": "plan", "args": "--detailed-exitcode"}, env)
     assert drift.step("reconciler plan").outputs["exit-code"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DD_SITE": "datadoghq.eu"}, ["--site", "datadoghq.eu"]),
+        ({"RECONCILER_API_URL": "http://127.0.0.1:9"}, ["--api-url", "http://127.0.0.1:9"]),
+        ({"DD_SITE": "datadoghq.eu", "RECONCILER_API_URL": "http://127.0.0.1:9"},
+         ["--api-url", "http://127.0.0.1:9"]),
+    ],
+)  # fmt: skip
+def test_the_target_from_the_environment_is_passed_on_the_command_line(
+    installed: dict[str, Any], tmp_path: Path, env: dict[str, str], expected: list[str]
+) -> None:
+    """The command line beats reconciler.yaml: the action always passes the target there
+    (seen through a stand-in reconciler that records its arguments)."""
+    repo = repo_with_examples(tmp_path / "repo")
+    fake = tmp_path / "fake-reconciler"
+    fake.write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    fake.chmod(0o755)
+    for command, args in (("plan", "--detailed-exitcode"), ("apply", "--auto-approve")):
+        run = run_action(
+            {"command": command, "args": args},
+            cwd=repo,
+            runner_temp=tmp_path / "runner-temp",
+            env={**installed["env"], **env},
+            github={"repository": "acme/snapshots"},
+            skip_install={"reconciler": str(fake)},
+        )
+        step = run.step(f"reconciler {command}")
+        output = step.stdout if command == "apply" else Path(step.outputs["markdown"]).read_text()
+        argv = json.loads(output.splitlines()[-1])
+        assert argv[argv.index(expected[0]) : argv.index(expected[0]) + 2] == expected
+        assert argv.count("--site") + argv.count("--api-url") == 1
 
 
 def test_apply_without_a_saved_plan_needs_auto_approve(

@@ -54,7 +54,7 @@ def test_no_keys_and_only_hashed_or_local_installs() -> None:
     assert "--require-hashes --no-deps -r /tmp/install/runtime.txt" in DOCKERFILE
     assert "--no-deps --no-index" in DOCKERFILE
     ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-    assert [line for line in ignore if line and not line.startswith("#")][0] == "*"
+    assert next(line for line in ignore if line and not line.startswith("#")) == "*"
 
 
 def docker_base() -> str | None:
