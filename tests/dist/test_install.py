@@ -133,5 +133,17 @@ def test_the_constraints_pin_every_dev_dependency_exactly() -> None:
             assert pins[name] == dist.version, f"{name}: venv {dist.version}, pinned {pins[name]}"
 
 
+def test_every_make_install_uses_the_constraints() -> None:
+    """`make test`, `make demo`, `make dist` (and so `.ci/run`) install only pinned versions."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe_lines = [line.strip() for line in makefile.splitlines() if line.startswith("\t")]
+    installs = [line for line in recipe_lines if "$(PIP) install" in line]
+    assert len(installs) == 3
+    for line in installs:
+        assert line.startswith("$(PINNED) $(PIP) install --quiet -c $(CONSTRAINTS) "), line
+    assert "PINNED := PIP_CONSTRAINT=$(CURDIR)/$(CONSTRAINTS)" in makefile
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
 def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
