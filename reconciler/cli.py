@@ -526,6 +526,29 @@ def emulator(
     )
 
 
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab", "none"]),
+    default="github",
+    show_default=True,
+    help="Which CI recipes to write (.github/workflows/ or .gitlab-ci.yml).",
+)
+@verbose_option
+def init(directory: str, ci: str, verbose: int) -> int:
+    """Start a repository of snapshot files (default: the current folder).
+
+    Writes reconciler.yaml, schemas/, an example snapshots file, .pre-commit-config.yaml and
+    the CI workflows. Never overwrites a file: lists what it created and what it skipped.
+    Offline. Exit 0.
+    """
+    from reconciler.commands import init as command
+
+    configure_logging(verbose)
+    return command.run(directory=directory, ci=ci)
+
+
 def runtime(timeout: float | None = None) -> Runtime:
     """The seam handed to `main` (tests: a transport, a clock, a retry policy), else the
     defaults; with the run's deadline `timeout` seconds from now."""
