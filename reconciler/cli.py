@@ -324,6 +324,50 @@ def export(
 
 
 @cli.command()
+@connection_options
+@click.option(
+    "--write-probe",
+    is_flag=True,
+    help="Also create, patch and delete one probe snapshot in a scratch view.",
+)
+@click.option(
+    "--probe-view",
+    metavar="VIEW",
+    default=None,
+    help="Scratch view of --write-probe (default: /reconciler-doctor-probe).",
+)
+@verbose_option
+def doctor(
+    config_path: str | None,
+    site: str | None,
+    api_url: str | None,
+    snapshots_dir: str | None,
+    parallelism: int | None,
+    page_limit: int | None,
+    write_probe: bool,
+    probe_view: str | None,
+    verbose: int,
+) -> int:
+    """Check what reconciler assumes of the API against the configured org.
+
+    Keys and read permission, reachability, rate-limit headers, page[limit] behaviour and
+    the shape of the managed views' listings; prints a report and a suggested
+    reconciler.yaml block. Read-only unless --write-probe. Exit 0 when every assumption
+    holds, 1 otherwise.
+    """
+    from reconciler.commands import doctor as command
+
+    configure_logging(verbose)
+    return command.run(
+        config_path=config_path,
+        overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+        write_probe=write_probe,
+        probe_view=probe_view,
+        runtime=runtime(),
+    )
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8126, show_default=True, type=int, help="Port to listen on.")
 @click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file.")
@@ -343,42 +387,95 @@ def export(
 )
 @click.option("--rate-period", default=1, type=int, show_default=True, help="Seconds.")
 @click.option("--page-limit-default", default=100, type=int, show_default=True)
-@click.option("--page-limit-max", default=1000, type=int, show_default=True)
+@click.option(
+    "--page-limit-max",
+    "--page-cap",
+    "page_limit_max",
+    default=1000,
+    type=int,
+    show_default=True,
+    help="The server's page cap.",
+)
+@click.option(
+    "--page-cap-mode",
+    type=click.Choice(["silent", "reject"]),
+    default="silent",
+    show_default=True,
+    help="Above the cap: cut the page silently, or answer 400 'page[limit] must be <= N'.",
+)
+@click.option("--list-lag-ms", default=0.0, type=float, help="Writes show in listings this late.")
+@click.option(
+    "--sparse-items",
+    default="",
+    metavar="FIELDS",
+    help="Attributes left out of list items, comma-separated (e.g. start,application_id).",
+)
+@click.option(
+    "--timestamp-precision",
+    type=click.Choice(["fixed", "variable"]),
+    default="fixed",
+    show_default=True,
+    help="variable: created_at / modified_at with 0 to 6 fraction digits.",
+)
+@click.option(
+    "--normalize-view-names",
+    is_flag=True,
+    help="Store view names as NFC, lower case, without trailing slash; filter likewise.",
+)
+@click.option(
+    "--error-style",
+    type=click.Choice(["strings", "objects"]),
+    default="strings",
+    show_default=True,
+    help='{"errors": ["..."]} or {"errors": [{"status", "title", "detail"}]}.',
+)
+@click.option("--extra-attributes", is_flag=True, help="Unknown extra attributes on items.")
+@click.option("--api-key", default=None, help="Accept only this API key (with --app-key).")
+@click.option("--app-key", default=None, help="Accept only this application key.")
+@click.option("--repeat-ids-rate", default=0.0, type=float, help="Listings with an id twice.")
+@click.option(
+    "--create-without-id-rate",
+    default=0.0,
+    type=float,
+    help="Creates committed and answered 201 without data.id (or without a body).",
+)
+@click.option(
+    "--concurrent-writer-rate",
+    default=0.0,
+    type=float,
+    help="Creates that another writer makes too, at the same moment.",
+)
 @click.option("--seed", default=None, type=int, help="Seed of the fault injection.")
 @verbose_option
 def emulator(
     host: str,
     port: int,
     db_path: str,
-    fail_rate: float,
-    latency_ms: float,
-    drop_after_commit_rate: float,
-    rate_limit: int | None,
-    rate_period: int,
-    page_limit_default: int,
-    page_limit_max: int,
+    sparse_items: str,
+    api_key: str | None,
+    app_key: str | None,
     seed: int | None,
     verbose: int,
+    **options: Any,
 ) -> int:
     """Run the local Datadog API emulator (heatmap snapshot endpoints only).
 
-    Any non-empty DD-API-KEY / DD-APPLICATION-KEY pair is accepted.
+    Any non-empty DD-API-KEY / DD-APPLICATION-KEY pair is accepted, unless --api-key and
+    --app-key name the only pair accepted (others: 403).
     """
     from reconciler.commands import emulator as command
 
     configure_logging(verbose)
+    fields = tuple(name.strip() for name in sparse_items.split(",") if name.strip())
     return command.run(
         host=host,
         port=port,
         db_path=db_path,
-        fail_rate=fail_rate,
-        latency_ms=latency_ms,
-        drop_after_commit_rate=drop_after_commit_rate,
-        rate_limit=rate_limit,
-        rate_period=rate_period,
-        page_limit_default=page_limit_default,
-        page_limit_max=page_limit_max,
         seed=seed,
+        api_key=api_key,
+        app_key=app_key,
+        sparse_items=fields,
+        **options,
     )
 
 

@@ -514,3 +514,25 @@ class ApiClient:
             # A success we cannot read: report it as a malformed (non-JSON-able) body.
             return _Outcome(status, headers, b"<" + message.encode() + b">")
         return _Outcome(status, headers, body)
+
+    # -- read-only addition for `reconciler doctor` (append-only; port with the class) -----
+
+    async def list_snapshots_of_device(
+        self, application_id: str, view_name: str, device_type: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """`list_snapshots` narrowed by `filter[device_type]`: `doctor` compares the sum of
+        a view's device-type partitions with its whole listing to see a silent page cap."""
+        params = resource.list_params(application_id, view_name, limit)
+        params[resource.FILTER_DEVICE_TYPE] = device_type
+        path = resource.COLLECTION_PATH
+        target = f"{path}?{unquote(urlencode(params))}"
+        outcome, attempts = await self._call(
+            "GET", path, target, "GET collection", params=params, idempotent=True, ok=(200,)
+        )
+        try:
+            items = _data(self._json(outcome))
+            if not isinstance(items, list):
+                raise _Malformed(f"`data` is {type(items).__name__}, expected a list")
+            return [_check_snapshot(item, f"data[{i}]") for i, item in enumerate(items)]
+        except _Malformed as exc:
+            raise self._malformed("GET", target, outcome, exc, attempts, False) from None

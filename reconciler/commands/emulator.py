@@ -5,30 +5,36 @@ from __future__ import annotations
 import signal
 import sqlite3
 import sys
+from collections.abc import Mapping
 from types import FrameType
+from typing import Any
 
 from reconciler import exitcodes
 from reconciler.emulator.server import bind, build_server, url_of
-from reconciler.emulator.settings import EmulatorSettings
+from reconciler.emulator.settings import EmulatorSettings, apply_settings, setting_problems
 from reconciler.errors import UsageProblem
 
 
-def _check(settings: EmulatorSettings) -> None:
-    """Option values the emulator cannot work with, as one usage error."""
-    problems = [
-        f"--{name.replace('_', '-')} must be between 0 and 1"
-        for name in ("fail_rate", "drop_after_commit_rate")
-        if not 0 <= getattr(settings, name) <= 1
-    ]
-    if settings.latency_ms < 0:
-        problems.append("--latency-ms must not be negative")
-    if settings.rate_limit is not None and settings.rate_limit < 0:
-        problems.append("--rate-limit must not be negative")
-    for name in ("rate_period", "page_limit_default", "page_limit_max"):
-        if getattr(settings, name) < 1:
-            problems.append(f"--{name.replace('_', '-')} must be at least 1")
+def build_settings(
+    *,
+    db_path: str,
+    seed: int | None,
+    api_key: str | None,
+    app_key: str | None,
+    options: Mapping[str, Any],
+) -> EmulatorSettings:
+    """The settings the options describe, or one usage error naming every bad option."""
+    problems = setting_problems(options, lambda name: f"--{name.replace('_', '-')}")
+    if (api_key is None) != (app_key is None):
+        problems.append("--api-key and --app-key go together")
+    if api_key is not None and app_key is not None and not (api_key and app_key):
+        problems.append("--api-key and --app-key must not be empty")
     if problems:
         raise UsageProblem("; ".join(problems))
+    keys = ((api_key, app_key),) if api_key and app_key else None
+    settings = EmulatorSettings(db_path=db_path, seed=seed, accepted_keys=keys)
+    apply_settings(settings, options)
+    return settings
 
 
 def run(
@@ -36,28 +42,16 @@ def run(
     host: str,
     port: int,
     db_path: str,
-    fail_rate: float,
-    latency_ms: float,
-    drop_after_commit_rate: float,
-    rate_limit: int | None,
-    rate_period: int,
-    page_limit_default: int,
-    page_limit_max: int,
     seed: int | None,
+    api_key: str | None = None,
+    app_key: str | None = None,
+    **options: Any,
 ) -> int:
-    """Serve until SIGINT or SIGTERM, then exit 0. The first stdout line is the URL."""
-    settings = EmulatorSettings(
-        db_path=db_path,
-        fail_rate=fail_rate,
-        latency_ms=latency_ms,
-        drop_after_commit_rate=drop_after_commit_rate,
-        rate_limit=rate_limit,
-        rate_period=rate_period,
-        page_limit_default=page_limit_default,
-        page_limit_max=page_limit_max,
-        seed=seed,
+    """Serve until SIGINT or SIGTERM, then exit 0. The first stdout line is the URL.
+    `options` are settings of `CONFIGURABLE` (fault rates, realism), checked here."""
+    settings = build_settings(
+        db_path=db_path, seed=seed, api_key=api_key, app_key=app_key, options=options
     )
-    _check(settings)
     # Bound and listening before the URL is printed, so a script that reads it can connect.
     try:
         sock = bind(host, port)

@@ -19,8 +19,12 @@ Decisions where the contract is silent:
 - PATCH: the three required attributes must be present; `session_id` / `view_id` are
   replaced when present and kept when absent (they cannot be cleared: null is rejected).
 - List: `filter[view_name]` missing or empty is 400; `page[limit]` must be a positive
-  integer, larger values are silently capped at `page_limit_max`; order is created_at, id.
-  Timestamps are strictly increasing per store, so list order is creation order.
+  integer, larger values are capped at `page_limit_max` silently or (`page_cap_mode`
+  reject) refused with 400 "page[limit] must be <= N"; order is created_at, id.
+  Timestamps are strictly increasing per store, so list order is creation order. HEAD is a
+  list without a body (Starlette adds HEAD to GET routes): it never writes.
+- Realism options (`shape.py`, `lag.py`) and world faults (`faults.py`) change only what
+  the API answers; the store and the admin endpoints always show the truth.
 - No natural-key uniqueness: duplicates can be created, as with the real API.
 - drop-after-commit: under a real server the response headers (with a Content-Length) go
   out and the connection closes without the body (httpx: RemoteProtocolError); in-process,

@@ -2,55 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from reconciler.emulator.responses import json_response
+from reconciler.emulator.settings import CONFIGURABLE, apply_settings, setting_problems
 from reconciler.emulator.validation import BadRequest, parse_json, validate_seed_item
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator
 
-# Settings that POST /_emulator/config may change, with their accepted JSON types.
-_CONFIGURABLE: dict[str, tuple[type, ...]] = {
-    "fail_rate": (int, float),
-    "latency_ms": (int, float),
-    "drop_after_commit_rate": (int, float),
-    "rate_limit": (int, type(None)),
-    "rate_period": (int,),
-    "page_limit_default": (int,),
-    "page_limit_max": (int,),
-}
-
 
 def effective_config(emulator: Emulator) -> dict[str, Any]:
     s = emulator.settings
-    return {name: getattr(s, name) for name in _CONFIGURABLE} | {"seed": s.seed}
-
-
-def _config_problems(changes: dict[str, Any]) -> list[str]:
-    problems = []
-    for name, value in changes.items():
-        types = _CONFIGURABLE.get(name)
-        if types is None:
-            problems.append(f"'{name}' cannot be configured")
-            continue
-        if isinstance(value, bool) or not isinstance(value, types):
-            problems.append(f"'{name}' has the wrong type")
-            continue
-        if value is None:  # rate_limit: unlimited
-            continue
-        number = float(cast(float, value))
-        if name.endswith("_rate") and not 0 <= number <= 1:
-            problems.append(f"'{name}' must be between 0 and 1")
-        elif number < 0:
-            problems.append(f"'{name}' must not be negative")
-        elif name in ("rate_period", "page_limit_default", "page_limit_max") and number < 1:
-            problems.append(f"'{name}' must be at least 1")
-    return problems
+    values = {name: getattr(s, name) for name in CONFIGURABLE}
+    return values | {"sparse_items": list(s.sparse_items), "seed": s.seed}
 
 
 def routes(emulator: Emulator) -> list[Route]:
@@ -73,6 +42,8 @@ def routes(emulator: Emulator) -> list[Route]:
             if not isinstance(items, list):
                 raise BadRequest(['body must be {"data": [attributes, ...]}'])
             parsed = [validate_seed_item(item, index) for index, item in enumerate(items)]
+            for attributes, _, _ in parsed:  # stored as the API would store them
+                attributes["view_name"] = emulator.view_name(attributes["view_name"])
         except BadRequest as exc:
             return bad_request(exc)
         data = emulator.store.seed(parsed, emulator.owner(), emulator.wall_ms())
@@ -89,13 +60,12 @@ def routes(emulator: Emulator) -> list[Route]:
                 changes = parse_json(await request.body())
                 if not isinstance(changes, dict):
                     raise BadRequest(["body must be a JSON object of settings"])
-                problems = _config_problems(changes)
+                problems = setting_problems(changes, lambda name: f"'{name}'")
                 if problems:
                     raise BadRequest(problems)
             except BadRequest as exc:
                 return bad_request(exc)
-            for name, value in changes.items():
-                setattr(emulator.settings, name, value)
+            apply_settings(emulator.settings, changes)
         return json_response(200, effective_config(emulator))
 
     return [

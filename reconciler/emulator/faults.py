@@ -1,10 +1,13 @@
-"""Fault injection: random 5xx, and writes committed but answered by a dropped connection."""
+"""Fault injection: random 5xx, writes committed but answered by a dropped connection, and
+faults of the world around the API (repeated ids in a listing, a 201 without an id, another
+writer creating the same snapshot at the same moment)."""
 
 from __future__ import annotations
 
 import json
 import random
 import threading
+from typing import Literal
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -45,6 +48,38 @@ class Faults:
             return self._random.choice(sorted(SERVER_ERRORS))
 
     def drop_after_commit(self, rate: float) -> bool:
+        return self._hit(rate)
+
+    def repeated_item(self, rate: float, count: int) -> tuple[int, int, bool] | None:
+        """For a listing of `count` items: (index of the item repeated, position of the
+        copy, whether the copy carries another snapshot_name), or None. Half the copies
+        (seeded) are renamed."""
+        if rate <= 0 or count == 0:
+            return None
+        with self._lock:
+            if self._random.random() >= rate:
+                return None
+            index = self._random.randrange(count)
+            position = self._random.randrange(count + 1)
+            return index, position, self._random.random() < 0.5
+
+    def create_without_id(self, rate: float) -> Literal["no_id", "empty_body"] | None:
+        """How a committed create is answered instead of with its id: a 201 whose `data`
+        lacks `id`, or a 201 with no body at all (seeded, half each)."""
+        if not self._hit(rate):
+            return None
+        with self._lock:
+            return "no_id" if self._random.random() < 0.5 else "empty_body"
+
+    def concurrent_writer(self, rate: float) -> Literal["before", "after"] | None:
+        """Whether another writer commits the same snapshot just before or just after this
+        create (seeded, half each): its copy is the older one, or the newer one."""
+        if not self._hit(rate):
+            return None
+        with self._lock:
+            return "before" if self._random.random() < 0.5 else "after"
+
+    def _hit(self, rate: float) -> bool:
         if rate <= 0:
             return False
         with self._lock:

@@ -6,6 +6,18 @@ import threading
 from collections import Counter, defaultdict
 from typing import Any
 
+#: Counters of injected faults, always all present in `faults` (0 when none happened).
+FAULTS = (
+    "server_errors",
+    "drops_after_commit",
+    "lagged_listings",
+    "repeated_ids_same",
+    "repeated_ids_renamed",
+    "creates_without_id",
+    "creates_empty_body",
+    "concurrent_writes",
+)
+
 
 class Stats:
     def __init__(self) -> None:
@@ -17,6 +29,7 @@ class Stats:
             # operation -> status (or "dropped") -> count
             self._requests: defaultdict[str, Counter[str]] = defaultdict(Counter)
             self._committed: Counter[str] = Counter()
+            self._faults: Counter[str] = Counter()
             self._total = 0
 
     def request(self, operation: str, outcome: int | str) -> None:
@@ -28,10 +41,16 @@ class Stats:
         with self._lock:
             self._committed[operation] += 1
 
+    def fault(self, name: str) -> None:
+        assert name in FAULTS, name
+        with self._lock:
+            self._faults[name] += 1
+
     def as_json(self) -> dict[str, Any]:
         with self._lock:
             return {
                 "requests": {op: dict(counts) for op, counts in sorted(self._requests.items())},
                 "committed": {op: self._committed[op] for op in ("create", "update", "delete")},
                 "total_requests": self._total,
+                "faults": {name: self._faults[name] for name in FAULTS},
             }

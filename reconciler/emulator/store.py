@@ -108,6 +108,22 @@ def _row_to_data(row: Sequence[Any]) -> Json:
     return {"id": row[0], "type": "snapshots", "attributes": attributes}
 
 
+def list_query(
+    view_name: str, application_id: str | None, device_type: str | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The SQL of a listing and its parameters: answered by the index, without a sort."""
+    where = ["view_name = ?"]
+    params: list[Any] = [view_name]
+    if application_id is not None:
+        where.append("application_id = ?")
+        params.append(application_id)
+    if device_type is not None:
+        where.append("device_type = ?")
+        params.append(device_type)
+    params.append(limit)
+    return f"{_SELECT} WHERE {' AND '.join(where)}{_ORDER} LIMIT ?", params
+
+
 class SnapshotStore:
     """Snapshots in SQLite. One connection guarded by a lock: the app runs on one event loop
     but tests and admin helpers may call in from other threads."""
@@ -141,19 +157,15 @@ class SnapshotStore:
         device_type: str | None,
         limit: int,
     ) -> list[Json]:
-        where = ["view_name = ?"]
-        params: list[Any] = [view_name]
-        if application_id is not None:
-            where.append("application_id = ?")
-            params.append(application_id)
-        if device_type is not None:
-            where.append("device_type = ?")
-            params.append(device_type)
-        params.append(limit)
-        sql = f"{_SELECT} WHERE {' AND '.join(where)}{_ORDER} LIMIT ?"
+        sql, params = list_query(view_name, application_id, device_type, limit)
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         return [_row_to_data(row) for row in rows]
+
+    def get(self, snapshot_id: str) -> Json | None:
+        with self._lock:
+            row = self._db.execute(_SELECT + " WHERE id = ?", (snapshot_id,)).fetchone()
+        return None if row is None else _row_to_data(row)
 
     def all(self) -> list[Json]:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -175,11 +176,22 @@ def validate_seed_item(item: Any, index: int) -> tuple[Json, int | None, int | N
     return attributes, created, modified
 
 
-def parse_page_limit(raw: str | None, default: int, maximum: int) -> int:
-    """page[limit]: a positive integer; larger than the maximum is silently capped."""
+def parse_page_limit(raw: str | None, default: int, maximum: int, *, reject: bool = False) -> int:
+    """page[limit]: a positive integer; larger than the maximum is capped silently, or,
+    with `reject`, refused as Datadog's other v2 endpoints do ("must be <= 500")."""
     if raw is None:
         return min(default, maximum)
     text = raw.strip()
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise BadRequest([f"page[limit] must be a positive integer, got {raw!r}"])
+    if reject and int(text) > maximum:
+        raise BadRequest([f"page[limit] must be <= {maximum}"])
     return min(int(text), maximum)
+
+
+def normalize_view_name(name: str) -> str:
+    """The rule of `normalize_view_names`, as URL-path-keyed services apply it: Unicode NFC,
+    lower case, trailing slashes stripped (the root "/" stays "/")."""
+    normalized = unicodedata.normalize("NFC", name).lower()
+    stripped = normalized.rstrip("/")
+    return stripped if stripped or not normalized else "/"

@@ -178,3 +178,26 @@ async def test_created_at_order_survives_explicit_seed_times(client: httpx.Async
     assert [s["attributes"]["snapshot_name"] for s in listed] == ["older", "newer"]
     assert listed[0]["attributes"]["created_at"] == "2026-01-01T00:00:00.500Z"
     assert listed[0]["attributes"]["modified_at"] == "2026-01-01T00:00:00.500Z"
+
+
+async def test_head_on_the_collection_reads_and_never_writes(client: httpx.AsyncClient) -> None:
+    # Starlette adds HEAD to GET routes; a HEAD must never be taken for a create.
+    await create(client)
+    before = (await client.get("/_emulator/snapshots")).json()
+    for params in ({"filter[view_name]": "/home"}, {}):
+        response = await client.head(COLLECTION, params=params)
+        assert response.content == b""
+    assert response.status_code == 400  # the list's answer, without its body
+    assert (await client.head(COLLECTION, params={"filter[view_name]": "/"})).status_code == 200
+    assert (await client.get("/_emulator/snapshots")).json() == before
+    stats = (await client.get("/_emulator/stats")).json()
+    assert stats["committed"]["create"] == 1
+    assert stats["requests"]["list"] == {"200": 2, "400": 1}
+
+
+async def test_item_answers_405_to_other_methods(client: httpx.AsyncClient) -> None:
+    created = await create(client)
+    for method in ("GET", "HEAD", "PUT", "POST"):
+        response = await client.request(method, f"{COLLECTION}/{created['id']}")
+        assert response.status_code == 405, method
+    assert await list_view(client) == [created]

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from emulator.emulatorkit import COLLECTION, KEYS, create_body
 
+from reconciler.cli import main
+
 
 def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
@@ -75,6 +77,91 @@ def test_options_reach_the_emulator(tmp_path: Path) -> None:
         process.communicate(timeout=10)
 
 
+def test_realism_and_fault_flags_reach_the_emulator() -> None:
+    process, url = start(
+        "--page-cap",
+        "40",
+        "--page-cap-mode",
+        "reject",
+        "--list-lag-ms",
+        "250",
+        "--sparse-items",
+        "start, application_id",
+        "--timestamp-precision",
+        "variable",
+        "--normalize-view-names",
+        "--error-style",
+        "objects",
+        "--extra-attributes",
+        "--repeat-ids-rate",
+        "0.1",
+        "--create-without-id-rate",
+        "0.2",
+        "--concurrent-writer-rate",
+        "0.3",
+        "--api-key",
+        "only-api",
+        "--app-key",
+        "only-app",
+    )
+    try:
+        config = httpx.get(f"{url}/_emulator/config").json()
+        assert (
+            config
+            | {
+                "page_limit_max": 40,
+                "page_cap_mode": "reject",
+                "list_lag_ms": 250.0,
+                "sparse_items": ["start", "application_id"],
+                "timestamp_precision": "variable",
+                "normalize_view_names": True,
+                "error_style": "objects",
+                "extra_attributes": True,
+                "repeat_ids_rate": 0.1,
+                "create_without_id_rate": 0.2,
+                "concurrent_writer_rate": 0.3,
+            }
+            == config
+        )
+        assert "only-api" not in json.dumps(config)  # keys are not echoed
+        params = {"filter[view_name]": "/", "page[limit]": "41"}
+        refused = httpx.get(f"{url}{COLLECTION}", params=params, headers=KEYS)
+        assert refused.status_code == 403
+        assert refused.json()["errors"][0]["status"] == "403"
+        right = {"DD-API-KEY": "only-api", "DD-APPLICATION-KEY": "only-app"}
+        capped = httpx.get(f"{url}{COLLECTION}", params=params, headers=right)
+        assert capped.json()["errors"][0]["detail"] == "page[limit] must be <= 40"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert process.returncode == 0
+
+
+def test_defaults_are_the_plain_behaviour() -> None:
+    process, url = start()
+    try:
+        config = httpx.get(f"{url}/_emulator/config").json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert (
+        config
+        | {
+            "page_cap_mode": "silent",
+            "list_lag_ms": 0.0,
+            "sparse_items": [],
+            "timestamp_precision": "fixed",
+            "normalize_view_names": False,
+            "error_style": "strings",
+            "extra_attributes": False,
+            "repeat_ids_rate": 0.0,
+            "create_without_id_rate": 0.0,
+            "concurrent_writer_rate": 0.0,
+        }
+        == config
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -109,3 +196,25 @@ def test_a_busy_port_is_a_one_line_error() -> None:
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--repeat-ids-rate", "2"], "--repeat-ids-rate must be between 0 and 1"),
+        (["--list-lag-ms", "-1"], "--list-lag-ms must not be negative"),
+        (["--sparse-items", "start,colour"], "--sparse-items: unknown attribute(s) colour"),
+        (["--api-key", "a"], "--api-key and --app-key go together"),
+        (["--api-key", "", "--app-key", ""], "--api-key and --app-key must not be empty"),
+        (["--page-cap-mode", "loud"], "Invalid value for '--page-cap-mode'"),
+        (["--page-cap", "0"], "--page-limit-max must be at least 1"),
+    ],
+)
+def test_bad_realism_options_are_refused_before_listening(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In-process: the options are checked before the port is bound, so nothing serves.
+    assert main(["emulator", "--port", "0", *args]) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Emulator listening" not in captured.out

@@ -3,8 +3,8 @@ shuts down cleanly."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
-import time
 
 import httpx
 import pytest
@@ -27,13 +27,30 @@ def test_serves_on_loopback_and_releases_the_port() -> None:
         pass
 
 
-def test_small_responses_are_not_delayed_by_nagle() -> None:
-    # With Nagle on, each response waits for the client's delayed ACK: ~40 ms per request.
-    with bind("127.0.0.1", 0) as sock:
+def test_accepted_connections_disable_nagle() -> None:
+    # With Nagle on, each small response waits for the client's delayed ACK (~40 ms per
+    # request). asyncio sets TCP_NODELAY on accepted sockets only when the listening socket
+    # says IPPROTO_TCP; uvicorn serves our socket through loop.create_server(sock=...), so
+    # check that an accepted connection of such a socket has TCP_NODELAY (no timing).
+    nodelay: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            accepted = transport.get_extra_info("socket")
+            nodelay.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def serve_once() -> None:
+        sock = bind("127.0.0.1", 0)
         assert sock.proto == socket.IPPROTO_TCP
-    with serve_in_thread() as url, httpx.Client(base_url=url, headers=KEYS) as client:
-        client.get("/_emulator/stats")
-        started = time.perf_counter()
-        for _ in range(20):
-            client.get(COLLECTION, params={"filter[view_name]": "/"})
-        assert time.perf_counter() - started < 0.5
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        async with server:
+            host, port = sock.getsockname()[:2]
+            _, writer = await asyncio.open_connection(host, port)
+            while not nodelay:
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(asyncio.wait_for(serve_once(), timeout=30))
+    assert nodelay
+    assert nodelay[0] != 0

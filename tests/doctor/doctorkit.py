@@ -1,0 +1,96 @@
+"""Running `reconciler doctor` in-process against the workspace's emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from reconciler.commands import doctor as doctor_command
+from reconciler.doctor_probe import PROBE_PREFIX
+from reconciler.runtime import Runtime
+from support.workspace import Outcome, Workspace
+
+
+class StepClock:
+    """A clock whose sleeps return at once and move time on: the doctor's waits and the
+    emulator's listing lag share it, so lag is measured without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+def doctor(
+    ws: Workspace,
+    *,
+    write_probe: bool = False,
+    probe_view: str | None = None,
+    clock: StepClock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **overrides: Any,
+) -> Outcome:
+    runtime = Runtime(transport=transport or ws.transport(), clock=clock or StepClock())
+    return ws._run(
+        lambda: doctor_command.run(
+            config_path=None,
+            overrides={"api_url": "http://127.0.0.1:9", **overrides},
+            write_probe=write_probe,
+            probe_view=probe_view,
+            runtime=runtime,
+        )
+    )
+
+
+def lines_of(outcome: Outcome, status: str) -> list[str]:
+    return [line for line in outcome.out.splitlines() if line.startswith(f"{status} ")]
+
+
+def probes_left(ws: Workspace) -> list[dict[str, Any]]:
+    return [
+        item for item in ws.remote() if item["attributes"]["snapshot_name"].startswith(PROBE_PREFIX)
+    ]
+
+
+class DeletesAlwaysSucceed(httpx.AsyncBaseTransport):
+    """A server that answers 204 to a DELETE of an id it does not have (instead of 404)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method == "DELETE" and response.status_code == 404:
+            await response.aread()
+            return httpx.Response(204, headers={"x-ratelimit-name": "deletes"})
+        return response
+
+
+class Rewriting(httpx.AsyncBaseTransport):
+    """The emulator behind a proxy that answers some requests itself: `answer` returns a
+    response to send instead, or None to pass the request through."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        answer: Callable[[httpx.Request], httpx.Response | None],
+    ) -> None:
+        self._inner = inner
+        self._answer = answer
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        replaced = self._answer(request)
+        if replaced is not None:
+            return replaced
+        return await self._inner.handle_async_request(request)
