@@ -261,10 +261,10 @@ class ApiClient:
     # -- the four operations ---------------------------------------------------------------
 
     async def list_snapshots(
-        self, application_id: str, view_name: str, limit: int
+        self, application_id: str, view_name: str, limit: int, *, device_type: str | None = None
     ) -> list[dict[str, Any]]:
-        """One GET of a view's snapshots (the API has no paging)."""
-        params = resource.list_params(application_id, view_name, limit)
+        """One GET of a view's snapshots, or of one device type of them (no paging)."""
+        params = resource.list_params(application_id, view_name, limit, device_type=device_type)
         path = resource.COLLECTION_PATH
         target = f"{path}?{unquote(urlencode(params))}"
         outcome, attempts = await self._call(

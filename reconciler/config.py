@@ -37,6 +37,8 @@ class Settings:
     snapshots: str = "snapshots"  # folder, relative to the cwd unless absolute
     prune: bool = True
     page_limit: int = 1000
+    #: The page size the API is assumed to cap at: a listing this full may be cut.
+    server_page_cap: int = 1000
     parallelism: int = 4
     max_delete_fraction: float = 0.3
     max_update_fraction: float = 0.3
@@ -101,6 +103,7 @@ def settings_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         values["prune"] = prune.lower() in _TRUE
     for variable, name, largest in (
         ("RECONCILER_PAGE_LIMIT", "page_limit", None),
+        ("RECONCILER_SERVER_PAGE_CAP", "server_page_cap", None),
         ("RECONCILER_PARALLELISM", "parallelism", 64),
     ):
         text = environ.get(variable, "").strip()
@@ -149,7 +152,7 @@ def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
     flat = {key: item for key, item in value.items() if key != "safety"}
     flat.update(value.get("safety") or {})
     # The schema's "integer" admits 10.0 and "number" admits 1: normalise the Python types.
-    for name in ("page_limit", "parallelism", "min_existing"):
+    for name in ("page_limit", "server_page_cap", "parallelism", "min_existing"):
         if name in flat:
             flat[name] = int(flat[name])
     for name in ("max_delete_fraction", "max_update_fraction"):

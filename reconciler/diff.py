@@ -2,8 +2,11 @@
 
 Rules (SPEC section 5): desired only -> create; remote only -> delete (when prune is on and
 no `ignore` glob matches the name); both -> patch when a managed mutable field differs.
-Several remote snapshots with one key: keep the one that already matches (else the oldest),
-patch it if needed, delete the others as duplicates.
+Several remote snapshots with one key: keep one, patch it if needed, delete the others as
+duplicates (`Delete.delete_reason == "duplicate"`). The survivor rule is deterministic, so
+two runs racing on the same listing keep the same copy: the oldest copy that already
+matches, else the oldest; "oldest" by parsed `created_at` (an instant, never text), a copy
+without a readable `created_at` after every dated one, ties by id.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 
 from deepdiff import DeepDiff
@@ -26,10 +30,11 @@ from reconciler.model import (
     Operation,
     Patch,
     RemoteSnapshot,
-    Request,
     SnapshotKey,
     ViewScope,
 )
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,7 @@ def diff(
         if not candidates:
             operations.append(_create(want))
             continue
-        keep, changes = _choose_survivor(want, candidates)
+        keep, changes = choose_survivor(want, candidates)
         if changes:
             operations.append(_patch(want, keep, changes))
         for extra in candidates:
@@ -78,12 +83,14 @@ def diff(
 
 
 def field_changes(want: DesiredSnapshot, have: RemoteSnapshot) -> tuple[FieldChange, ...]:
-    """Managed fields whose remote value differs (type included: `1` is not `true`)."""
-    managed = {name: have.fields.get(name) for name in want.fields}
+    """Managed fields whose remote value differs (type included: `1` is not `true`). A field
+    the listing did not report (`have.unreported`) is unknown and never compared."""
+    managed = {name: have.fields.get(name) for name in want.fields if name not in have.unreported}
     if _same(managed, want.fields):
         return ()
     # Only pairs that differ at all reach DeepDiff (it costs ~0.25 ms a pair).
-    names = {str(name) for name in DeepDiff(managed, dict(want.fields)).affected_root_keys}
+    wanted = {name: want.fields[name] for name in managed}
+    names = {str(name) for name in DeepDiff(managed, wanted).affected_root_keys}
     order = resource.MUTABLE_FIELDS
     return tuple(
         FieldChange(name, have.fields.get(name), want.fields[name])
@@ -93,16 +100,22 @@ def field_changes(want: DesiredSnapshot, have: RemoteSnapshot) -> tuple[FieldCha
 
 def _same(have: Mapping[str, FieldValue | None], want: Mapping[str, FieldValue]) -> bool:
     # Plain equality says True == 1; a type mismatch is a real difference for the API.
-    return all(
-        have[name] == value and type(have[name]) is type(value) for name, value in want.items()
-    )
+    return all(have[name] == want[name] and type(have[name]) is type(want[name]) for name in have)
 
 
-def _choose_survivor(
+def survivor_order(snapshot: RemoteSnapshot) -> tuple[bool, int, str]:
+    """Sort key of copies with one key: oldest first by parsed `created_at` (exact
+    microseconds), undated last, then by id. Every run orders the same copies the same way."""
+    created = snapshot.created
+    micros = 0 if created is None else (created - _EPOCH) // timedelta(microseconds=1)
+    return (created is None, micros, snapshot.id)
+
+
+def choose_survivor(
     want: DesiredSnapshot, candidates: Sequence[RemoteSnapshot]
 ) -> tuple[RemoteSnapshot, tuple[FieldChange, ...]]:
-    """The remote snapshot to keep: one already matching, else the oldest."""
-    ordered = sorted(candidates, key=lambda snapshot: (snapshot.created_at, snapshot.id))
+    """The copy to keep and its changes: the oldest already matching, else the oldest."""
+    ordered = sorted(candidates, key=survivor_order)
     for snapshot in ordered:
         if not field_changes(want, snapshot):
             return snapshot, ()
@@ -111,24 +124,17 @@ def _choose_survivor(
 
 
 def _create(want: DesiredSnapshot) -> Create:
-    body = resource.create_body(want.key.as_dict(), want.fields)
-    return Create(
-        key=want.key,
-        fields=want.fields,
-        request=Request("POST", resource.COLLECTION_PATH, body),
-        position=want.position,
-    )
+    return Create(key=want.key, fields=want.fields, position=want.position)
 
 
 def _patch(want: DesiredSnapshot, have: RemoteSnapshot, changes: tuple[FieldChange, ...]) -> Patch:
-    # The body carries every managed field: the API requires event_id, start and
+    # The patch carries every managed field: the API requires event_id, start and
     # is_device_type_selected_by_user on each update, and the desired state always has them.
-    body = resource.update_body(have.id, want.fields)
     return Patch(
         key=want.key,
         snapshot_id=have.id,
         changes=changes,
-        request=Request("PATCH", resource.item_path(have.id), body),
+        fields=want.fields,
         position=want.position,
     )
 
@@ -136,8 +142,7 @@ def _patch(want: DesiredSnapshot, have: RemoteSnapshot, changes: tuple[FieldChan
 def _delete(have: RemoteSnapshot, reason: DeleteReason, options: DiffOptions) -> list[Delete]:
     if not options.prune or is_ignored(have.key.snapshot_name, options.ignore):
         return []
-    request = Request("DELETE", resource.item_path(have.id), None)
-    return [Delete(key=have.key, snapshot_id=have.id, request=request, delete_reason=reason)]
+    return [Delete(key=have.key, snapshot_id=have.id, delete_reason=reason)]
 
 
 def is_ignored(snapshot_name: str, ignore: Sequence[str]) -> bool:

@@ -7,6 +7,7 @@ re-plans afterwards to check convergence) and `export`.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,10 +18,11 @@ from reconciler.desired import load_desired
 from reconciler.diff import DiffOptions, diff
 from reconciler.errors import InvalidInput
 from reconciler.fingerprint import desired_fingerprint
-from reconciler.model import DesiredState, ViewScope
+from reconciler.gitrev import head_commit
+from reconciler.model import DesiredState, RemoteSnapshot, ViewError, ViewScope
 from reconciler.planfile import PlanDocument
 from reconciler.planner import SafetyThresholds, build_plan
-from reconciler.remote import Listing, list_views
+from reconciler.remote import Listing, ListingRules, RemoteReader
 from reconciler.runtime import Runtime
 from reconciler.secrets import Credentials
 
@@ -78,15 +80,31 @@ def target_site(context: Context) -> str | None:
     return None if context.settings.api_url else context.settings.site
 
 
+#: One reader per client, i.e. per run: what a run learns about the server (its page
+#: maximum) and the warnings it gave are kept across plan, adoption and convergence.
+_readers: weakref.WeakKeyDictionary[ApiClient, RemoteReader] = weakref.WeakKeyDictionary()
+
+
+def reader(context: Context, client: ApiClient) -> RemoteReader:
+    """The run's listing authority for `client` (bad keys stop everything with one error)."""
+    settings = context.settings
+    rules = ListingRules(settings.page_limit, settings.server_page_cap, settings.parallelism)
+    found = _readers.get(client)
+    if found is None or found.rules != rules:
+        found = _readers[client] = RemoteReader(client, rules, is_fatal=AuthError)
+    return found
+
+
 async def list_all(context: Context, client: ApiClient, scopes: Sequence[ViewScope]) -> Listing:
     """List `scopes`; bad keys stop everything with one error instead of one per view."""
-    return await list_views(
-        client,
-        scopes,
-        page_limit=context.settings.page_limit,
-        parallelism=context.settings.parallelism,
-        is_fatal=AuthError,
-    )
+    return await reader(context, client).views(scopes)
+
+
+async def list_scope(
+    context: Context, client: ApiClient, scope: ViewScope
+) -> tuple[RemoteSnapshot, ...] | ViewError:
+    """One view's snapshots or its error, by the same rules as `list_all` (for adoption)."""
+    return await reader(context, client).scope(scope)
 
 
 async def compute_plan(
@@ -96,10 +114,14 @@ async def compute_plan(
     *,
     targets: Sequence[str] = (),
     scopes: Sequence[ViewScope] | None = None,
+    fingerprints: bool = False,
 ) -> tuple[PlanDocument, Listing]:
-    """List the managed views (or `scopes`), diff, and build the ordered, checked plan."""
+    """List the managed views (or those of `scopes` that are managed), diff, and build the
+    ordered, checked plan. `fingerprints`: compute them (only saved and JSON plans show them).
+    """
     settings = context.settings
-    wanted = sorted({view.scope for view in desired.views} if scopes is None else set(scopes))
+    managed = {view.scope for view in desired.views}
+    wanted = sorted(managed if scopes is None else managed & set(scopes))
     listing = await list_all(context, client, wanted)
     operations = diff(
         (s for s in desired.snapshots if s.key.scope in listing.snapshots),
@@ -116,9 +138,11 @@ async def compute_plan(
         plan=plan,
         target_url=context.base_url,
         site=target_site(context),
-        desired_fingerprint=desired_fingerprint(desired),
-        views=listing.views,
+        desired_fingerprint=desired_fingerprint(desired) if fingerprints else None,
+        views=listing.fingerprinted_views() if fingerprints else listing.views,
         errors=listing.errors,
         targets=tuple(targets),
+        warnings=listing.warnings,
+        git_commit=head_commit(),
     )
     return document, listing

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from reconciler import resource
 from reconciler.api.errors import Ambiguous, ApiError, NotFound
 from reconciler.diff import diff
 from reconciler.model import (
@@ -250,12 +251,12 @@ class Executor:
             return OperationResult(op, "failed", str(exc))
 
     async def _patch(self, op: Patch) -> None:
-        await self._client.update_snapshot(op.snapshot_id, _attributes(op))
+        await self._client.update_snapshot(op.snapshot_id, resource.update_attributes(op.fields))
 
     async def _create(self, op: Create) -> tuple[str, str]:
         """POST; after an ambiguous outcome, look for the snapshot over the consistency window
         before any new POST, and adopt it when it shows."""
-        attributes = _attributes(op)
+        attributes = resource.create_attributes(op.key.as_dict(), op.fields)
         posts = 0
         while True:
             posts += 1
@@ -310,13 +311,9 @@ class Executor:
         operations = diff([wanted], {op.key.scope: matches})
         patch = next((o for o in operations if isinstance(o, Patch)), None)
         if patch is not None:
-            await self._client.update_snapshot(patch.snapshot_id, _attributes(patch))
+            await self._client.update_snapshot(
+                patch.snapshot_id, resource.update_attributes(patch.fields)
+            )
             return patch.snapshot_id
         dropped = {o.snapshot_id for o in operations if isinstance(o, Delete)}
         return next(s.id for s in matches if s.id not in dropped)
-
-
-def _attributes(op: Create | Patch) -> Mapping[str, Any]:
-    body = op.request.body or {}
-    attributes: Mapping[str, Any] = body.get("data", {}).get("attributes", {})
-    return attributes

@@ -6,8 +6,10 @@ between stages (and threads or tasks) without copies, and sorted deterministical
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
 #: A mutable field's value as YAML and the API give it.
@@ -110,6 +112,50 @@ class RemoteSnapshot:
     created_at: str = ""
     #: Every attribute as returned, server fields included (for fingerprints and export).
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    #: Fields every snapshot has that the listing left out (a sparse listing): unknown, so
+    #: never compared (comparing would plan the same patch on every run).
+    unreported: frozenset[str] = frozenset()
+
+    @property
+    def created(self) -> datetime | None:
+        """`created_at` parsed; None when absent or not a timestamp."""
+        return parse_timestamp(self.created_at)
+
+
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))"
+)
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """An ISO-8601 date-time with 0 to 6 fraction digits and `Z` or an offset, as an aware
+    datetime; None otherwise. Timestamps are compared as instants, never as text: real v2
+    responses vary the number of fraction digits, and "…00.5Z" sorts after "…00.25Z"."""
+    match = _TIMESTAMP.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    if zulu:
+        zone = UTC
+    else:
+        offset = timedelta(hours=int(off_h), minutes=int(off_m))
+        if offset >= timedelta(hours=24):
+            return None
+        zone = timezone(-offset if sign == "-" else offset)
+    try:
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            int((fraction or "").ljust(6, "0")),
+            tzinfo=zone,
+        )
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -133,15 +179,25 @@ class Request:
 DeleteReason = Literal["not declared", "duplicate"]
 
 
+#: What an operation is, as plans show it: a delete of a duplicate is its own kind (it loses
+#: nothing: a copy with the same key is kept).
+Kind = Literal["create", "patch", "delete", "duplicate"]
+
+
+# Operations carry values only; the request each one sends is derived from them in one
+# place when it is sent (`resource` bodies; `planfile.request_of` for display).
 @dataclass(frozen=True, slots=True)
 class Create:
     key: SnapshotKey
     fields: Mapping[str, FieldValue]
-    request: Request
     position: SourcePosition | None = None
 
     phase: Literal["create"] = "create"
     reason: str = "new"
+
+    @property
+    def kind(self) -> Kind:
+        return "create"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +205,16 @@ class Patch:
     key: SnapshotKey
     snapshot_id: str
     changes: tuple[FieldChange, ...]
-    request: Request
+    #: Every managed field, as the body sends them (the API requires the required ones on
+    #: each update); `changes` are those that differ.
+    fields: Mapping[str, FieldValue] = field(default_factory=dict)
     position: SourcePosition | None = None
 
     phase: Literal["patch"] = "patch"
+
+    @property
+    def kind(self) -> Kind:
+        return "patch"
 
     @property
     def reason(self) -> str:
@@ -163,10 +225,14 @@ class Patch:
 class Delete:
     key: SnapshotKey
     snapshot_id: str
-    request: Request
+    #: "duplicate": another copy with the same key is kept (the executor relies on it).
     delete_reason: DeleteReason = "not declared"
 
     phase: Literal["delete"] = "delete"
+
+    @property
+    def kind(self) -> Kind:
+        return "duplicate" if self.delete_reason == "duplicate" else "delete"
 
     @property
     def reason(self) -> str:
@@ -188,11 +254,12 @@ def operation_sort_key(op: Operation) -> tuple[int, SnapshotKey, str]:
 
 @dataclass(frozen=True, order=True, slots=True)
 class ListedView:
-    """A view that was listed: how many snapshots it held and a fingerprint of them all."""
+    """A view that was listed: how many snapshots it held and a fingerprint of them all
+    (None when not computed: only saved and JSON plans need it)."""
 
     scope: ViewScope
     snapshot_count: int
-    fingerprint: str
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True, order=True, slots=True)

@@ -1,18 +1,21 @@
 """The plan document: what `plan --format json` prints, `plan --out` saves, and `show` and
 `apply PLAN` read back. One versioned JSON shape, described by schemas/plan.schema.json.
 
-Saved plans hold no keys: only the target URL, fingerprints and the operations with the
-exact requests they will send.
+Saved plans hold no keys: only the target URL, the git commit, fingerprints and the
+operations with their values. A saved plan is never trusted: `apply PLAN` recomputes it
+(`saved_plan`); what is read here is for showing and comparing. Each operation's `request`
+is written for people to read (derived from its values by `request_of`) and never read back.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from reconciler import __version__
+from reconciler import __version__, resource
 from reconciler.errors import ReconcilerError
 from reconciler.model import (
     Create,
@@ -31,7 +34,9 @@ from reconciler.model import (
 )
 from reconciler.planner import Plan
 
-FORMAT_VERSION = 1
+#: 2: operations carry values only (`request` is display), patches carry every managed
+#: field, plus `status`, `git`, `warnings` and the `duplicate` count.
+FORMAT_VERSION = 2
 
 #: A saved plan larger than this is refused unread (100,000 operations take about 60 MB).
 MAX_PLAN_BYTES = 256 * 1024 * 1024
@@ -45,18 +50,47 @@ class PlanDocument:
     plan: Plan
     target_url: str
     site: str | None
-    desired_fingerprint: str
+    #: None when not computed (text and markdown plans do not show it).
+    desired_fingerprint: str | None
     views: tuple[ListedView, ...]
+    #: Views that could not be listed: the plan is incomplete.
     errors: tuple[ViewError, ...] = ()
     #: `--target` globs the plan was restricted to (empty: everything).
     targets: tuple[str, ...] = ()
+    #: What the server returned that people should know (sparse fields, ...).
+    warnings: tuple[str, ...] = ()
+    #: The git commit of the working directory when the plan was made, if any.
+    git_commit: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        """The plan's summary line; an incomplete plan says so, never "No changes."."""
+        if self.complete:
+            return self.plan.summary()
+        failed = len(self.errors)
+        text = (
+            f"Plan incomplete: {failed} of {failed + len(self.views)} views could not be "
+            "listed and were not planned."
+        )
+        if self.views:
+            others = self.plan.counts_text() if self.plan.has_changes else "no changes"
+            text += f" In the listed views: {others}."
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         plan = self.plan
+        if self.desired_fingerprint is None or any(v.fingerprint is None for v in self.views):
+            raise ValueError("a plan document without fingerprints cannot be serialised")
+        kinds = Counter(op.kind for op in plan.operations)
         return {
             "format_version": FORMAT_VERSION,
             "generator": f"reconciler {__version__}",
+            "status": "complete" if self.complete else "incomplete",
             "target": {"url": self.target_url, "site": self.site},
+            "git": {"commit": self.git_commit},
             "desired_fingerprint": self.desired_fingerprint,
             "targets": list(self.targets),
             "views": [
@@ -76,13 +110,15 @@ class PlanDocument:
                 }
                 for error in sorted(self.errors)
             ],
-            "safe": plan.is_safe,
+            "warnings": list(self.warnings),
+            "safe": plan.is_safe and self.complete,
             "unsafe_reasons": list(plan.unsafe_reasons),
             "summary": {
-                "create": len(plan.creates),
-                "patch": len(plan.patches),
-                "delete": len(plan.deletes),
-                "text": plan.summary(),
+                "create": kinds["create"],
+                "patch": kinds["patch"],
+                "delete": kinds["delete"],
+                "duplicate": kinds["duplicate"],
+                "text": self.summary(),
             },
             "operations": [_operation_to_dict(op) for op in plan.operations],
         }
@@ -114,6 +150,8 @@ class PlanDocument:
             views=views,
             errors=errors,
             targets=tuple(data["targets"]),
+            warnings=tuple(data["warnings"]),
+            git_commit=data["git"]["commit"],
         )
 
     @classmethod
@@ -151,11 +189,23 @@ def _reason(exc: OSError | UnicodeDecodeError) -> str:
     return "not UTF-8 text"
 
 
+def request_of(op: Operation) -> Request:
+    """The HTTP request `op` sends, derived from its values (for display; the executor
+    sends the same bodies through `resource`)."""
+    if isinstance(op, Create):
+        body = resource.create_body(op.key.as_dict(), op.fields)
+        return Request("POST", resource.COLLECTION_PATH, body)
+    if isinstance(op, Patch):
+        path = resource.item_path(op.snapshot_id)
+        return Request("PATCH", path, resource.update_body(op.snapshot_id, op.fields))
+    return Request("DELETE", resource.item_path(op.snapshot_id), None)
+
+
 def _operation_to_dict(op: Operation) -> dict[str, Any]:
     item: dict[str, Any] = {"action": op.phase, **op.key.as_dict()}
     item["snapshot_id"] = None if isinstance(op, Create) else op.snapshot_id
     item["reason"] = op.reason
-    item["fields"] = dict(op.fields) if isinstance(op, Create) else {}
+    item["fields"] = {} if isinstance(op, Delete) else dict(op.fields)
     item["changes"] = (
         [{"field": c.name, "old": c.old, "new": c.new} for c in op.changes]
         if isinstance(op, Patch)
@@ -167,45 +217,50 @@ def _operation_to_dict(op: Operation) -> dict[str, Any]:
         if position is None
         else {"path": position.path, "line": position.line, "col": position.col}
     )
-    item["request"] = {
-        "method": op.request.method,
-        "path": op.request.path,
-        "body": op.request.body,
-    }
+    request = request_of(op)
+    item["request"] = {"method": request.method, "path": request.path, "body": request.body}
     return item
 
 
 def _operation_from_dict(item: dict[str, Any]) -> Operation:
+    """An operation as the file says it; `request` is never read (display only)."""
     key = SnapshotKey(
         item["application_id"], item["view_name"], item["device_type"], item["snapshot_name"]
     )
-    request = Request(item["request"]["method"], item["request"]["path"], item["request"]["body"])
     source = item["source"]
     position = (
         None if source is None else SourcePosition(source["path"], source["line"], source["col"])
     )
     action = item["action"]
+    fields = cast(dict[str, FieldValue], item["fields"])
     if action == "create":
-        fields = cast(dict[str, FieldValue], item["fields"])
-        return Create(key=key, fields=fields, request=request, position=position)
+        return Create(key=key, fields=fields, position=position)
     if action == "patch":
         changes = tuple(FieldChange(c["field"], c["old"], c["new"]) for c in item["changes"])
         return Patch(
             key=key,
             snapshot_id=item["snapshot_id"],
             changes=changes,
-            request=request,
+            fields=fields,
             position=position,
         )
     reason: DeleteReason = "duplicate" if item["reason"] == "duplicate" else "not declared"
-    return Delete(key=key, snapshot_id=item["snapshot_id"], request=request, delete_reason=reason)
+    return Delete(key=key, snapshot_id=item["snapshot_id"], delete_reason=reason)
 
 
 def _check_schema(data: Any, source: str) -> None:
-    """A saved plan is input like any other: check it fully before trusting a byte of it."""
+    """A saved plan is input like any other: check it fully before reading a byte of it."""
     from jsonschema import Draft202012Validator
 
     from reconciler.schemas import load_schema
+
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if type(version) is int and version != FORMAT_VERSION:
+        raise ReconcilerError(
+            f"{source}: not a valid saved plan: format {version} is not supported (this "
+            f"reconciler reads format {FORMAT_VERSION}); make it again with "
+            "`reconciler plan --out`"
+        )
 
     validator = Draft202012Validator(load_schema("plan.schema.json"))
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -216,8 +271,3 @@ def _check_schema(data: Any, source: str) -> None:
         if len(message) > _MAX_SCHEMA_MESSAGE:  # it quotes the value, which may be huge
             message = message[: _MAX_SCHEMA_MESSAGE - 1] + "…"
         raise ReconcilerError(f"{source}: not a valid saved plan: at {where}: {message}")
-    if data["format_version"] != FORMAT_VERSION:
-        raise ReconcilerError(
-            f"{source}: saved plan format {data['format_version']} is not supported "
-            f"(this reconciler reads format {FORMAT_VERSION})"
-        )

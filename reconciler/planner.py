@@ -1,9 +1,11 @@
 """Orders operations into a Plan and judges its safety. Pure: values in, a Plan out.
 
 Order: all creates, then all patches, then all deletes; inside a phase by natural key, so
-identical inputs give byte-identical plans. Safety after octoDNS: in a view holding at
-least `min_existing` snapshots, deleting or patching more than the allowed fraction of
-them marks the plan unsafe; `apply` then refuses without `--force`.
+identical inputs give byte-identical plans. Safety after octoDNS, judged per view: in a
+view holding at least `min_existing` snapshots, deleting or patching more than the allowed
+fraction of them marks the plan unsafe; `apply` then refuses without `--force`. Deleting a
+duplicate loses nothing (a copy with its key is kept, patched first if needed, and deletes
+are skipped when a patch fails), so duplicates do not count toward the delete threshold.
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ class Plan:
 
     @property
     def deletes(self) -> tuple[Delete, ...]:
+        """Every delete, duplicates included."""
         return tuple(op for op in self.operations if isinstance(op, Delete))
+
+    @property
+    def duplicates(self) -> tuple[Delete, ...]:
+        return tuple(op for op in self.deletes if op.kind == "duplicate")
 
     @property
     def has_changes(self) -> bool:
@@ -53,11 +60,19 @@ class Plan:
     def summary(self) -> str:
         if not self.operations:
             return "No changes."
-        counts = Counter(op.phase for op in self.operations)
-        return (
-            f"Plan: {counts['create']} to create, {counts['patch']} to patch, "
-            f"{counts['delete']} to delete."
+        return f"Plan: {self.counts_text()}."
+
+    def counts_text(self) -> str:
+        """`1 to create, 0 to patch, 2 to delete` (and duplicates to remove, when any)."""
+        counts = Counter(op.kind for op in self.operations)
+        text = (
+            f"{counts['create']} to create, {counts['patch']} to patch, "
+            f"{counts['delete']} to delete"
         )
+        duplicates = counts["duplicate"]
+        if duplicates:
+            text += f", {duplicates} duplicate{'s' if duplicates > 1 else ''} to remove"
+        return text
 
 
 def build_plan(
@@ -88,7 +103,7 @@ def _unsafe_reasons(
     existing: Mapping[ViewScope, int],
     thresholds: SafetyThresholds,
 ) -> tuple[str, ...]:
-    deletes = Counter(op.key.scope for op in operations if isinstance(op, Delete))
+    deletes = Counter(op.key.scope for op in operations if op.kind == "delete")
     patches = Counter(op.key.scope for op in operations if isinstance(op, Patch))
     reasons: list[str] = []
     for scope in sorted(existing):

@@ -1,54 +1,262 @@
-"""What exists remotely: one list call per managed (application, view), concurrently.
+"""What exists remotely: the one listing authority. Plan, saved-plan checks, convergence and
+create adoption all list through `RemoteReader`, with the same rules and settings.
 
-The filters are not trusted: items that do not match the view asked for are dropped. The
-API has no cursor, so a listing that fills the page may be truncated: that view becomes an
-error and is never planned on (a missing snapshot would otherwise be re-created, or a
-present one deleted).
+The API has no cursor and no documented page maximum, so a listing is trusted only when it
+holds fewer items than the page could hold: `min(page_limit, server_page_cap)` (and the
+maximum the server stated, in the run it stated it). A fuller listing may be cut:
+- when the user's `page_limit` is what bound it, the view is an error ("raise page_limit");
+- when the server's cap bound it, the view is listed again by device type (one call each;
+  they partition every snapshot, as `device_type` is part of the key); a device type still
+  at the cap, or a device type outside the known ones in the cut listing, is a view error.
+A server refusing the page size (400 "page[limit] must be <= N") teaches the maximum (else
+it is halved while the server keeps complaining about the page size); the size that worked
+is remembered for the run.
+An error of a view is never planned on: a missing snapshot would be re-created, a present
+one deleted. Per-item rules are in `listed`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reconciler import resource
+from reconciler.api.errors import ApiError, RequestRejected
 from reconciler.fingerprint import view_fingerprint
-from reconciler.model import (
-    FieldValue,
-    ListedView,
-    RemoteSnapshot,
-    SnapshotKey,
-    ViewError,
-    ViewScope,
-)
+from reconciler.listed import Filter, Read, read_items, unique_by_id
+from reconciler.model import ListedView, RemoteSnapshot, ViewError, ViewScope
 
 log = logging.getLogger("reconciler.remote")
 
-#: The page size the real API is assumed to cap at. A listing of exactly this many items
-#: is suspect even when page_limit is larger: the server may have cut it.
-ASSUMED_SERVER_PAGE_CAP = 1000
+#: Default of the `server_page_cap` setting: the page size the API is assumed to cap at.
+DEFAULT_SERVER_PAGE_CAP = 1000
+#: The former name (`doctor` reads it when no setting is given).
+ASSUMED_SERVER_PAGE_CAP = DEFAULT_SERVER_PAGE_CAP
+
+_STATED_MAXIMUM = re.compile(r"(?:<=|≤|at most|maximum(?: is| of)?|max(?: is)?)\s*(\d+)", re.I)
+_ABOUT_PAGE_SIZE = re.compile(r"page|limit", re.I)
 
 
 class SnapshotLister(Protocol):
     async def list_snapshots(
-        self, application_id: str, view_name: str, limit: int
+        self, application_id: str, view_name: str, limit: int, *, device_type: str | None = None
     ) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True, slots=True)
+class ListingRules:
+    page_limit: int = 1000
+    server_page_cap: int = DEFAULT_SERVER_PAGE_CAP
+    parallelism: int = 4
+
+
+@dataclass(frozen=True, slots=True)
 class Listing:
-    """Remote snapshots of each listed view, plus the views that failed."""
+    """Remote snapshots of each listed view, the views that failed, and warnings about what
+    the server returned (each reported once per run)."""
 
     snapshots: Mapping[ViewScope, tuple[RemoteSnapshot, ...]] = field(default_factory=dict)
-    views: tuple[ListedView, ...] = ()
     errors: tuple[ViewError, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def counts(self) -> dict[ViewScope, int]:
         return {scope: len(snapshots) for scope, snapshots in self.snapshots.items()}
+
+    @property
+    def views(self) -> tuple[ListedView, ...]:
+        """The listed views, without fingerprints (see `fingerprinted_views`)."""
+        return tuple(ListedView(scope, len(items)) for scope, items in self.snapshots.items())
+
+    def fingerprinted_views(self) -> tuple[ListedView, ...]:
+        return tuple(
+            ListedView(scope, len(items), view_fingerprint(items))
+            for scope, items in self.snapshots.items()
+        )
+
+
+class RemoteReader:
+    """Lists views for one run. Keeps what the run learned (the server's page maximum) and
+    which warnings were already given."""
+
+    def __init__(
+        self,
+        client: SnapshotLister,
+        rules: ListingRules = ListingRules(),
+        *,
+        is_fatal: type[BaseException] | tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self._client = client
+        self.rules = rules
+        self._is_fatal = is_fatal
+        #: The largest page size known to work, once the server refused a larger one.
+        self._stated_maximum: int | None = None
+        self._warned: set[str] = set()
+
+    # -- many views, one view ------------------------------------------------------------
+
+    async def views(self, scopes: Sequence[ViewScope]) -> Listing:
+        """List every scope, at most `parallelism` at once. Errors of type `is_fatal`
+        propagate (bad keys fail every view alike: one error, not one per view)."""
+        gate = asyncio.Semaphore(max(1, self.rules.parallelism))
+
+        async def one(scope: ViewScope) -> tuple[RemoteSnapshot, ...] | ViewError:
+            async with gate:
+                return await self.scope(scope)
+
+        ordered = sorted(set(scopes))
+        results = await asyncio.gather(*(one(scope) for scope in ordered))
+        snapshots: dict[ViewScope, tuple[RemoteSnapshot, ...]] = {}
+        errors: list[ViewError] = []
+        for scope, outcome in zip(ordered, results, strict=True):
+            if isinstance(outcome, ViewError):
+                errors.append(outcome)
+            else:
+                snapshots[scope] = outcome
+        return Listing(snapshots, tuple(errors), self._warnings(snapshots.values()))
+
+    async def scope(self, scope: ViewScope) -> tuple[RemoteSnapshot, ...] | ViewError:
+        """One view's snapshots, or why it cannot be planned."""
+        whole = await self._read(Filter(scope))
+        if isinstance(whole, ViewError) or not whole.full:
+            return whole if isinstance(whole, ViewError) else whole.snapshots
+        limit, count = whole.limit, whole.count
+        if not self._server_binds(limit):
+            return ViewError(
+                scope,
+                f"listing returned {count} snapshots, the page size: it may be truncated "
+                f"(the API has no cursor); raise page_limit (now {self.rules.page_limit})",
+            )
+        unknown = sorted({s.key.device_type for s in whole.snapshots} - set(resource.DEVICE_TYPES))
+        if unknown:
+            return ViewError(
+                scope,
+                f"listing returned {count} snapshots, the server's page cap ({limit}): it "
+                f"may be truncated, and device type {unknown[0]!r} cannot be listed apart; "
+                "the view is not planned",
+            )
+        parts: list[RemoteSnapshot] = []
+        for device_type in resource.DEVICE_TYPES:
+            part = await self._read(Filter(scope, device_type))
+            if isinstance(part, ViewError):
+                return part
+            if part.full:
+                return ViewError(
+                    scope,
+                    f"listing of its {device_type} snapshots returned {part.count}, the "
+                    f"server's page cap ({part.limit}): it may be truncated (the API has no "
+                    "cursor); the view is not planned",
+                )
+            parts.extend(part.snapshots)
+        missed = {s.id for s in whole.snapshots} - {s.id for s in parts}
+        if missed:  # the parts must hold all of the whole, or they are not a partition
+            return ViewError(
+                scope,
+                f"its listing by device type misses {len(missed)} snapshots of the whole "
+                "listing (the server's device type filter is not a partition); the view is "
+                "not planned",
+            )
+        return unique_by_id(scope, parts)
+
+    # -- one list call -------------------------------------------------------------------
+
+    def _limit(self) -> int:
+        """The page size asked for: never more than the server takes."""
+        rules = self.rules
+        limit = min(rules.page_limit, rules.server_page_cap)
+        return limit if self._stated_maximum is None else min(limit, self._stated_maximum)
+
+    def _server_binds(self, limit: int) -> bool:
+        """Was `limit` set by the server's cap rather than by the user's page_limit?"""
+        return limit < self.rules.page_limit or self.rules.server_page_cap <= self.rules.page_limit
+
+    async def _read(self, asked: Filter) -> _Page | ViewError:
+        try:
+            items, limit = await self._fetch(asked)
+        except self._is_fatal:
+            raise
+        except ApiError as exc:  # one view's failure must not sink the others
+            return ViewError(asked.scope, str(exc))
+        read = read_items(asked, items)
+        if isinstance(read, ViewError):
+            return read
+        if read.dropped:
+            log.warning(
+                "ignoring %d listed snapshots of %s: their key does not match the filter",
+                read.dropped,
+                asked.scope,
+            )
+        return _Page(read, len(items), limit)
+
+    async def _fetch(self, asked: Filter) -> tuple[list[dict[str, Any]], int]:
+        scope = asked.scope
+        limit = self._limit()
+        while True:
+            try:
+                items = await self._client.list_snapshots(
+                    scope.application_id, scope.view_name, limit, device_type=asked.device_type
+                )
+            except RequestRejected as exc:
+                smaller = _smaller_page(exc, limit)
+                if smaller is None:
+                    raise
+                log.info("the server refused page[limit]=%d; trying %d", limit, smaller)
+                limit = smaller
+                continue
+            if limit < self._limit():
+                # Remembered only once a page size worked: a 400 about something else
+                # must not shrink every later listing.
+                self._stated_maximum = limit
+            return items, limit
+
+    # -- warnings ------------------------------------------------------------------------
+
+    def _warnings(self, listed: Iterable[tuple[RemoteSnapshot, ...]]) -> tuple[str, ...]:
+        missing = Counter(name for items in listed for s in items for name in s.unreported)
+        warnings = []
+        for name in resource.MUTABLE_FIELDS:
+            if missing[name] and name not in self._warned:
+                self._warned.add(name)
+                noun = "snapshot" if missing[name] == 1 else "snapshots"
+                warnings.append(
+                    f"the API returned no `{name}` for {missing[name]} {noun}; "
+                    f"`{name}` is not compared for them"
+                )
+        return tuple(warnings)
+
+
+def _smaller_page(exc: RequestRejected, tried: int) -> int | None:
+    """The page size to try after a 400 about the page size: the maximum it states, else
+    half; None when the 400 is about something else or there is nothing smaller."""
+    if exc.status != 400 or not any(_ABOUT_PAGE_SIZE.search(m) for m in exc.messages):
+        return None
+    stated = [
+        int(match.group(1)) for text in exc.messages for match in _STATED_MAXIMUM.finditer(text)
+    ]
+    smaller = [value for value in stated if 1 <= value < tried]
+    page = min(smaller) if smaller else tried // 2
+    return page if page >= 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    read: Read
+    count: int  # items returned, before any was dropped
+    limit: int  # page[limit] sent
+
+    @property
+    def snapshots(self) -> tuple[RemoteSnapshot, ...]:
+        return self.read.snapshots
+
+    @property
+    def full(self) -> bool:
+        """As many items as the page could hold: there may be more."""
+        return self.count >= self.limit
 
 
 async def list_views(
@@ -57,105 +265,18 @@ async def list_views(
     *,
     page_limit: int,
     parallelism: int,
+    server_page_cap: int = DEFAULT_SERVER_PAGE_CAP,
     is_fatal: type[BaseException] | tuple[type[BaseException], ...] = (),
 ) -> Listing:
-    """List every scope, at most `parallelism` at once. Errors of type `is_fatal` propagate."""
-    gate = asyncio.Semaphore(max(1, parallelism))
-
-    async def one(scope: ViewScope) -> tuple[ViewScope, tuple[RemoteSnapshot, ...] | ViewError]:
-        async with gate:
-            try:
-                items = await client.list_snapshots(
-                    scope.application_id, scope.view_name, page_limit
-                )
-            except is_fatal:
-                raise
-            except Exception as exc:  # one view's failure must not sink the others
-                return scope, ViewError(scope, str(exc))
-        return scope, _snapshots_or_error(scope, items, page_limit)
-
-    results = await asyncio.gather(*(one(scope) for scope in sorted(set(scopes))))
-    snapshots: dict[ViewScope, tuple[RemoteSnapshot, ...]] = {}
-    views: list[ListedView] = []
-    errors: list[ViewError] = []
-    for scope, outcome in results:
-        if isinstance(outcome, ViewError):
-            errors.append(outcome)
-            continue
-        snapshots[scope] = outcome
-        views.append(ListedView(scope, len(outcome), view_fingerprint(outcome)))
-    return Listing(snapshots, tuple(views), tuple(errors))
-
-
-def _snapshots_or_error(
-    scope: ViewScope, items: list[dict[str, Any]], page_limit: int
-) -> tuple[RemoteSnapshot, ...] | ViewError:
-    if len(items) >= page_limit or len(items) == ASSUMED_SERVER_PAGE_CAP:
-        return ViewError(
-            scope,
-            f"listing returned {len(items)} snapshots, the page size: it may be truncated "
-            f"(the API has no cursor); raise page_limit (now {page_limit})",
-        )
-    for item in items:
-        problem = _type_problem(item)
-        if problem is not None:
-            return ViewError(scope, f"malformed listing: {problem}; the view is not planned")
-    parsed = (parse_snapshot(item, scope) for item in items)
-    return tuple(snapshot for snapshot in parsed if snapshot is not None)
-
-
-def _type_problem(item: Mapping[str, Any]) -> str | None:
-    """A listed item whose key or mutable fields have the wrong JSON type. Planning on it
-    would be wrong: a garbled key would re-create the snapshot, a garbled field would patch
-    it on every run. Absent (or null) mutable fields are fine: they are unset."""
-    attributes = item.get("attributes")
-    if not isinstance(attributes, Mapping):
-        return f"snapshot {item.get('id')!r} has no attributes"
-    for name in resource.KEY_FIELDS:
-        if not isinstance(attributes.get(name), str):
-            kind = type(attributes.get(name)).__name__
-            return f"snapshot {item.get('id')!r} has `{name}` of type {kind}, expected str"
-    for name, expected in resource.MUTABLE_FIELD_TYPES.items():
-        value = attributes.get(name)
-        if value is not None and type(value) is not expected:  # bool is not an int here
-            kind = type(value).__name__
-            return (
-                f"snapshot {item.get('id')!r} has `{name}` of type {kind}, "
-                f"expected {expected.__name__}"
-            )
-    return None
+    """List `scopes` once, with a reader of its own (see `RemoteReader.views`)."""
+    rules = ListingRules(page_limit, server_page_cap, parallelism)
+    return await RemoteReader(client, rules, is_fatal=is_fatal).views(scopes)
 
 
 def parse_snapshot(item: Mapping[str, Any], scope: ViewScope) -> RemoteSnapshot | None:
-    """A listed item as a RemoteSnapshot, or None when it does not belong to `scope`."""
-    attributes = item.get("attributes")
-    snapshot_id = item.get("id")
-    if not isinstance(attributes, Mapping) or not isinstance(snapshot_id, str):
-        log.warning("ignoring a listed item without id or attributes in %s", scope)
+    """A listed item as a RemoteSnapshot, or None when it does not belong to `scope` or is
+    malformed (the per-item rules of `listed`)."""
+    read = read_items(Filter(scope), [item])
+    if isinstance(read, ViewError) or not read.snapshots:
         return None
-    key_values = [attributes.get(name) for name in resource.KEY_FIELDS]
-    if not all(isinstance(value, str) for value in key_values):
-        log.warning("ignoring snapshot %s: its key fields are missing or not strings", snapshot_id)
-        return None
-    key = SnapshotKey(*(str(value) for value in key_values))
-    if key.scope != scope:
-        log.warning(
-            "ignoring snapshot %s of %s: it does not match the filter for %s",
-            snapshot_id,
-            key.scope,
-            scope,
-        )
-        return None
-    fields: dict[str, FieldValue] = {
-        name: value
-        for name in resource.MUTABLE_FIELDS
-        if isinstance(value := attributes.get(name), str | int | bool)
-    }
-    created_at = attributes.get("created_at")
-    return RemoteSnapshot(
-        id=snapshot_id,
-        key=key,
-        fields=fields,
-        created_at=created_at if isinstance(created_at, str) else "",
-        attributes=dict(attributes),
-    )
+    return read.snapshots[0]

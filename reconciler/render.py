@@ -1,11 +1,17 @@
 """Plans as people read them: text like Terraform's, markdown for pull-request comments,
 and JSON (the plan document itself). Rendering works from a PlanDocument, so `plan` and
 `show` print the same bytes for the same plan.
+
+Markdown is inert: every name and message that comes from a file or a server is written as
+a code span (`md_code`), where markdown forms no HTML, link, image, mention, emphasis or
+heading; its whitespace is collapsed to one line and control characters are dropped.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Callable
 
 import click
@@ -34,11 +40,29 @@ def value_text(value: FieldValue | None) -> str:
 
 
 def operation_title(op: Operation, verb: str | None = None) -> str:
-    """`create /checkout desktop "hero" (application …)`, with `verb` in place of the phase."""
+    """`create /checkout desktop "hero" (application …)`, with `verb` in place of the phase;
+    a duplicate's delete says `delete duplicate`."""
     key = op.key
     name = json.dumps(key.snapshot_name, ensure_ascii=False)
-    title = f"{verb or op.phase} {key.view_name} {key.device_type} {name}"
-    return f"{title} (application {key.application_id})"
+    shown = verb or ("delete duplicate" if op.kind == "duplicate" else op.phase)
+    title = f"{shown} {plain(key.view_name)} {plain(key.device_type)} {name}"
+    return f"{title} (application {plain(key.application_id)})"
+
+
+def printable(text: str) -> str:
+    """`text` with each character that does not print (escape sequences, line breaks)
+    written as an escape: a message quoting a server stays one inert line."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else json.dumps(char)[1:-1] for char in text)
+
+
+def plain(text: str) -> str:
+    """`text` as is when every character prints, else JSON-quoted: a name from a server
+    cannot move the cursor, clear the terminal or fake a line."""
+    if text.isprintable():
+        return text
+    return json.dumps(text, ensure_ascii=False)
 
 
 def render_text(document: PlanDocument, *, color: bool = False) -> str:
@@ -48,20 +72,22 @@ def render_text(document: PlanDocument, *, color: bool = False) -> str:
     lines: list[str] = []
     for op in document.plan.operations:
         symbol = style(_SYMBOL[op.phase], _COLOUR[op.phase], bold=True)
-        suffix = "" if isinstance(op, Create) else f" id={op.snapshot_id}"
+        suffix = "" if isinstance(op, Create) else f" id={plain(op.snapshot_id)}"
         lines.append(f"{symbol} {operation_title(op)}{suffix}")
         lines.extend(f"    {line}" for line in _detail_lines(op))
     if lines:
         lines.append("")
     for error in document.errors:
-        lines.append(style(f"Error: {error}", "red", bold=True))
+        lines.append(style(f"Error: {printable(str(error))}", "red", bold=True))
+    for warning in document.warnings:
+        lines.append(style(f"Warning: {printable(warning)}", "yellow", bold=True))
     for reason in document.plan.unsafe_reasons:
-        lines.append(style(f"Warning: unsafe plan: {reason}", "yellow", bold=True))
+        lines.append(style(f"Warning: unsafe plan: {printable(reason)}", "yellow", bold=True))
     if not document.plan.is_safe:
         lines.append(
             style("Warning: apply will refuse this plan without --force.", "yellow", bold=True)
         )
-    lines.append(style(document.plan.summary(), bold=True))
+    lines.append(style(document.summary(), bold=True))
     return "\n".join(lines) + "\n"
 
 
@@ -75,34 +101,59 @@ def _detail_lines(op: Operation) -> list[str]:
             f"{change.name:<{width}} : {value_text(change.old)} -> {value_text(change.new)}"
             for change in op.changes
         ]
+    if op.kind == "duplicate":
+        return ["reason: duplicate (a copy with the same key is kept)"]
     return [f"reason: {op.reason}"]
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+#: Characters that break a line or hide text: collapsed to a space / dropped in markdown.
+_LINE_BREAKS = re.compile(r"[\s\u0085\u2028\u2029]+")
+_BACKTICKS = re.compile(r"`+")
+
+
+def md_code(text: str, *, in_table: bool = True) -> str:
+    """`text` as one inert markdown code span, whatever it holds: inside a code span
+    markdown forms no HTML, link, image, mention or emphasis. The fence is longer than any
+    run of backticks inside; `|` is escaped in a table (GFM splits cells first)."""
+    flat = _LINE_BREAKS.sub(" ", text)
+    flat = "".join(
+        char for char in flat if unicodedata.category(char) not in ("Cc", "Cf", "Co", "Cs")
+    )
+    if in_table:
+        flat = flat.replace("|", "\\|")
+    longest = max((len(run) for run in _BACKTICKS.findall(flat)), default=0)
+    fence = "`" * (longest + 1)
+    # A space pads content that starts or ends with a backtick or a space (CommonMark strips
+    # one space from each end when both are there).
+    if not flat or flat[0] in "` " or flat[-1] in "` ":
+        flat = f" {flat} "
+    return f"{fence}{flat}{fence}"
 
 
 def _markdown_details(op: Operation) -> str:
     if isinstance(op, Patch):
         return "<br>".join(
-            f"`{c.name}`: `{_cell(value_text(c.old))}` → `{_cell(value_text(c.new))}`"
+            f"{md_code(c.name)}: {md_code(value_text(c.old))} → {md_code(value_text(c.new))}"
             for c in op.changes
         )
     if isinstance(op, Delete):
-        return op.reason + f" (id `{op.snapshot_id}`)"
+        reason = "duplicate, a copy is kept" if op.kind == "duplicate" else op.reason
+        return f"{reason} (id {md_code(op.snapshot_id)})"
     return "new"
 
 
 def render_markdown(document: PlanDocument, limit: int = MARKDOWN_LIMIT) -> str:
     plan = document.plan
-    head: list[str] = ["### reconciler plan", "", f"**{plan.summary()}**", ""]
+    head: list[str] = ["### reconciler plan", "", f"**{document.summary()}**", ""]
     for error in document.errors:
-        head.append(f"> :x: **Error:** {_cell(str(error))}")
+        head.append(f"> :x: **Error:** {md_code(str(error), in_table=False)}")
+    for warning in document.warnings:
+        head.append(f"> :warning: **Warning:** {md_code(warning, in_table=False)}")
     for reason in plan.unsafe_reasons:
-        head.append(f"> :warning: **Unsafe plan:** {_cell(reason)}")
+        head.append(f"> :warning: **Unsafe plan:** {md_code(reason, in_table=False)}")
     if not plan.is_safe:
         head.append("> :warning: `apply` will refuse this plan without `--force`.")
-    if document.errors or plan.unsafe_reasons:
+    if document.errors or document.warnings or plan.unsafe_reasons:
         head.append("")
     if not plan.operations:
         return "\n".join(head).rstrip("\n") + "\n"
@@ -119,8 +170,9 @@ def _markdown_row(op: Operation) -> str:
     symbol = {"create": "➕", "patch": "✏️", "delete": "➖"}[op.phase]
     key = op.key
     return (
-        f"| {symbol} | {op.phase} | `{_cell(key.view_name)}` | {key.device_type} | "
-        f"{_cell(key.snapshot_name)} | {_markdown_details(op)} | `{key.application_id}` |"
+        f"| {symbol} | {op.kind} | {md_code(key.view_name)} | {md_code(key.device_type)} | "
+        f"{md_code(key.snapshot_name)} | {_markdown_details(op)} | "
+        f"{md_code(key.application_id)} |"
     )
 
 

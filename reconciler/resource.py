@@ -73,23 +73,39 @@ def item_path(snapshot_id: str) -> str:
     return f"{COLLECTION_PATH}/{quote(snapshot_id, safe='')}"
 
 
-def list_params(application_id: str, view_name: str, limit: int) -> dict[str, str]:
-    """Query of the one list call made per managed (application, view)."""
-    return {
+def list_params(
+    application_id: str, view_name: str, limit: int, *, device_type: str | None = None
+) -> dict[str, str]:
+    """Query of the list call made per managed (application, view), optionally narrowed
+    to one device type."""
+    params = {
         FILTER_VIEW_NAME: view_name,
         FILTER_APPLICATION_ID: application_id,
         PAGE_LIMIT: str(limit),
     }
+    if device_type is not None:
+        params[FILTER_DEVICE_TYPE] = device_type
+    return params
+
+
+def create_attributes(key_values: Mapping[str, str], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Attributes of POST: the natural key plus the managed mutable fields."""
+    attributes: dict[str, Any] = {name: key_values[name] for name in KEY_FIELDS}
+    attributes.update({name: fields[name] for name in MUTABLE_FIELDS if name in fields})
+    return attributes
+
+
+def update_attributes(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Attributes of PATCH: only mutable fields are accepted; the required ones always sent."""
+    return {name: fields[name] for name in MUTABLE_FIELDS if name in fields}
 
 
 def create_body(key_values: Mapping[str, str], fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Body of POST: the natural key plus the managed mutable fields."""
-    attributes: dict[str, Any] = {name: key_values[name] for name in KEY_FIELDS}
-    attributes.update({name: fields[name] for name in MUTABLE_FIELDS if name in fields})
-    return {"data": {"type": RESOURCE_TYPE, "attributes": attributes}}
+    """Body of POST."""
+    return {"data": {"type": RESOURCE_TYPE, "attributes": create_attributes(key_values, fields)}}
 
 
 def update_body(snapshot_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Body of PATCH: only mutable fields are accepted; the required ones are always sent."""
-    attributes = {name: fields[name] for name in MUTABLE_FIELDS if name in fields}
+    """Body of PATCH."""
+    attributes = update_attributes(fields)
     return {"data": {"id": snapshot_id, "type": RESOURCE_TYPE, "attributes": attributes}}

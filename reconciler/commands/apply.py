@@ -19,10 +19,9 @@ import click
 from reconciler import exitcodes
 from reconciler.client import ApiClient
 from reconciler.commands.apply_output import ProgressBar, result_document, result_line
-from reconciler.engine import Context, compute_plan, list_all, prepare
+from reconciler.engine import Context, compute_plan, list_scope, prepare
 from reconciler.errors import ReconcilerError
 from reconciler.executor import ApplyResult, Executor, OperationResult, Relist
-from reconciler.fingerprint import desired_fingerprint
 from reconciler.interrupts import (
     Interruption,
     exit_code,
@@ -41,13 +40,10 @@ from reconciler.model import (
 from reconciler.planfile import PlanDocument
 from reconciler.render import operation_title, render
 from reconciler.runtime import Runtime
+from reconciler.saved_plan import verify_saved_plan
 
 #: Rounds of removing duplicates found after the run before giving up ("Not converged").
 MAX_HEAL_ROUNDS = 2
-
-
-class StalePlan(ReconcilerError):
-    """The world changed since the plan was saved; applying it would not do what it said."""
 
 
 def run(
@@ -133,8 +129,11 @@ class ApplyRun:
             if self.plan_path is None:
                 document = await self.plan(client)
             else:
-                document = PlanDocument.read(self.plan_path)
-                await check_fresh(document, context, client, desired)
+                saved = PlanDocument.read(self.plan_path)
+                document = await verify_saved_plan(saved, context, client, desired)
+                if not self.text_output:  # the text render shows them
+                    for warning in document.warnings:
+                        self.say(f"Warning: {warning}")
                 self.show(document)
         return document
 
@@ -251,37 +250,6 @@ def confirm(count: int, interactive: bool) -> None:
         raise ReconcilerError("apply cancelled; nothing was changed")
 
 
-async def check_fresh(
-    document: PlanDocument, context: Context, client: ApiClient, desired: DesiredState
-) -> None:
-    """Refuse a saved plan when its target, the desired state or any listed view changed."""
-    reasons: list[str] = []
-    if document.target_url != context.base_url:
-        reasons.append(f"it targets {document.target_url}, not {context.base_url}")
-    if document.errors:
-        reasons.append("some of its views could not be listed when it was made")
-    if document.desired_fingerprint != desired_fingerprint(desired):
-        reasons.append("the snapshot files changed since it was made")
-    if not reasons:
-        saved = {view.scope: view for view in document.views}
-        listing = await list_all(context, client, list(saved))
-        for error in listing.errors:
-            reasons.append(f"cannot re-list {error}")
-        for view in listing.views:
-            if view.fingerprint != saved[view.scope].fingerprint:
-                reasons.append(
-                    f"view {view.scope.view_name} of application {view.scope.application_id} "
-                    f"changed remotely ({saved[view.scope].snapshot_count} snapshots then, "
-                    f"{view.snapshot_count} now)"
-                )
-    if reasons:
-        raise StalePlan(
-            "saved plan is stale: "
-            + "; ".join(reasons)
-            + ". Nothing was applied; run `reconciler plan` again."
-        )
-
-
 def ask(question: str) -> str:
     """One line from the terminal. Waits in `select` with a timeout rather than in a bare
     read: a signal arriving just before the read would otherwise be acted on only after
@@ -307,9 +275,6 @@ def relister(context: Context, client: ApiClient) -> Relist:
     plan, so that truncation and filter rules exist once."""
 
     async def relist(scope: ViewScope) -> Sequence[RemoteSnapshot] | ViewError:
-        listing = await list_all(context, client, [scope])
-        if listing.errors:
-            return listing.errors[0]
-        return listing.snapshots[scope]
+        return await list_scope(context, client, scope)
 
     return relist

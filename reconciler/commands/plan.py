@@ -29,7 +29,13 @@ def run(
 
     async def plan() -> PlanDocument:
         async with context.client() as client:
-            document, _ = await compute_plan(context, client, desired, targets=targets)
+            document, _ = await compute_plan(
+                context,
+                client,
+                desired,
+                targets=targets,
+                fingerprints=output_format == "json" or out is not None,
+            )
             return document
 
     document = asyncio.run(plan())

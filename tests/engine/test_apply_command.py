@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.commands import apply as apply_command
@@ -66,13 +67,26 @@ def test_phases_never_interleave_with_parallelism(ws: Workspace) -> None:
     assert verbs == ["created"] * 8 + ["patched"] + ["deleted"] * 8
 
 
-def test_a_failed_create_skips_every_delete(ws: Workspace) -> None:
+class RefusingCreates(httpx.AsyncBaseTransport):
+    """The emulator, except that a POST of the named snapshot is refused with a 400."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, name: str) -> None:
+        self.inner, self.name = inner, name
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if (
+            request.method == "POST"
+            and f'"snapshot_name": "{self.name}"' in request.content.decode()
+        ):
+            return httpx.Response(400, json={"errors": ["refused for the test"]})
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_failed_create_skips_every_delete(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     desired_three(ws)
     assert ws.plan(out="plan.json").code == 0
-    document = json.loads(Path("plan.json").read_text())
-    first_create = document["operations"][0]
-    first_create["request"]["body"]["data"]["attributes"]["start"] = "not a number"
-    Path("plan.json").write_text(json.dumps(document))
+    inner = ws.transport
+    monkeypatch.setattr(ws, "transport", lambda: RefusingCreates(inner(), "new-a"))
     result = ws.apply("plan.json")
     assert result.code == 1
     assert 'failed create /checkout desktop "new-a"' in result.out
@@ -81,6 +95,7 @@ def test_a_failed_create_skips_every_delete(ws: Workspace) -> None:
     assert "Not converged; still to do:" in result.out
     assert (APP, "/home", "desktop", "gone") in ws.remote_keys()  # nothing deleted
     # Running apply again converges.
+    monkeypatch.setattr(ws, "transport", inner)
     again = ws.apply()
     assert again.code == 0, again.out + again.err
     assert "Converged." in again.out
@@ -182,7 +197,11 @@ def test_stale_when_the_desired_state_changed(ws: Workspace) -> None:
     ws.write_snapshots({"/checkout": [snapshot("new-a")], "/home": []})
     result = ws.apply("plan.json")
     assert result.code == 1
-    assert "saved plan is stale: the snapshot files changed since it was made" in result.err
+    assert result.err.startswith(
+        f'error: saved plan is stale: view /home of application {APP}: create mobile "new-b" '
+        "is no longer needed; "
+    )
+    assert 'delete desktop "keep" id=' in result.err
 
 
 def test_stale_when_the_target_differs(ws: Workspace) -> None:

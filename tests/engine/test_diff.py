@@ -6,6 +6,7 @@ import pytest
 
 from reconciler.diff import DiffOptions, diff
 from reconciler.model import Create, Delete, FieldChange, Patch, RemoteSnapshot, ViewScope
+from reconciler.planfile import request_of
 from support.factories import APP, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")
@@ -20,9 +21,10 @@ def remote(
 def test_desired_only_is_a_create_with_the_exact_request() -> None:
     [op] = diff([want(key("hero"), session_id="s-1")], remote())
     assert isinstance(op, Create)
-    assert op.request.method == "POST"
-    assert op.request.path == "/api/v2/replay/heatmap/snapshots"
-    assert op.request.body == {
+    request = request_of(op)
+    assert request.method == "POST"
+    assert request.path == "/api/v2/replay/heatmap/snapshots"
+    assert request.body == {
         "data": {
             "type": "snapshots",
             "attributes": {
@@ -60,11 +62,12 @@ def test_each_mutable_field_is_patched(change: dict[str, object], old: object, n
     assert isinstance(op, Patch)
     name = "is_device_type_selected_by_user" if "selected" in change else next(iter(change))
     assert op.changes == (FieldChange(name, old, new),)  # type: ignore[arg-type]
-    assert op.request.method == "PATCH"
-    assert op.request.path == "/api/v2/replay/heatmap/snapshots/id-1"
-    assert op.request.body is not None
-    assert op.request.body["data"]["id"] == "id-1"
-    assert set(op.request.body["data"]["attributes"]) == {
+    request = request_of(op)
+    assert request.method == "PATCH"
+    assert request.path == "/api/v2/replay/heatmap/snapshots/id-1"
+    assert request.body is not None
+    assert request.body["data"]["id"] == "id-1"
+    assert set(request.body["data"]["attributes"]) == {
         "event_id",
         "start",
         "is_device_type_selected_by_user",
@@ -100,8 +103,8 @@ def test_remote_only_is_deleted_when_pruning() -> None:
     [op] = diff([], remote(have(key("old"), "id-9")))
     assert isinstance(op, Delete)
     assert op.reason == "not declared"
-    assert op.request.path == "/api/v2/replay/heatmap/snapshots/id-9"
-    assert op.request.body is None
+    assert request_of(op).path == "/api/v2/replay/heatmap/snapshots/id-9"
+    assert request_of(op).body is None
 
 
 def test_prune_off_plans_no_deletes() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -151,8 +152,10 @@ def test_json_output_matches_the_schema_and_is_deterministic(ws: Workspace) -> N
         "create": 2,
         "patch": 1,
         "delete": 1,
+        "duplicate": 0,
         "text": "Plan: 2 to create, 1 to patch, 1 to delete.",
     }
+    assert (document["status"], document["format_version"]) == ("complete", 2)
     assert "test-api-key" not in first
 
 
@@ -166,7 +169,7 @@ def test_markdown_output(ws: Workspace) -> None:
         "\n"
         "| | action | view | device | snapshot | details | application |\n"
         "|---|---|---|---|---|---|---|\n"
-        f"| ➕ | create | `/checkout` | desktop | a\\|b | new | `{APP}` |\n"
+        f"| ➕ | create | `/checkout` | `desktop` | `a\\|b` | new | `{APP}` |\n"
     )
 
 
@@ -252,3 +255,95 @@ def test_bad_files_are_reported_before_missing_keys(
     assert result.code == 1
     assert result.err.startswith("snapshots/bad.yaml:1:")
     assert "DD_API_KEY" not in result.err
+
+
+def test_failed_views_are_never_a_green_plan_in_any_format(ws: Workspace) -> None:
+    """Issue 11, 10: every view failed -> no "No changes.", no bare `"safe": true`."""
+    ws.write_snapshots({"/checkout": [], "/home": []})
+    ws.seed(*(remote_attributes(f"s{i}") for i in range(3)))
+    ws.seed(*(remote_attributes(f"h{i}", view="/home") for i in range(3)))
+    text = ws.plan(page_limit=3)
+    assert text.code == 1
+    assert "No changes" not in text.out
+    assert text.out.endswith(
+        "Plan incomplete: 2 of 2 views could not be listed and were not planned.\n"
+    )
+    markdown = ws.plan(page_limit=3, output_format="markdown")
+    assert "No changes" not in markdown.out
+    assert "**Plan incomplete: 2 of 2 views could not be listed and were not planned.**" in (
+        markdown.out
+    )
+    document = json.loads(ws.plan(page_limit=3, output_format="json").out)
+    assert list(Draft202012Validator(PLAN_SCHEMA).iter_errors(document)) == []
+    assert (document["status"], document["safe"]) == ("incomplete", False)
+    assert document["summary"]["text"].startswith("Plan incomplete: 2 of 2 views")
+
+
+def test_one_failed_view_of_two_says_so_beside_the_other_views_plan(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [], "/home": [snapshot("b")]})
+    ws.seed(*(remote_attributes(f"s{i}") for i in range(3)))
+    result = ws.plan(page_limit=3)
+    assert result.code == 1
+    assert result.out.endswith(
+        "Plan incomplete: 1 of 2 views could not be listed and were not planned. "
+        "In the listed views: 1 to create, 0 to patch, 0 to delete.\n"
+    )
+    ws.write_snapshots({"/checkout": [], "/home": []})
+    assert ws.plan(page_limit=3).out.endswith(" In the listed views: no changes.\n")
+
+
+def test_a_duplicate_is_shown_as_its_own_kind(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    [kept, extra] = ws.seed(
+        remote_attributes("hero", created_at="2026-01-01T00:00:00Z"),
+        remote_attributes("hero", created_at="2026-01-01T00:00:00.5Z"),
+    )
+    result = ws.plan()
+    assert result.out == (
+        f'- delete duplicate /checkout desktop "hero" (application {APP}) id={extra["id"]}\n'
+        "    reason: duplicate (a copy with the same key is kept)\n"
+        "\n"
+        "Plan: 0 to create, 0 to patch, 0 to delete, 1 duplicate to remove.\n"
+    )
+    markdown = ws.plan(output_format="markdown").out
+    assert "| ➖ | duplicate | `/checkout` |" in markdown
+    assert f"duplicate, a copy is kept (id `{extra['id']}`)" in markdown
+    summary = json.loads(ws.plan(output_format="json").out)["summary"]
+    assert (summary["delete"], summary["duplicate"]) == (0, 1)
+    assert kept["id"] not in result.out
+
+
+def test_fingerprints_are_computed_only_for_saved_and_json_plans(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: text and markdown plans do not pay for fingerprints they never show."""
+    import reconciler.engine
+    import reconciler.remote
+
+    calls: list[str] = []
+
+    def counting(name: str, real: Any) -> Any:
+        def wrapper(*args: Any) -> Any:
+            calls.append(name)
+            return real(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        reconciler.remote,
+        "view_fingerprint",
+        counting("view", reconciler.remote.view_fingerprint),
+    )
+    monkeypatch.setattr(
+        reconciler.engine,
+        "desired_fingerprint",
+        counting("desired", reconciler.engine.desired_fingerprint),
+    )
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    ws.plan()
+    ws.plan(output_format="markdown")
+    assert calls == []
+    ws.plan(output_format="json")
+    assert sorted(calls) == ["desired", "view"]
+    ws.plan(out="plan.json")
+    assert sorted(calls) == ["desired", "desired", "view", "view"]

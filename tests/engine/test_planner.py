@@ -86,8 +86,58 @@ def test_small_views_are_never_unsafe() -> None:
 
 
 def test_safety_is_judged_per_view() -> None:
+    """Two views: 5 of 20 deletes in one (25%, allowed) and 4 of 10 in the other (40%, not).
+    Judged on the whole plan (9 of 30 = 30%) it would pass; per view it must not."""
     big = ViewScope(APP2, "/big")
+    small = ViewScope(APP, "/small")
     listed_big = [have(key(f"s{i:02}", view="/big", app=APP2), f"b{i}") for i in range(20)]
-    desired = [want(key(f"s{i:02}", view="/big", app=APP2)) for i in range(15)]  # 5/20 = 25%
-    plan = build_plan(diff(desired, {big: listed_big}), {big: 20})
+    listed_small = [have(key(f"s{i:02}", view="/small"), f"s{i}") for i in range(10)]
+    desired = [want(key(f"s{i:02}", view="/big", app=APP2)) for i in range(15)]
+    desired += [want(key(f"s{i:02}", view="/small")) for i in range(6)]
+    ops = diff(desired, {big: listed_big, small: listed_small})
+    plan = build_plan(ops, {big: 20, small: 10})
+    assert plan.unsafe_reasons == (
+        f"view /small of application {APP}: would delete 4 of 10 existing snapshots "
+        "(40% > 30% allowed)",
+    )
+    alone = build_plan([op for op in ops if op.key.scope == big], {big: 20, small: 10})
+    assert alone.is_safe
+
+
+def test_deleting_duplicates_does_not_count_toward_the_delete_threshold() -> None:
+    """Ten declared snapshots, each listed twice (two racing applies): deleting ten of the
+    twenty listed is 50% > 30%, yet nothing is lost. The plan is safe and shows them as
+    their own kind."""
+    listed = [have(key(f"s{i:02}"), f"a{i}") for i in range(10)]
+    listed += [have(key(f"s{i:02}"), f"b{i}", created_at="2026-02-01T00:00:00Z") for i in range(10)]
+    desired = [want(key(f"s{i:02}")) for i in range(10)]
+    plan = build_plan(diff(desired, {SCOPE: listed}), {SCOPE: 20})
     assert plan.is_safe
+    assert [(op.kind, getattr(op, "snapshot_id", "")) for op in plan.operations] == [
+        ("duplicate", f"b{i}") for i in range(10)
+    ]
+    assert plan.summary() == (
+        "Plan: 0 to create, 0 to patch, 0 to delete, 10 duplicates to remove."
+    )
+    # Undeclared deletes still count, duplicates or not beside them.
+    fewer = build_plan(diff(desired[:6], {SCOPE: listed}), {SCOPE: 20})
+    assert fewer.unsafe_reasons == (
+        f"view /checkout of application {APP}: would delete 8 of 20 existing snapshots "
+        "(40% > 30% allowed)",
+    )
+
+
+def test_the_survivor_is_the_same_whatever_order_the_copies_are_listed_in() -> None:
+    copies = [
+        have(key("hero"), "c", created_at="2026-01-01T00:00:00.5Z", start=1),
+        have(key("hero"), "a", created_at="2026-01-01T00:00:00.25Z", start=2),
+        have(key("hero"), "b", created_at="2026-01-01T00:00:00.25Z", start=3),
+        have(key("hero"), "d", created_at="not a time", start=4),
+    ]
+    kept = set()
+    for seed in range(8):
+        shuffled = copies[:]
+        random.Random(seed).shuffle(shuffled)
+        ops = diff([want(key("hero"))], {SCOPE: shuffled})
+        kept |= {op.snapshot_id for op in ops if op.phase == "patch"}  # type: ignore[union-attr]
+    assert kept == {"a"}  # oldest instant, then id; the undated copy last

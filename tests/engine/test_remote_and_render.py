@@ -13,9 +13,9 @@ import pytest
 from reconciler.cli import use_color
 from reconciler.client import ApiClient
 from reconciler.diff import diff
-from reconciler.model import ViewScope
+from reconciler.model import Create, Delete, FieldChange, Patch, SnapshotKey, ViewError, ViewScope
 from reconciler.planfile import PlanDocument
-from reconciler.planner import build_plan
+from reconciler.planner import Plan, build_plan
 from reconciler.remote import list_views
 from reconciler.render import MARKDOWN_LIMIT, render
 from reconciler.secrets import Credentials
@@ -139,3 +139,103 @@ def test_coloured_text_has_the_same_words() -> None:
 
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
     assert json.loads(render(document, "json"))["summary"]["create"] == 2
+
+
+# -- inert markdown (issue 10, 6) ---------------------------------------------------------
+
+HOSTILE_NAMES = [
+    "<img src=x onerror=alert(1)>",
+    "[click](https://evil.example)",
+    "![pixel](https://evil.example/p.png)",
+    "@everyone please approve",
+    "# Approved",
+    "`code` and ``more``",
+    "```",
+    "x`",
+    " padded ",
+    "line\rbreak",
+    "two\nlines\n# heading",
+    "\u2028separator\u2029",
+    "| a | b |",
+    "\\|",
+    "*bold* _it_ ~~gone~~",
+    "https://evil.example/auto",
+    "www.evil.example",
+    "&lt;b&gt; &#64;x",
+    "\u202eevil\u202c",
+    "<!-- hidden",
+    "<script>alert(1)</script>",
+    ":x: **Error:** fake",
+    "> quote",
+]
+
+
+def code_spans(line: str) -> tuple[str, list[str]]:
+    """`line` with each CommonMark code span replaced by `C`, and the spans' contents."""
+    skeleton, spans, i = [], [], 0
+    while i < len(line):
+        if line[i] != "`":
+            skeleton.append(line[i])
+            i += 1
+            continue
+        run = len(line[i:]) - len(line[i:].lstrip("`"))
+        j = i + run
+        while True:
+            k = line.find("`" * run, j)
+            if k < 0:
+                raise AssertionError(f"unclosed code span in {line!r}")
+            after = len(line[k:]) - len(line[k:].lstrip("`"))
+            if after == run:
+                break
+            j = k + after
+        spans.append(line[i + run : k])
+        skeleton.append("C")
+        i = k + run
+    return "".join(skeleton), spans
+
+
+def hostile_document(name: str) -> PlanDocument:
+    app = name if name.strip() else APP
+    operations = (
+        Create(SnapshotKey(app, name, name, name), {"event_id": name, "start": 1}),
+        Patch(
+            SnapshotKey(APP, name, "desktop", name), name, (FieldChange("event_id", name, name),)
+        ),
+        Delete(SnapshotKey(APP, name, "desktop", name), name),
+        Delete(SnapshotKey(APP, name, "desktop", name), name, "duplicate"),
+    )
+    return PlanDocument(
+        Plan(operations, (f"view {name}: would delete 4 of 10",)),
+        "http://127.0.0.1:9",
+        None,
+        None,
+        (),
+        errors=(ViewError(ViewScope(APP, name), f"listing failed: {name}"),),
+        warnings=(f"the API returned no `start` for {name}",),
+    )
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_names_render_inert_in_markdown(name: str) -> None:
+    hostile = render(hostile_document(name), "markdown")
+    benign = render(hostile_document("x"), "markdown")
+    assert hostile.count("\n") == benign.count("\n")  # no line break got through
+    for invisible in ("\r", "\u2028", "\u202e"):
+        assert invisible not in hostile
+    for bad, good in zip(hostile.splitlines(), benign.splitlines(), strict=True):
+        skeleton, spans = code_spans(bad)
+        # Outside code spans the line is what a harmless name gives: the name is confined
+        # to code spans, where markdown forms no HTML, link, image, mention or heading.
+        assert skeleton == code_spans(good)[0], bad
+        if bad.startswith("| "):
+            for span in spans:  # GFM splits table cells before code spans: | is escaped
+                assert "|" not in span.replace("\\|", "")
+
+
+def test_text_output_cannot_be_steered_by_a_server() -> None:
+    """Names and messages from a server are shown, never obeyed by the terminal."""
+    name = "evil\x1b[2J\x1b[31m\rline"
+    text = render(hostile_document(name), "text")
+    assert "\x1b" not in text
+    assert "\r" not in text
+    assert "Error: view evil\\u001b[2J\\u001b[31m\\rline of application" in text

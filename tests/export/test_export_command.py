@@ -183,7 +183,9 @@ def test_duplicates_exported_once_with_a_warning(ws: Workspace) -> None:
     assert "start: 1\n" in text
     planned = ws.plan(detailed_exitcode=True)
     assert planned.code == 2
-    assert planned.out.endswith("Plan: 0 to create, 0 to patch, 1 to delete.\n")
+    assert planned.out.endswith(
+        "Plan: 0 to create, 0 to patch, 0 to delete, 1 duplicate to remove.\n"
+    )
     assert f"id={new['id']}\n    reason: duplicate" in planned.out
 
 
