@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import itertools
 import json
 import os
 import select
@@ -30,7 +29,6 @@ from reconciler.interrupts import (
     terminate_as_interrupt,
 )
 from reconciler.model import (
-    Delete,
     DesiredState,
     Operation,
     RemoteSnapshot,
@@ -204,9 +202,14 @@ class ApplyRun:
     ) -> tuple[ApplyResult, bool]:
         """Re-plan the touched views. Duplicates that appeared during the run are removed by
         the diff's rule (so racing runs remove the same copies), at most MAX_HEAL_ROUNDS
-        times; anything else left is reported (an endless diff is a bug)."""
+        times. What is left of operations that succeeded may be a lagging listing: it is
+        looked at again, with backoff, within the consistency window. Anything else left is
+        reported (an endless diff is a bug)."""
         touched = sorted({r.operation.key.scope for r in result.results})
-        for rounds in itertools.count():
+        clock = self.context.runtime.clock
+        settle_until = clock.monotonic() + self.context.runtime.consistency_window
+        heals = looks = 0
+        while True:
             residual, _ = await compute_plan(
                 self.context, client, self.desired, targets=document.targets, scopes=touched
             )
@@ -218,24 +221,36 @@ class ApplyRun:
             if not operations:
                 self.say("Converged.")
                 return result, True
-            if rounds >= MAX_HEAL_ROUNDS or executor.stop.is_set():
+            if executor.stop.is_set():
                 break
-            if not all(_is_duplicate(op) for op in operations):
+            if all(_is_duplicate(op) for op in operations) and heals < MAX_HEAL_ROUNDS:
+                heals += 1
+                count = len(operations)
+                self.say(
+                    f"Removing {count} duplicate{'' if count == 1 else 's'} that appeared "
+                    "during the run (another writer at the same time, or a lagging listing):"
+                )
+                result = result.extended(await executor.run(operations))
+                continue
+            remaining = settle_until - clock.monotonic()
+            if remaining <= 0 or not _may_lag(operations, result):
                 break
-            count = len(operations)
-            self.say(
-                f"Removing {count} duplicate{'' if count == 1 else 's'} that appeared during "
-                "the run (another writer at the same time, or a lagging listing):"
-            )
-            result = result.extended(await executor.run(operations))
+            looks += 1
+            await clock.sleep(min(0.25 * 2 ** (looks - 1), 2.0, remaining))
         self.say("Not converged; still to do:")
         for op in residual.plan.operations:
             self.say(f"  {operation_title(op)}")
         return result, False
 
 
+def _may_lag(residual: Sequence[Operation], result: ApplyResult) -> bool:
+    """Is something left of an operation that succeeded (its effect may not be listed yet)?"""
+    done = {r.operation.key for r in result.results if r.status == "done"}
+    return any(op.key in done for op in residual)
+
+
 def _is_duplicate(op: Operation) -> bool:
-    return isinstance(op, Delete) and op.delete_reason == "duplicate"
+    return op.kind == "duplicate"
 
 
 def confirm(count: int, interactive: bool) -> None:
