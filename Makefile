@@ -35,7 +35,7 @@ demo: $(DEMO_STAMP)
 	$(BIN)/python scripts/demo.py
 
 chaos: $(STAMP)
-	$(BIN)/pytest -q tests/chaos --chaos-full
+	$(BIN)/pytest -q tests/chaos tests/e2e/test_racing_applies.py --chaos-full
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

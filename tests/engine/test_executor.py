@@ -247,3 +247,42 @@ def test_stopped_executor_starts_nothing() -> None:
     assert result.interrupted
     assert [r.status for r in result.results] == ["skipped"] * 5
     assert listed == []
+
+
+def test_in_flight_work_after_an_interruption_is_bounded() -> None:
+    """Stop arrives while a POST hangs for 1000 s: after the grace (10 s) it is cancelled
+    and reported with what is known; nothing new starts."""
+
+    async def main() -> tuple[ApplyResult, FakeClock]:
+        clock = FakeClock()
+        settings = EmulatorSettings(clock=clock.monotonic)
+        app = create_app(settings)
+        runtime = Runtime(transport=World(app, clock, create_delay=1000.0), clock=clock)
+        context = Context(
+            Settings(parallelism=1), "http://127.0.0.1:9", Credentials("k1", "k2"), runtime
+        )
+        async with context.client() as client:
+            executor = Executor(
+                client, relist=relister(context, client), parallelism=1, clock=clock
+            )
+
+            async def interrupt() -> None:
+                while 1000.0 not in clock.sleeps:  # the POST is on its way
+                    await asyncio.sleep(0)
+                executor.stop.set()
+
+            stopper = asyncio.ensure_future(interrupt())
+            result = await executor.run(creates(3))
+            await stopper
+        return result, clock
+
+    result, clock = asyncio.run(main())
+    first, *rest = result.results
+    assert result.interrupted
+    assert (first.status, first.message) == (
+        "failed",
+        "interrupted before an answer: it may have been created; the next run adopts it or "
+        "removes the extra copy",
+    )
+    assert [r.status for r in rest] == ["skipped", "skipped"]
+    assert clock.monotonic() - 1000.0 < 100  # the grace, not the hanging request
