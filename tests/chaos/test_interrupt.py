@@ -90,8 +90,10 @@ def test_kill_9_mid_apply_then_apply_converges(
         if int(item["attributes"]["snapshot_name"][1:]) < 50
     }
     (tmp_path / "snapshots").mkdir()
-    # About 4 of 10 per view are patched: above the default 30%, on purpose, so no --force.
-    (tmp_path / "reconciler.yaml").write_text("safety:\n  max_update_fraction: 0.5\n")
+    # About 4 of 10 per view are patched, 3 deleted: thresholds of 50% instead of --force.
+    (tmp_path / "reconciler.yaml").write_text(
+        "safety:\n  max_update_fraction: 0.5\n  max_delete_fraction: 0.5\n"
+    )
     document = {"application_id": APPS[0], "views": desired}
     (tmp_path / "snapshots" / "a.yaml").write_text(json.dumps(document, indent=1))
     env = env_for(url)
@@ -112,6 +114,8 @@ def test_kill_9_mid_apply_then_apply_converges(
         while writes(url) < target and process.poll() is None:
             assert time.monotonic() < deadline, "the apply never reached its target"
             time.sleep(0.005)
+        ended = process.poll()
+        assert ended is None, f"apply exited {ended} first: {(tmp_path / 'out.txt').read_text()}"
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     at_kill = writes(url)
