@@ -186,7 +186,9 @@ class ApplyRun:
             retry=runtime.retry,
             consistency_window=runtime.consistency_window,
             interrupt_grace=runtime.interrupt_grace,
-            deadline=None,  # seam: the run deadline of the Runtime, once it has one
+            # The run's deadline (`--timeout`): Runtime.deadline, in the clock's time, once
+            # the runtime has one (helper "api" adds it); until then there is none.
+            deadline=getattr(runtime, "deadline", None),
             report=self.report,
             stop=stop,
         )

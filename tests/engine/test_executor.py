@@ -286,3 +286,30 @@ def test_in_flight_work_after_an_interruption_is_bounded() -> None:
     )
     assert [r.status for r in rest] == ["skipped", "skipped"]
     assert clock.monotonic() - 1000.0 < 100  # the grace, not the hanging request
+
+
+def test_past_the_run_deadline_nothing_new_starts() -> None:
+    async def main() -> ApplyResult:
+        clock = FakeClock()
+        app = create_app(EmulatorSettings(clock=clock.monotonic))
+        runtime = Runtime(transport=World(app, clock, create_delay=3.0), clock=clock)
+        context = Context(
+            Settings(parallelism=1), "http://127.0.0.1:9", Credentials("k1", "k2"), runtime
+        )
+        async with context.client() as client:
+            executor = Executor(
+                client,
+                relist=relister(context, client),
+                parallelism=1,
+                clock=clock,
+                deadline=clock.monotonic() + 5.0,
+            )
+            return await executor.run(creates(3))
+
+    result = asyncio.run(main())
+    assert result.deadline_reached
+    assert [(r.status, r.message) for r in result.results] == [
+        ("done", ""),
+        ("done", ""),
+        ("skipped", "skipped: the run's deadline passed"),
+    ]
