@@ -177,8 +177,10 @@ class Checker:
             elif not self._matches(self.kept_id[key], key):
                 counts["patch"] += 1
         worst = Counter[str]()
+        # Every view, not only those of min_existing (10) or more: a failed apply's creates
+        # can lift a small view over it, and what is left to do is then judged.
         for counts in per_view.values():
-            if counts["existing"] >= 10:  # min_existing
+            if counts["existing"]:
                 for verb in ("delete", "patch"):
                     ratio = counts[verb] / counts["existing"]
                     worst[verb] = max(worst[verb], int(ratio * 1000) + 1)
