@@ -238,6 +238,12 @@ def plan(
     "--auto-approve", is_flag=True, help="Apply without asking (required when not on a TTY)."
 )
 @click.option("--force", is_flag=True, help="Apply a plan marked unsafe by the safety checks.")
+@click.option(
+    "--consistency-window",
+    type=click.FloatRange(0, 600),
+    help="Seconds to watch a view's listing for a create whose answer was lost, before "
+    "sending it again (listings may lag writes). Default 10.",
+)
 @format_option(["text", "json"], "json: the result of each operation as JSON on stdout.")
 @target_option
 @timeout_option
@@ -252,6 +258,7 @@ def apply(
     page_limit: int | None,
     auto_approve: bool,
     force: bool,
+    consistency_window: float | None,
     output_format: str,
     targets: tuple[str, ...],
     timeout: float,
@@ -279,7 +286,7 @@ def apply(
         color=use_color() and output_format == "text",
         interactive=sys.stdin.isatty(),
         progress=sys.stdout.isatty() and output_format == "text",
-        runtime=runtime(timeout),
+        runtime=runtime(timeout, consistency_window=consistency_window),
     )
 
 
@@ -549,13 +556,19 @@ def init(directory: str, ci: str, verbose: int) -> int:
     return command.run(directory=directory, ci=ci)
 
 
-def runtime(timeout: float | None = None) -> Runtime:
+def runtime(timeout: float | None = None, *, consistency_window: float | None = None) -> Runtime:
     """The seam handed to `main` (tests: a transport, a clock, a retry policy), else the
-    defaults; with the run's deadline `timeout` seconds from now."""
+    defaults; with the run's deadline `timeout` seconds from now, and an option given on the
+    command line in place of its field."""
+    import dataclasses
+
     from reconciler.runtime import Runtime
 
     given = click.get_current_context().find_root().obj
-    return (given if isinstance(given, Runtime) else Runtime()).with_timeout(timeout)
+    chosen = given if isinstance(given, Runtime) else Runtime()
+    if consistency_window is not None:
+        chosen = dataclasses.replace(chosen, consistency_window=consistency_window)
+    return chosen.with_timeout(timeout)
 
 
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
@@ -586,9 +599,10 @@ def guarded(call: Callable[[], object]) -> int:
         return exitcodes.ERROR
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C (and end of input at a prompt) into Abort.
-        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, KeyboardInterrupt):
             echo("Interrupted.", err=True)
-            return exitcodes.INTERRUPTED
+            return _interrupted_code(cause)
         echo("Aborted.", err=True)
         return exitcodes.ERROR
     except InvalidInput as exc:
@@ -598,9 +612,9 @@ def guarded(call: Callable[[], object]) -> int:
     except ReconcilerError as exc:
         echo(f"error: {exc}", err=True)
         return exitcodes.ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         echo("Interrupted.", err=True)
-        return exitcodes.INTERRUPTED
+        return _interrupted_code(exc)
     except Exception as exc:
         if os.environ.get("RECONCILER_DEBUG"):
             raise
@@ -609,3 +623,10 @@ def guarded(call: Callable[[], object]) -> int:
         echo(f"internal error: {name}: {exc} (please report it)", err=True)
         return exitcodes.ERROR
     return result if isinstance(result, int) else exitcodes.OK
+
+
+def _interrupted_code(exc: KeyboardInterrupt) -> int:
+    """130 for Ctrl-C, 143 for SIGTERM (which apply raises as `Terminated`)."""
+    from reconciler.interrupts import Terminated
+
+    return exitcodes.TERMINATED if isinstance(exc, Terminated) else exitcodes.INTERRUPTED

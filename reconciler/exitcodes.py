@@ -9,3 +9,6 @@ ERROR: Final = 1
 CHANGES: Final = 2
 #: Interrupted by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED: Final = 130
+#: Stopped by SIGTERM (128 + 15): CI runners and `docker stop` send it on cancel; apply
+#: handles it as Ctrl-C (nothing new starts, the summary is printed) and exits with this.
+TERMINATED: Final = 143

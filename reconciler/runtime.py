@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from reconciler.client import ApiClient, Timeouts
+from reconciler.executor import DEFAULT_CONSISTENCY_WINDOW, DEFAULT_INTERRUPT_GRACE
 from reconciler.retry import DEFAULT_TIMEOUT, Clock, RetryPolicy, SystemClock
 from reconciler.secrets import Credentials
 
@@ -27,6 +28,11 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeouts: Timeouts = field(default_factory=Timeouts)
+    #: Seconds apply watches a view's listing after an ambiguous create before sending it
+    #: again (listings may lag writes); `apply --consistency-window` sets it.
+    consistency_window: float = DEFAULT_CONSISTENCY_WINDOW
+    #: Seconds in-flight requests may take after Ctrl-C or SIGTERM; then they are cancelled.
+    interrupt_grace: float = DEFAULT_INTERRUPT_GRACE
     #: The run's deadline in the clock's monotonic time; None: no deadline. No request is
     #: started, and no wait lasts, past it.
     deadline: float | None = None

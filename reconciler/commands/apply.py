@@ -1,30 +1,49 @@
-"""`reconciler apply [PLAN]`: plan (or read a saved plan), confirm, execute, check convergence."""
+"""`reconciler apply [PLAN]`: plan (or read a saved plan), confirm, re-plan, execute, then
+converge: re-plan the touched views, remove duplicates that appeared during the run (a
+concurrent apply, a lagging listing) and report anything left."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
+import functools
 import json
-import signal
+import os
+import select
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import click
 
 from reconciler import exitcodes
 from reconciler.client import ApiClient
-from reconciler.engine import Context, compute_plan, prepare
+from reconciler.commands.apply_output import ProgressBar, result_document, result_line
+from reconciler.engine import Context, compute_plan, list_scope, prepare
 from reconciler.errors import ReconcilerError
-from reconciler.executor import ApplyResult, Executor, OperationResult
-from reconciler.model import DesiredState, Operation
-from reconciler.output import echo, write_stderr
+from reconciler.executor import ApplyResult, Executor, OperationResult, Relist
+from reconciler.interrupts import (
+    Interruption,
+    exit_code,
+    run_loop,
+    stop_on_signals,
+    terminate_as_interrupt,
+)
+from reconciler.model import (
+    DesiredState,
+    Operation,
+    RemoteSnapshot,
+    ViewError,
+    ViewScope,
+)
+from reconciler.output import echo
 from reconciler.planfile import PlanDocument
 from reconciler.render import operation_title, render
 from reconciler.runtime import Runtime
 from reconciler.saved_plan import verify_saved_plan
 
-_DONE_VERB = {"create": "created", "patch": "patched", "delete": "deleted"}
+#: Rounds of removing duplicates found after the run before giving up ("Not converged").
+MAX_HEAL_ROUNDS = 2
 
 
 def run(
@@ -42,49 +61,200 @@ def run(
     runtime: Runtime = Runtime(),
 ) -> int:
     context, desired = prepare(config_path, overrides, runtime=runtime)
-    text_output = output_format == "text"
-    say: Callable[[str], None] = (
-        (lambda line: echo(line)) if text_output else (lambda line: echo(line, err=True))
+    job = ApplyRun(
+        context,
+        desired,
+        plan_path=plan_path,
+        auto_approve=auto_approve,
+        force=force,
+        text_output=output_format == "text",
+        targets=tuple(targets),
+        color=color,
+        interactive=interactive,
+        progress=progress,
     )
+    with terminate_as_interrupt():
+        return job.start()
 
-    async def main() -> int:
-        async with context.client() as client:
-            if plan_path is None:
-                document, _ = await compute_plan(context, client, desired, targets=targets)
-                if text_output:
-                    echo(render(document, "text", color=color), nl=False)
-                if document.errors:
-                    raise ReconcilerError("some views could not be listed; nothing was applied")
-            else:
-                saved = PlanDocument.read(plan_path)
-                document = await verify_saved_plan(saved, context, client, desired)
-                if not text_output:  # the text render shows them
-                    for warning in document.warnings:
-                        say(f"Warning: {warning}")
-                if text_output:
-                    echo(render(document, "text", color=color), nl=False)
-            plan = document.plan
-            if not plan.has_changes:
-                if not text_output:
+
+@dataclass
+class ApplyRun:
+    context: Context
+    desired: DesiredState
+    plan_path: str | None
+    auto_approve: bool
+    force: bool
+    text_output: bool
+    targets: tuple[str, ...]
+    color: bool
+    interactive: bool
+    progress: bool
+    _bar: ProgressBar | None = field(default=None, init=False)
+
+    def say(self, line: str) -> None:
+        echo(line, err=not self.text_output)
+
+    def show(self, document: PlanDocument) -> None:
+        if self.text_output:
+            echo(render(document, "text", color=self.color), nl=False)
+
+    def start(self) -> int:
+        document = run_loop(self.first_document)
+        while True:
+            if not document.plan.has_changes:
+                if not self.text_output:
                     echo(json.dumps(result_document(document, ApplyResult(()), True), indent=2))
                 return exitcodes.OK
-            if not plan.is_safe and not force:
+            if not document.plan.is_safe and not self.force:
                 raise ReconcilerError(
                     "refusing to apply an unsafe plan (see the warnings above); "
                     "review it, then run again with --force"
                 )
-            if plan_path is None and not auto_approve:
-                confirm(len(plan.operations), interactive)
-            result = await execute(context, client, plan.operations, say, progress)
-            say(result.summary())
-            converged = await check_converged(context, client, desired, document, result, say)
-            if not text_output:
-                echo(json.dumps(result_document(document, result, converged), indent=2))
-            if result.interrupted:
-                return exitcodes.INTERRUPTED
-            return exitcodes.OK if result.ok and converged else exitcodes.ERROR
+            replan = self.plan_path is None and not self.auto_approve
+            if replan:
+                # The prompt runs outside the event loop: one Ctrl-C (or SIGTERM) ends it.
+                confirm(len(document.plan.operations), self.interactive)
+                # A person's wait is not the server's time to spend: the deadline starts again.
+                self.context = dataclasses.replace(
+                    self.context, runtime=self.context.runtime.renewed()
+                )
+            outcome = run_loop(functools.partial(self.apply, document, replan=replan))
+            if isinstance(outcome, int):
+                return outcome
+            self.say("The plan changed while waiting for the answer; the new plan:")
+            document = outcome
+            self.show(document)
 
-    return asyncio.run(main())
+    async def first_document(self) -> PlanDocument:
+        context, desired = self.context, self.desired
+        async with context.client() as client:
+            if self.plan_path is None:
+                document = await self.plan(client)
+            else:
+                saved = PlanDocument.read(self.plan_path)
+                document = await verify_saved_plan(saved, context, client, desired)
+                if not self.text_output:  # the text render shows them
+                    for warning in document.warnings:
+                        self.say(f"Warning: {warning}")
+                self.show(document)
+        return document
+
+    async def plan(self, client: ApiClient) -> PlanDocument:
+        document, _ = await compute_plan(self.context, client, self.desired, targets=self.targets)
+        self.show(document)
+        if document.errors:
+            raise ReconcilerError("some views could not be listed; nothing was applied")
+        return document
+
+    async def apply(self, document: PlanDocument, *, replan: bool) -> int | PlanDocument:
+        """Execute `document`; with `replan`, only if planning again gives the same plan
+        (else the new plan is returned, to be shown and confirmed)."""
+        async with self.context.client() as client:
+            if replan:
+                fresh, _ = await compute_plan(
+                    self.context, client, self.desired, targets=self.targets
+                )
+                if fresh.errors:
+                    raise ReconcilerError("some views could not be listed; nothing was applied")
+                if fresh.plan.operations != document.plan.operations:
+                    return fresh
+            return await self.execute(client, document)
+
+    async def execute(self, client: ApiClient, document: PlanDocument) -> int:
+        stop, seen = asyncio.Event(), Interruption()
+        operations = document.plan.operations
+        with stop_on_signals(stop, seen):
+            executor = self.executor(client, stop)
+            self._bar = ProgressBar(len(operations)) if self.progress else None
+            result = await executor.run(operations)
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+            self.say(result.summary())
+            result, converged = await self.converge(client, executor, document, result)
+        if not self.text_output:
+            echo(json.dumps(result_document(document, result, converged), indent=2))
+        if result.interrupted:
+            return exit_code(seen.signum)
+        if result.deadline_reached:
+            self.say("The run's deadline passed: operations not started then were skipped.")
+        return exitcodes.OK if result.ok and converged else exitcodes.ERROR
+
+    def executor(self, client: ApiClient, stop: asyncio.Event) -> Executor:
+        runtime = self.context.runtime
+        return Executor(
+            client,
+            relist=relister(self.context, client),
+            parallelism=self.context.settings.parallelism,
+            clock=runtime.clock,
+            retry=runtime.retry,
+            consistency_window=runtime.consistency_window,
+            interrupt_grace=runtime.interrupt_grace,
+            deadline=runtime.deadline,  # `--timeout`, in the clock's time
+            report=self.report,
+            stop=stop,
+        )
+
+    def report(self, result: OperationResult) -> None:
+        if self._bar is not None:
+            self._bar.advance(result)
+        else:
+            self.say(result_line(result))
+
+    async def converge(
+        self, client: ApiClient, executor: Executor, document: PlanDocument, result: ApplyResult
+    ) -> tuple[ApplyResult, bool]:
+        """Re-plan the touched views. Duplicates that appeared during the run are removed by
+        the diff's rule (so racing runs remove the same copies), at most MAX_HEAL_ROUNDS
+        times. What is left of operations that succeeded may be a lagging listing: it is
+        looked at again, with backoff, within the consistency window. Anything else left is
+        reported (an endless diff is a bug)."""
+        touched = sorted({r.operation.key.scope for r in result.results})
+        clock = self.context.runtime.clock
+        settle_until = clock.monotonic() + self.context.runtime.consistency_window
+        heals = looks = 0
+        while True:
+            residual, _ = await compute_plan(
+                self.context, client, self.desired, targets=document.targets, scopes=touched
+            )
+            if residual.errors:
+                for error in residual.errors:
+                    self.say(f"Could not check convergence: {error}")
+                return result, False
+            operations = residual.plan.operations
+            if not operations:
+                self.say("Converged.")
+                return result, True
+            if executor.stop.is_set():
+                break
+            if all(_is_duplicate(op) for op in operations) and heals < MAX_HEAL_ROUNDS:
+                heals += 1
+                count = len(operations)
+                self.say(
+                    f"Removing {count} duplicate{'' if count == 1 else 's'} that appeared "
+                    "during the run (another writer at the same time, or a lagging listing):"
+                )
+                result = result.extended(await executor.run(operations))
+                continue
+            remaining = settle_until - clock.monotonic()
+            if remaining <= 0 or not _may_lag(operations, result):
+                break
+            looks += 1
+            await clock.sleep(min(0.25 * 2 ** (looks - 1), 2.0, remaining))
+        self.say("Not converged; still to do:")
+        for op in residual.plan.operations:
+            self.say(f"  {operation_title(op)}")
+        return result, False
+
+
+def _may_lag(residual: Sequence[Operation], result: ApplyResult) -> bool:
+    """Is something left of an operation that succeeded (its effect may not be listed yet)?"""
+    done = {r.operation.key for r in result.results if r.status == "done"}
+    return any(op.key in done for op in residual)
+
+
+def _is_duplicate(op: Operation) -> bool:
+    return op.kind == "duplicate"
 
 
 def confirm(count: int, interactive: bool) -> None:
@@ -94,136 +264,36 @@ def confirm(count: int, interactive: bool) -> None:
             "(or save a plan with `plan --out` and apply that)"
         )
     noun = "change" if count == 1 else "changes"
-    answer = click.prompt(f"Apply {count} {noun}? [y/N]", default="", show_default=False)
+    answer = ask(f"Apply {count} {noun}? [y/N]")
     if answer.strip().lower() not in ("y", "yes"):
         raise ReconcilerError("apply cancelled; nothing was changed")
 
 
-@contextlib.contextmanager
-def interrupt_sets(stop: asyncio.Event) -> Iterator[None]:
-    """Ctrl-C starts nothing new; in-flight requests finish. A second Ctrl-C is fatal."""
-    loop = asyncio.get_running_loop()
-
-    def first() -> None:
-        echo("\nInterrupted: finishing requests in flight, starting nothing new.", err=True)
-        stop.set()
-        loop.remove_signal_handler(signal.SIGINT)
-
+def ask(question: str) -> str:
+    """One line from the terminal. Waits in `select` with a timeout rather than in a bare
+    read: a signal arriving just before the read would otherwise be acted on only after
+    the next key press (Python runs its handlers between calls, not inside one)."""
     try:
-        loop.add_signal_handler(signal.SIGINT, first)
-    except (NotImplementedError, RuntimeError):  # not the main thread, or no signals
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-
-
-async def execute(
-    context: Context,
-    client: ApiClient,
-    operations: Sequence[Operation],
-    say: Callable[[str], None],
-    progress: bool,
-) -> ApplyResult:
-    stop = asyncio.Event()
-    bar = ProgressBar(len(operations)) if progress else None
-
-    def report(result: OperationResult) -> None:
-        if bar is not None:
-            bar.advance(result)
-        else:
-            say(result_line(result))
-
-    executor = Executor(
-        client,
-        parallelism=context.settings.parallelism,
-        page_limit=context.settings.page_limit,
-        clock=context.runtime.clock,
-        retry=context.runtime.retry,
-        report=report,
-        stop=stop,
-    )
-    with interrupt_sets(stop):
-        result = await executor.run(operations)
-    if bar is not None:
-        bar.close()
-    return result
-
-
-def result_line(result: OperationResult) -> str:
-    op = result.operation
-    verb = _DONE_VERB[op.phase] if result.status == "done" else f"{result.status} {op.phase}"
-    line = operation_title(op, verb)
-    if result.snapshot_id:
-        line += f" id={result.snapshot_id}"
-    if result.message:
-        line += f": {result.message}"
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests): click's prompt
+        fd = -1
+    if fd < 0 or os.name != "posix":
+        answer: str = click.prompt(question, default="", show_default=False)
+        return answer
+    echo(f"{question}: ", nl=False)
+    while not select.select([fd], [], [], 0.1)[0]:
+        pass
+    line = sys.stdin.readline()
+    if not line:  # end of input
+        raise click.Abort
     return line
 
 
-class ProgressBar:
-    """One line redrawn on the terminal (stderr); failures are printed above it."""
+def relister(context: Context, client: ApiClient) -> Relist:
+    """The executor's re-listing of one view, through the same authority (and settings) as
+    plan, so that truncation and filter rules exist once."""
 
-    def __init__(self, total: int) -> None:
-        self._total = total
-        self._done = 0
+    async def relist(scope: ViewScope) -> Sequence[RemoteSnapshot] | ViewError:
+        return await list_scope(context, client, scope)
 
-    def advance(self, result: OperationResult) -> None:
-        self._done += 1
-        if result.status == "failed":
-            write_stderr("\r\033[K" + result_line(result) + "\n")
-        width = 30
-        filled = width * self._done // max(self._total, 1)
-        write_stderr(f"\r[{'#' * filled}{'.' * (width - filled)}] {self._done}/{self._total}")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        write_stderr("\r\033[K")
-        sys.stderr.flush()
-
-
-async def check_converged(
-    context: Context,
-    client: ApiClient,
-    desired: DesiredState,
-    document: PlanDocument,
-    result: ApplyResult,
-    say: Callable[[str], None],
-) -> bool:
-    """Re-plan the touched views: anything left is reported (an endless diff is a bug)."""
-    touched = sorted({r.operation.key.scope for r in result.results})
-    residual, _ = await compute_plan(
-        context, client, desired, targets=document.targets, scopes=touched
-    )
-    if residual.errors:
-        for error in residual.errors:
-            say(f"Could not check convergence: {error}")
-        return False
-    if not residual.plan.has_changes:
-        say("Converged.")
-        return True
-    say("Not converged; still to do:")
-    for op in residual.plan.operations:
-        say(f"  {operation_title(op)}")
-    return False
-
-
-def result_document(document: PlanDocument, result: ApplyResult, converged: bool) -> dict[str, Any]:
-    return {
-        "plan": document.plan.summary(),
-        "summary": result.summary(),
-        "interrupted": result.interrupted,
-        "converged": converged,
-        "results": [
-            {
-                "action": r.operation.phase,
-                **r.operation.key.as_dict(),
-                "status": r.status,
-                "snapshot_id": r.snapshot_id,
-                "message": r.message,
-            }
-            for r in result.results
-        ],
-    }
+    return relist

@@ -1,31 +1,41 @@
 """Randomized, seeded apply scenarios against a real emulator server with injected faults.
 
 Each scenario (tests/support/chaos.py) seeds a remote state, writes the desired files and
-runs `apply --auto-approve --force --format json` in-process (the real command, the real
-client over real sockets; only the retry backoff is shortened, so that 200 scenarios run
-in minutes), at most twice. Invariants, checked after every apply unless said otherwise:
+a reconciler.yaml with the tightest safety thresholds the scenario's own plan passes, and
+runs `apply --auto-approve --format json` in-process, never with --force (the real command,
+the real client over real sockets; only the retry backoff is shortened, so that 200
+scenarios run in minutes), at most twice (four times when listings may repeat an id, which
+makes an apply refuse). Faults: 5xx, commit-then-drop, 429 bursts, latency, and the world
+outside the executor's design: listing lag, repeated ids, 201 without an id, a concurrent
+writer creating the same snapshot. Invariants, checked after every apply unless said
+otherwise:
 
-1. No duplicate: no key has more copies than the scenario seeded (1 for a fresh key).
+1. No duplicate: no key has more copies than the scenario seeded (1 for a fresh key), plus
+   the copies another writer made so far (a failed apply may leave them for the next).
 2. Nothing declared is lost: the id of every declared snapshot that existed with its key
    unchanged is still there; for a seeded duplicate, one of its seeded ids is.
 3. Unmanaged views untouched: every snapshot outside the managed views keeps its id and
    every attribute (modified_at included).
-4. The apply's JSON summary agrees with what the emulator recorded (deltas of
+4. No --force needed: no apply refuses its plan as unsafe.
+5. The apply's JSON summary agrees with what the emulator recorded (deltas of
    /_emulator/stats over that apply, "dropped" = committed, then connection dropped):
-   - creates: 201 answers == done creates not adopted; adopted creates <= dropped creates;
-     committed == 201 + dropped; done <= committed <= done + failed (a create committed
-     whose answer was lost and whose adoption listing then failed is "failed", yet exists);
+   - creates: 201 answers (less those without an id) == done creates not adopted; adopted
+     creates <= dropped creates + creates answered without an id; committed == 201 +
+     dropped; done <= committed <= done + failed (a create committed whose answer was lost
+     and whose adoption listing then failed is "failed", yet exists);
    - patches: 200 answers == done patches exactly; committed == 200 + dropped (a PATCH
      retried after a dropped answer commits twice: it is idempotent, so that is allowed);
    - deletes: 204 answers == done deletes other than "already deleted"; 404 answers ==
-     "already deleted" (each follows a dropped commit of the same DELETE); committed ==
-     204 + dropped; done <= committed <= done + failed.
-5. Over the whole scenario: committed creates == desired keys absent at the start, exactly
+     "already deleted" (each follows a dropped commit of the same DELETE, or a lagging
+     listing that still showed a deleted copy); committed == 204 + dropped;
+     done - already <= committed <= done + failed.
+6. Over the whole scenario: committed creates == desired keys absent at the start, exactly
    (every create happened once: never a duplicate, never a lost create); committed deletes
-   == managed remote snapshots whose key is not kept, exactly.
-6. After at most two applies the remote equals the desired state: per managed view, the
-   declared keys exactly once each, with every declared field's value; for a seeded
-   duplicate, the kept id is the one the plan rules name (already matching, else oldest).
+   == managed remote snapshots whose key is not kept, plus one per copy another writer
+   made (each removed as a duplicate), exactly.
+7. At the end the remote equals the desired state: per managed view, the declared keys
+   exactly once each, with every declared field's value; for a seeded duplicate, the kept
+   id is the one the plan rules name (already matching, else oldest).
 """
 
 from __future__ import annotations
@@ -67,8 +77,13 @@ def chaos_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def chaos_runtime(chaos_seed: int) -> Runtime:
-    """Real waits, shorter backoff: the same code paths, 200 scenarios in minutes."""
-    return Runtime(retry=RetryPolicy(base_delay=0.01, max_delay=0.2, rng=random.Random(chaos_seed)))
+    """Real waits, shorter backoff: the same code paths, 200 scenarios in minutes. The
+    consistency window is what it must be: longer than the scenario's listing lag."""
+    lag = generate(chaos_seed).faults.list_lag_ms / 1000
+    return Runtime(
+        retry=RetryPolicy(base_delay=0.01, max_delay=0.2, rng=random.Random(chaos_seed)),
+        consistency_window=max(0.2, 3 * lag),
+    )
 
 
 def write_desired(root: Path, scenario: Scenario) -> None:
@@ -102,6 +117,9 @@ class Delta:
     def committed(self, operation: str) -> int:
         return int(self.after["committed"][operation]) - int(self.before["committed"][operation])
 
+    def fault(self, name: str) -> int:
+        return int(self.after["faults"][name]) - int(self.before["faults"][name])
+
 
 def run_apply(
     url: str, parallelism: int, capsys: pytest.CaptureFixture[str], runtime: Runtime
@@ -113,7 +131,7 @@ def run_apply(
             config_path=None,
             overrides={"api_url": url, "parallelism": parallelism},
             auto_approve=True,
-            force=True,
+            force=False,  # never needed: duplicates do not count toward the thresholds
             output_format="json",
             targets=(),
             color=False,
@@ -146,6 +164,35 @@ class Checker:
         self.expected_deletes = sum(len(v) for v in self.copies.values()) - len(kept)
         self.kept_id = {k: self._kept(k) for k in kept}
 
+    def safety_config(self) -> str:
+        """reconciler.yaml with the tightest thresholds the scenario's own plan passes
+        (duplicates never count), so that an apply refusing means a threshold counted
+        what it must not."""
+        per_view: dict[tuple[str, str], Counter[str]] = {}
+        for key, items in self.copies.items():
+            counts = per_view.setdefault(key[:2], Counter())
+            counts["existing"] += len(items)
+            if key not in self.desired:
+                counts["delete"] += len(items)
+            elif not self._matches(self.kept_id[key], key):
+                counts["patch"] += 1
+        worst = Counter[str]()
+        # Every view, not only those of min_existing (10) or more: a failed apply's creates
+        # can lift a small view over it, and what is left to do is then judged.
+        for counts in per_view.values():
+            if counts["existing"]:
+                for verb in ("delete", "patch"):
+                    ratio = counts[verb] / counts["existing"]
+                    worst[verb] = max(worst[verb], int(ratio * 1000) + 1)
+        delete = min(1.0, worst["delete"] / 1000)
+        patch = min(1.0, worst["patch"] / 1000)
+        return f"safety:\n  max_delete_fraction: {delete}\n  max_update_fraction: {patch}\n"
+
+    def _matches(self, snapshot_id: str, key: Key) -> bool:
+        wanted = self.desired[key]
+        item = next(i for i in self.copies[key] if i["id"] == snapshot_id)
+        return all(item["attributes"].get(f) == wanted[f] for f in MUTABLE if f in wanted)
+
     def _kept(self, key: Key) -> str:
         wanted = self.desired[key]
         for item in self.copies[key]:
@@ -153,13 +200,14 @@ class Checker:
                 return str(item["id"])
         return str(self.copies[key][0]["id"])
 
-    def check_state(self, items: list[dict[str, Any]], when: str) -> None:
+    def check_state(self, items: list[dict[str, Any]], when: str, foreign: int = 0) -> None:
+        """`foreign`: copies another writer made so far (a failed apply may leave them)."""
         managed = self.scenario.managed
         keys = Counter(key_of(i["attributes"]) for i in items)
         ids = {i["id"] for i in items}
         for key, count in keys.items():
             seeded = len(self.copies.get(key, ()))
-            assert count <= max(1, seeded), f"{when}: {count} copies of {key}"
+            assert count <= max(1, seeded) + foreign, f"{when}: {count} copies of {key}"
         for key in self.kept_id:
             seeded_ids = {c["id"] for c in self.copies[key]}
             if len(seeded_ids) == 1:
@@ -226,9 +274,10 @@ class Checker:
             f"Apply: {done['create']} created, {done['patch']} patched, {done['delete']} deleted,"
         ), summary
         d = delta
-        # creates
-        assert d.requests("create", "201") == done["create"] - adopted
-        assert adopted <= d.requests("create", "dropped")
+        without_id = d.fault("creates_without_id") + d.fault("creates_empty_body")
+        # creates (a 201 without an id is never "done" without adoption)
+        assert d.requests("create", "201") - without_id == done["create"] - adopted
+        assert adopted <= d.requests("create", "dropped") + without_id
         assert d.committed("create") == d.requests("create", "201") + d.requests(
             "create", "dropped"
         )
@@ -244,8 +293,16 @@ class Checker:
         assert d.committed("delete") == d.requests("delete", "204") + d.requests(
             "delete", "dropped"
         )
-        assert done["delete"] <= d.committed("delete") <= done["delete"] + failed["delete"]
+        # ("already deleted": a dropped commit of the same DELETE, or a lagging listing that
+        # still showed a copy deleted moments before)
+        assert (
+            done["delete"] - already <= d.committed("delete") <= done["delete"] + failed["delete"]
+        )
         tally["adopted creates"] += adopted
+        for name in ("lagged_listings", "repeated_ids_same", "repeated_ids_renamed"):
+            tally[f"world: {name}"] += d.fault(name)
+        tally["world: creates without id"] += without_id
+        tally["world: concurrent writes"] += d.fault("concurrent_writes")
         tally["deletes already done"] += already
         tally["patches committed twice"] += d.committed("update") - done["patch"]
         tally["failed operations"] += sum(failed.values())
@@ -268,6 +325,7 @@ def test_chaos_scenario(
     seeded: list[dict[str, Any]] = response.json()["data"]
     write_desired(chaos_env, scenario)
     checker = Checker(scenario, seeded)
+    (chaos_env / "reconciler.yaml").write_text(checker.safety_config())
     context = scenario.describe()
     started = time.perf_counter()
 
@@ -275,7 +333,9 @@ def test_chaos_scenario(
         (faults.fail_rate, faults.drop_after_commit_rate),
         (faults.second_fail_rate, faults.second_drop_rate),
     ]
-    committed_creates = committed_deletes = 0
+    if faults.repeat_ids_rate:  # a refused apply (a repeated id that conflicts) writes nothing
+        profiles += [(0.0, 0.0)] * 2
+    committed_creates = committed_deletes = foreign = 0
     code = 1
     applies = 0
     for fail_rate, drop_rate in profiles:
@@ -285,7 +345,8 @@ def test_chaos_scenario(
             "latency_ms": faults.latency_ms,
             "rate_limit": faults.rate_limit,
         }
-        httpx.post(f"{url}/_emulator/config", json=config).raise_for_status()
+        httpx.post(f"{url}/_emulator/config", json=config | faults.world()).raise_for_status()
+        time.sleep(faults.list_lag_ms / 1000)  # runs are minutes apart, not microseconds
         before = stats(url)
         code, document, err = run_apply(url, scenario.parallelism, capsys, chaos_runtime)
         applies += 1
@@ -294,9 +355,11 @@ def test_chaos_scenario(
         assert code in (0, 1), where
         assert "Traceback" not in err, where
         assert "internal error" not in err, where
+        assert "refusing to apply an unsafe plan" not in err, where
+        foreign += delta.fault("concurrent_writes")
         try:
             checker.check_apply(document, delta, chaos_tally)
-            checker.check_state(remote_items(url), f"after apply {applies}")
+            checker.check_state(remote_items(url), f"after apply {applies}", foreign)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{where}") from None
         committed_creates += delta.committed("create")
@@ -305,11 +368,13 @@ def test_chaos_scenario(
             break
         chaos_tally["first applies exiting 1"] += 1
 
-    httpx.post(f"{url}/_emulator/config", json={"fail_rate": 0, "drop_after_commit_rate": 0})
+    quiet = {"fail_rate": 0, "drop_after_commit_rate": 0, "repeat_ids_rate": 0}
+    httpx.post(f"{url}/_emulator/config", json=quiet | {"concurrent_writer_rate": 0})
     try:
         checker.check_final(remote_items(url))
         assert committed_creates == checker.expected_creates, "creates committed"
-        assert committed_deletes == checker.expected_deletes, "deletes committed"
+        # Each copy another writer made was removed as a duplicate (ours or theirs).
+        assert committed_deletes == checker.expected_deletes + foreign, "deletes committed"
     except AssertionError as exc:
         raise AssertionError(
             f"{exc}\nafter {applies} applies (last exit {code}) of {context}"

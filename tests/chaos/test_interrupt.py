@@ -1,13 +1,13 @@
-"""kill -9 of `reconciler apply` at a random moment, then apply again: it converges with
-no duplicate and no lost snapshot.
+"""kill -9 of `reconciler apply` mid-apply, then apply again: it converges with no
+duplicate and no lost snapshot, without --force.
 
 The apply runs as a real process against the shared real emulator server, with 50 ms of
 latency per request and parallelism 2 so that its ~50 writes take about 1-2 s; it is killed
-with SIGKILL after a seeded random delay (0.5-2.0 s, process start-up included), so the kill
-lands before the first request, among the creates, the patches or the deletes, or after
-the end. Before the second apply the test waits for the server to finish the requests the
-dead process had already sent (a request that reached the server may still commit: no API
-can take it back, and the second apply's listing must see it, as it would in real life
+with SIGKILL once the server has committed a seeded number of writes (1-45), so the kill
+lands among the creates, the patches or the deletes, and the test checks that it did.
+Before the second apply the test waits for the server to finish the requests the dead
+process had already sent (a request that reached the server may still commit: no API can
+take it back, and the second apply's listing must see it, as it would in real life
 minutes later).
 """
 
@@ -90,34 +90,44 @@ def test_kill_9_mid_apply_then_apply_converges(
         if int(item["attributes"]["snapshot_name"][1:]) < 50
     }
     (tmp_path / "snapshots").mkdir()
+    # About 4 of 10 per view are patched, 3 deleted: thresholds of 50% instead of --force.
+    (tmp_path / "reconciler.yaml").write_text(
+        "safety:\n  max_update_fraction: 0.5\n  max_delete_fraction: 0.5\n"
+    )
     document = {"application_id": APPS[0], "views": desired}
     (tmp_path / "snapshots" / "a.yaml").write_text(json.dumps(document, indent=1))
     env = env_for(url)
 
-    delay = rng.uniform(0.5, 2.0)
+    # Kill when the server has committed a seeded number of the ~50 writes: the kill lands
+    # mid-apply, among the creates, the patches or the deletes, by construction.
+    target = rng.randint(1, 45)
     with (tmp_path / "out.txt").open("w") as out:
         process = subprocess.Popen(
-            [*RECONCILER, "apply", "--auto-approve", "--force", "--parallelism", "2"],
+            [*RECONCILER, "apply", "--auto-approve", "--parallelism", "2"],
             cwd=tmp_path,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-        try:
-            process.wait(timeout=delay)
-            finished_first = True
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-            finished_first = False
+        deadline = time.monotonic() + 60
+        while writes(url) < target and process.poll() is None:
+            assert time.monotonic() < deadline, "the apply never reached its target"
+            time.sleep(0.005)
+        ended = process.poll()
+        assert ended is None, f"apply exited {ended} first: {(tmp_path / 'out.txt').read_text()}"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    at_kill = writes(url)
     wait_until_quiet(url)
     committed = httpx.get(f"{url}/_emulator/stats").json()["committed"]
     context = (
-        f"trial {interrupt_seed}: killed after {delay:.2f} s "
-        f"(finished first: {finished_first}); committed before the kill {committed}. "
+        f"trial {interrupt_seed}: killed at {at_kill} committed writes (target {target}); "
+        f"committed before the kill {committed}. "
         f"Reproduce: pytest tests/chaos --chaos-seed {interrupt_seed} -k interrupt"
     )
+    assert process.returncode == -signal.SIGKILL, f"the apply ended before the kill: {context}"
+    assert 0 < sum(committed.values()) < 50, f"the kill did not land mid-apply: {context}"
 
     def check(items: list[dict[str, Any]], when: str) -> None:
         counts = Counter(key_of(item["attributes"]) for item in items)
@@ -127,7 +137,7 @@ def test_kill_9_mid_apply_then_apply_converges(
 
     check(httpx.get(f"{url}/_emulator/snapshots").json()["data"], "after the kill")
     settings.latency_ms = 0
-    second = reconciler(["apply", "--auto-approve", "--force"], tmp_path, env)
+    second = reconciler(["apply", "--auto-approve"], tmp_path, env)
     assert second.returncode == 0, f"{second.stdout[-2000:]}{second.stderr[-2000:]}\n{context}"
     assert "Traceback" not in second.stderr
     items = httpx.get(f"{url}/_emulator/snapshots").json()["data"]
@@ -143,8 +153,11 @@ def test_kill_9_mid_apply_then_apply_converges(
         for entry in entries
     }
     assert final == wanted, context
-    writes = sum(committed.values())
     chaos_tally["interruption trials"] += 1
-    chaos_tally["interruptions: killed mid-apply"] += int(not finished_first and 0 < writes < 50)
-    chaos_tally["interruptions: killed before any write"] += int(writes == 0)
+    chaos_tally["interruptions: killed mid-apply"] += 1
     print(context)
+
+
+def writes(url: str) -> int:
+    committed = httpx.get(f"{url}/_emulator/stats").json()["committed"]
+    return sum(int(count) for count in committed.values())

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from support.workspace import APP, Workspace, remote_attributes, snapshot
+from reconciler.commands import apply as apply_command
+from reconciler.emulator.app import emulator_of
+from reconciler.runtime import Runtime
+from support.clock import FakeClock
+from support.workspace import APP, Outcome, Workspace, remote_attributes, snapshot
+from support.worlds import World
 
 
 def desired_three(ws: Workspace) -> None:
@@ -226,3 +234,142 @@ def test_json_result(ws: Workspace) -> None:
     assert document["converged"] is True
     assert document["summary"] == "Apply: 2 created, 1 patched, 1 deleted, 0 failed, 0 skipped."
     assert [r["status"] for r in document["results"]] == ["done"] * 4
+
+
+# -- ambiguous creates against a lagging world, duplicates, the prompt (issue 11) ----------
+
+
+def apply_with(ws: Workspace, runtime: Runtime, **options: Any) -> Outcome:
+    """`apply` in-process with a Runtime of the test's own (a World, a fake clock)."""
+    arguments: dict[str, Any] = {
+        "plan_path": None,
+        "config_path": None,
+        "overrides": {"api_url": "http://127.0.0.1:9"},
+        "auto_approve": True,
+        "force": False,
+        "output_format": "text",
+        "targets": (),
+        "color": False,
+        "interactive": False,
+        "progress": False,
+    }
+    arguments.update(options)
+    return ws._run(lambda: apply_command.run(**arguments, runtime=runtime))
+
+
+def world_runtime(ws: Workspace, **world: Any) -> tuple[Runtime, World]:
+    clock = FakeClock()
+    transport = World(ws.app, clock, **world)
+    return Runtime(transport=transport, clock=clock), transport
+
+
+def copies(ws: Workspace) -> Counter[str]:
+    return Counter(item["attributes"]["snapshot_name"] for item in ws.remote())
+
+
+def test_a_listing_lagging_3_s_after_a_lost_answer_leaves_exactly_one_copy(
+    ws: Workspace,
+) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero"), snapshot("cart")]})
+    ws.configure(drop_after_commit_rate=1.0)  # committed, then answered 502
+    runtime, world = world_runtime(ws, list_lag=3.0)
+    result = apply_with(ws, runtime)
+    assert result.code == 0, result.out + result.err
+    assert copies(ws) == {"hero": 1, "cart": 1}
+    assert len(world.posts()) == 2
+    assert result.out.count("adopted after an ambiguous failure") == 2
+    assert "nothing was created" not in result.out + result.err
+    assert result.out.splitlines()[-1] == "Converged."
+
+
+def test_duplicates_made_during_the_run_are_removed_without_force(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [snapshot(f"s{i:02}") for i in range(15)]})
+    emulator = emulator_of(ws.app)
+
+    def racing_writer(attributes: Mapping[str, Any]) -> None:
+        # Another apply of the same files creates the same snapshot just after us.
+        emulator.store.create(attributes, emulator.owner(), emulator.wall_ms())
+
+    runtime, _ = world_runtime(ws, after_create=racing_writer)
+    result = apply_with(ws, runtime)
+    assert result.code == 0, result.out + result.err
+    lines = result.out.splitlines()
+    assert "Apply: 15 created, 0 patched, 0 deleted, 0 failed, 0 skipped." in lines
+    assert (
+        "Removing 15 duplicates that appeared during the run (another writer at the same "
+        "time, or a lagging listing):" in lines
+    )
+    assert sum(line.startswith("deleted /checkout") for line in lines) == 15
+    assert lines[-1] == "Converged."
+    assert copies(ws) == {f"s{i:02}": 1 for i in range(15)}
+    # Ours are the older copies: the rule keeps them, the racing writer's copies went.
+    created = {line.rsplit("id=", 1)[1] for line in lines if line.startswith("created")}
+    assert {item["id"] for item in ws.remote()} == created
+    assert ws.plan(detailed_exitcode=True).out == "No changes.\n"
+
+
+def test_removing_duplicates_is_bounded(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    emulator = emulator_of(ws.app)
+
+    def writer_that_never_stops(attributes: Mapping[str, Any]) -> None:
+        for _ in range(3):
+            emulator.store.create(attributes, emulator.owner(), emulator.wall_ms())
+
+    runtime, _ = world_runtime(ws, after_create=writer_that_never_stops)
+    original = emulator.store.delete
+
+    def delete_and_recreate(snapshot_id: str) -> bool:
+        gone = original(snapshot_id)
+        hero = {**remote_attributes("hero")}
+        emulator.store.create(hero, emulator.owner(), emulator.wall_ms())
+        return gone
+
+    emulator.store.delete = delete_and_recreate  # type: ignore[method-assign]
+    result = apply_with(ws, runtime)
+    assert result.code == 1
+    assert result.out.count("Removing ") == 2  # MAX_HEAL_ROUNDS
+    assert "Not converged; still to do:" in result.out
+
+
+def test_a_snapshot_created_while_the_prompt_waits_is_not_duplicated(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero"), snapshot("cart")]})
+    emulator = emulator_of(ws.app)
+
+    class Answers(io.StringIO):
+        def readline(self, size: int | None = -1) -> str:
+            if not emulator.store.all():  # another writer, while the prompt waits
+                emulator.store.create(
+                    remote_attributes("hero"), emulator.owner(), emulator.wall_ms()
+                )
+            return super().readline()
+
+    monkeypatch.setattr("sys.stdin", Answers("y\ny\n"))
+    result = ws.apply(auto_approve=False, interactive=True)
+    assert result.code == 0, result.out + result.err
+    assert "Apply 2 changes? [y/N]" in result.out
+    assert "The plan changed while waiting for the answer; the new plan:" in result.out
+    assert "Apply 1 change? [y/N]" in result.out
+    assert copies(ws) == {"hero": 1, "cart": 1}
+    assert ws.stats()["committed"]["create"] == 1  # only cart: hero was never sent
+
+
+def test_a_plan_that_became_empty_at_the_prompt_applies_nothing(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    emulator = emulator_of(ws.app)
+
+    class Answer(io.StringIO):
+        def readline(self, size: int | None = -1) -> str:
+            emulator.store.create(remote_attributes("hero"), emulator.owner(), emulator.wall_ms())
+            return super().readline()
+
+    monkeypatch.setattr("sys.stdin", Answer("y\n"))
+    result = ws.apply(auto_approve=False, interactive=True)
+    assert result.code == 0, result.out + result.err
+    assert result.out.endswith("the new plan:\nNo changes.\n")
+    assert copies(ws) == {"hero": 1}
+    assert ws.stats()["committed"]["create"] == 0

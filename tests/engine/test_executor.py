@@ -5,58 +5,89 @@ virtual time."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-import httpx
+import pytest
 
-from reconciler.client import ApiClient
+from reconciler.commands.apply import relister
+from reconciler.config import Settings
 from reconciler.diff import diff
 from reconciler.emulator import EmulatorSettings, create_app
+from reconciler.emulator.app import emulator_of
+from reconciler.engine import Context
 from reconciler.executor import ApplyResult, Executor
 from reconciler.model import Operation, ViewScope
 from reconciler.planner import build_plan
 from reconciler.remote import parse_snapshot
 from reconciler.retry import RetryPolicy
+from reconciler.runtime import Runtime
 from reconciler.secrets import Credentials
 from support.clock import FakeClock
 from support.factories import APP, have, key, want
+from support.worlds import CreateAnswer, World
 
 SCOPE = ViewScope(APP, "/checkout")
 
 
-async def run_ops(
+def run_ops(
     settings: EmulatorSettings,
     operations: Sequence[Operation],
     *,
     parallelism: int = 4,
     stop_first: bool = False,
-) -> tuple[ApplyResult, list[dict[str, object]], FakeClock]:
+    page_limit: int = 1000,
+    seed: Sequence[dict[str, object]] = (),
+    on_app: Callable[[Any], None] = lambda emulator: None,
+    **world: Any,
+) -> tuple[ApplyResult, list[dict[str, object]], World]:
+    """Run `operations` through the executor, its re-listing built by apply from the one
+    listing authority, against the emulator (wrapped in a World) on a fake clock."""
     clock = FakeClock()
     settings.clock = clock.monotonic
     app = create_app(settings)
+    if seed:
+        emulator_of(app).store.seed(((s, None, None) for s in seed), emulator_of(app).owner(), 0)
+    on_app(emulator_of(app))
+    transport = World(app, clock, **world)
     retry = RetryPolicy(rng=random.Random(1))
-    client = ApiClient(
+    runtime = Runtime(transport=transport, clock=clock, retry=retry)
+    context = Context(
+        Settings(page_limit=page_limit, parallelism=parallelism),
         "http://127.0.0.1:9",
         Credentials("k1", "k2"),
-        transport=httpx.ASGITransport(app=app),
-        clock=clock,
-        retry=retry,
+        runtime,
     )
-    async with client:
-        executor = Executor(
-            client,
-            parallelism=parallelism,
-            clock=clock,
-            retry=retry,
-        )
-        if stop_first:
-            executor.stop.set()
-        result = await executor.run(operations)
-        settings.fail_rate = settings.drop_after_commit_rate = 0.0
-        settings.rate_limit = None
-        listed = await client.list_snapshots(APP, "/checkout", 1000)
-    return result, listed, clock
+
+    async def main() -> tuple[ApplyResult, list[dict[str, object]]]:
+        async with context.client() as client:
+            executor = Executor(
+                client,
+                relist=relister(context, client),
+                parallelism=parallelism,
+                clock=clock,
+                retry=retry,
+                consistency_window=runtime.consistency_window,
+            )
+            if stop_first:
+                executor.stop.set()
+            result = await executor.run(operations)
+        return result, emulator_of(app).store.all()
+
+    result, listed = asyncio.run(main())
+    return result, listed, transport
+
+
+def remote(name: str) -> dict[str, object]:
+    return {
+        **key(name).as_dict(),
+        "event_id": "e",
+        "start": 1,
+        "is_device_type_selected_by_user": False,
+    }
 
 
 def creates(count: int) -> list[Operation]:
@@ -72,24 +103,122 @@ def names(listed: list[dict[str, object]]) -> list[str]:
 
 def test_a_429_storm_ends_with_everything_created_once() -> None:
     settings = EmulatorSettings(rate_limit=3, rate_period=1)
-    result, listed, clock = asyncio.run(run_ops(settings, creates(30), parallelism=8))
+    result, listed, world = run_ops(settings, creates(30), parallelism=8)
     assert result.summary() == "Apply: 30 created, 0 patched, 0 deleted, 0 failed, 0 skipped."
     assert names(listed) == [f"s{i:03}" for i in range(30)]
-    assert clock.monotonic() - 1000.0 >= 9.0  # 30 creates at 3 per second
+    assert world.clock.monotonic() - 1000.0 >= 9.0  # 30 creates at 3 per second
 
 
 def test_5xx_before_commit_is_retried_after_checking_nothing_was_created() -> None:
-    settings = EmulatorSettings(fail_rate=0.4, seed=3)
-    result, listed, _ = asyncio.run(run_ops(settings, creates(20)))
-    done = [r for r in result.results if r.status == "done"]
-    assert len(done) + len([r for r in result.results if r.status == "failed"]) == 20
-    assert names(listed) == sorted(r.operation.key.snapshot_name for r in done)
-    assert len(done) >= 18
+    settings = EmulatorSettings(fail_rate=0.3, seed=8)
+    result, listed, world = run_ops(settings, creates(20))
+    assert result.summary() == "Apply: 20 created, 0 patched, 0 deleted, 0 failed, 0 skipped."
+    assert names(listed) == [f"s{i:03}" for i in range(20)]
+    window = Runtime().consistency_window
+    resent = 0
+    for name in names(listed):
+        posts = world.posts(name)
+        for failed, again in itertools.pairwise(posts):
+            assert failed.status >= 500
+            # Before a new POST: the view was listed after the failure, and the listing was
+            # watched over the whole consistency window.
+            looks = [e for e in world.lists() if failed.at <= e.at <= again.at]
+            assert looks, f"{name}: sent again without a re-list"
+            assert again.at - failed.at >= window, f"{name}: sent again within the window"
+            resent += 1
+    assert resent >= 5  # the seed makes enough POSTs fail for the check to mean something
+
+
+def test_a_listing_that_lags_3_s_leads_to_adoption_not_a_second_post() -> None:
+    settings = EmulatorSettings(drop_after_commit_rate=1.0, drop_style="status")
+    result, listed, world = run_ops(settings, creates(5), list_lag=3.0)
+    assert result.summary() == "Apply: 5 created, 0 patched, 0 deleted, 0 failed, 0 skipped."
+    assert names(listed) == [f"s{i:03}" for i in range(5)]  # exactly one copy each
+    assert len(world.posts()) == 5
+    assert all(r.message.startswith("adopted after an ambiguous failure") for r in result.results)
+
+
+@pytest.mark.parametrize("answer", ["no id", "empty"])
+def test_a_201_without_a_usable_id_is_adopted_not_sent_again(answer: CreateAnswer) -> None:
+    result, listed, world = run_ops(
+        EmulatorSettings(), creates(3), list_lag=3.0, create_answer=answer
+    )
+    assert names(listed) == ["s000", "s001", "s002"]
+    assert len(world.posts()) == 3
+    assert [r.status for r in result.results] == ["done"] * 3
+    for r in result.results:
+        assert r.message.startswith("adopted after an ambiguous failure (POST "), r.message
+        assert "malformed response" in r.message
+
+
+def test_an_ambiguous_create_in_a_possibly_truncated_view_is_not_sent_again() -> None:
+    # page_limit 5: the view holds 4, the create commits (5 = the page) and answers 502.
+    seeded = [remote(f"old{i}") for i in range(4)]
+    settings = EmulatorSettings(drop_after_commit_rate=1.0, drop_style="status")
+    result, listed, world = run_ops(settings, creates(1), page_limit=5, seed=seeded)
+    [failed] = result.results
+    assert failed.status == "failed"
+    assert "it may have been created; the next run adopts it" in failed.message
+    assert "may be truncated" in failed.message
+    assert "nothing was created" not in failed.message
+    assert len(world.posts()) == 1
+    assert names(listed).count("s000") == 1
+
+
+def test_page_limit_2000_and_a_view_of_999_never_duplicates() -> None:
+    # Finding 1: the server caps pages at 1000 whatever page_limit says; a listing of 1000
+    # may be truncated, for adoption as for plan.
+    seeded = [remote(f"old{i:04}") for i in range(999)]
+    settings = EmulatorSettings(drop_after_commit_rate=1.0, drop_style="status")
+    result, listed, world = run_ops(settings, creates(2), page_limit=2000, seed=seeded)
+    assert Counter(names(listed))["s000"] == Counter(names(listed))["s001"] == 1
+    assert len(world.posts()) == 2
+    for r in result.results:
+        assert "it may have been created" in r.message
+        assert "nothing was created" not in r.message
+
+
+def test_a_snapshot_found_by_adoption_is_patched_to_the_desired_state() -> None:
+    store: list[Any] = []
+
+    def other_writer(attributes: Mapping[str, Any]) -> None:
+        # Another writer creates the same key with a different start; our POST meets a 502.
+        emulator = store[0]
+        emulator.store.create({**attributes, "start": 7}, emulator.owner(), 0)
+
+    settings = EmulatorSettings()
+    ops = creates(1)
+    result, listed, world = run_ops(
+        settings, ops, instead_of_create=other_writer, on_app=store.append
+    )
+    [done] = result.results
+    assert done.status == "done"
+    assert done.message.startswith("adopted after an ambiguous failure")
+    [item] = listed
+    assert item["attributes"]["start"] == 1500  # patched to the desired value
+    assert done.snapshot_id == item["id"]
+    assert len(world.posts()) == 1
+
+
+def test_a_create_never_seen_is_sent_again_only_after_each_window_then_given_up() -> None:
+    result, listed, world = run_ops(
+        EmulatorSettings(), creates(1), instead_of_create=lambda attributes: None
+    )
+    [failed] = result.results
+    assert failed.status == "failed"
+    assert "gave up after 5 attempts, none of them seen in the listing within 10 s" in (
+        failed.message
+    )
+    assert "nothing was created" not in failed.message
+    posts = world.posts()
+    assert len(posts) == 5
+    assert all(b.at - a.at >= 10.0 for a, b in itertools.pairwise(posts))
+    assert listed == []
 
 
 def test_commit_then_502_is_adopted_without_a_duplicate() -> None:
     settings = EmulatorSettings(drop_after_commit_rate=0.5, seed=5, drop_style="status")
-    result, listed, _ = asyncio.run(run_ops(settings, creates(20)))
+    result, listed, _ = run_ops(settings, creates(20))
     assert result.ok
     assert names(listed) == [f"s{i:03}" for i in range(20)]
     adopted = [r for r in result.results if r.message.startswith("adopted")]
@@ -100,7 +229,7 @@ def test_patch_of_a_vanished_snapshot_fails_and_delete_of_one_succeeds() -> None
     gone = have(key("gone"), "00000000-0000-0000-0000-00000000dead")
     ops = build_plan(diff([want(key("gone"), start=1)], {SCOPE: [gone]}), {}).operations
     ops += build_plan(diff([], {SCOPE: [gone]}), {}).operations
-    result, _, _ = asyncio.run(run_ops(EmulatorSettings(), ops))
+    result, _, _ = run_ops(EmulatorSettings(), ops)
     patch, delete = result.results
     assert (patch.status, patch.message) == ("failed", "deleted outside reconciler; run plan again")
     # The delete phase is skipped because the patch failed.
@@ -109,13 +238,79 @@ def test_patch_of_a_vanished_snapshot_fails_and_delete_of_one_succeeds() -> None
         "skipped: a create or patch failed, so nothing is deleted",
     )
     only_delete = build_plan(diff([], {SCOPE: [gone]}), {}).operations
-    result, _, _ = asyncio.run(run_ops(EmulatorSettings(), only_delete))
+    result, _, _ = run_ops(EmulatorSettings(), only_delete)
     [deleted] = result.results
     assert (deleted.status, deleted.message) == ("done", "already deleted")
 
 
 def test_stopped_executor_starts_nothing() -> None:
-    result, listed, _ = asyncio.run(run_ops(EmulatorSettings(), creates(5), stop_first=True))
+    result, listed, _ = run_ops(EmulatorSettings(), creates(5), stop_first=True)
     assert result.interrupted
     assert [r.status for r in result.results] == ["skipped"] * 5
     assert listed == []
+
+
+def test_in_flight_work_after_an_interruption_is_bounded() -> None:
+    """Stop arrives while a POST hangs for 1000 s: after the grace (10 s) it is cancelled
+    and reported with what is known; nothing new starts."""
+
+    async def main() -> tuple[ApplyResult, FakeClock]:
+        clock = FakeClock()
+        settings = EmulatorSettings(clock=clock.monotonic)
+        app = create_app(settings)
+        runtime = Runtime(transport=World(app, clock, create_delay=1000.0), clock=clock)
+        context = Context(
+            Settings(parallelism=1), "http://127.0.0.1:9", Credentials("k1", "k2"), runtime
+        )
+        async with context.client() as client:
+            executor = Executor(
+                client, relist=relister(context, client), parallelism=1, clock=clock
+            )
+
+            async def interrupt() -> None:
+                while 1000.0 not in clock.sleeps:  # the POST is on its way
+                    await asyncio.sleep(0)
+                executor.stop.set()
+
+            stopper = asyncio.ensure_future(interrupt())
+            result = await executor.run(creates(3))
+            await stopper
+        return result, clock
+
+    result, clock = asyncio.run(main())
+    first, *rest = result.results
+    assert result.interrupted
+    assert (first.status, first.message) == (
+        "failed",
+        "interrupted before an answer: it may have been created; the next run adopts it or "
+        "removes the extra copy",
+    )
+    assert [r.status for r in rest] == ["skipped", "skipped"]
+    assert clock.monotonic() - 1000.0 < 100  # the grace, not the hanging request
+
+
+def test_past_the_run_deadline_nothing_new_starts() -> None:
+    async def main() -> ApplyResult:
+        clock = FakeClock()
+        app = create_app(EmulatorSettings(clock=clock.monotonic))
+        runtime = Runtime(transport=World(app, clock, create_delay=3.0), clock=clock)
+        context = Context(
+            Settings(parallelism=1), "http://127.0.0.1:9", Credentials("k1", "k2"), runtime
+        )
+        async with context.client() as client:
+            executor = Executor(
+                client,
+                relist=relister(context, client),
+                parallelism=1,
+                clock=clock,
+                deadline=clock.monotonic() + 5.0,
+            )
+            return await executor.run(creates(3))
+
+    result = asyncio.run(main())
+    assert result.deadline_reached
+    assert [(r.status, r.message) for r in result.results] == [
+        ("done", ""),
+        ("done", ""),
+        ("skipped", "skipped: the run's deadline passed"),
+    ]

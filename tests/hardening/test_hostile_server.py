@@ -106,6 +106,7 @@ def fast_runtime(transport: httpx.AsyncBaseTransport) -> Runtime:
         transport=transport,
         retry=RetryPolicy(base_delay=0.01, max_delay=0.05, rng=random.Random(1)),
         timeouts=Timeouts(connect=0.3, read=0.3, write=0.3, pool=0.3, total=0.3),
+        consistency_window=0.3,
     )
 
 

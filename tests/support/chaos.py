@@ -2,10 +2,12 @@
 
 A scenario is a pure function of its seed: the remote state to seed (managed views with
 snapshots to keep, patch, delete, re-key and seeded duplicates; unmanaged views that hold
-snapshots too), the desired files, and the fault profile of the server (random 5xx, latency,
-commit-then-drop, a tight rate limit that produces 429 bursts) and of the client (retry
-backoff, parallelism). What is not a function of the seed: which request meets which fault,
-since concurrent requests reach the server in a timing-dependent order.
+snapshots too), the desired files, and the fault profile of the server (random 5xx,
+latency, commit-then-drop, a tight rate limit that produces 429 bursts; and the world
+outside the executor's design: listing lag, repeated ids, 201 without an id, a concurrent
+writer) and of the client (retry backoff, parallelism). What is not a function of the
+seed: which request meets which fault, since concurrent requests reach the server in a
+timing-dependent order.
 """
 
 from __future__ import annotations
@@ -43,14 +45,32 @@ class Faults:
     # Faults of the second apply (the "harsh first apply" profile softens them).
     second_fail_rate: float
     second_drop_rate: float
+    # The world outside the executor's design: listings that lag writes, a listed item
+    # repeated (same id), a committed create answered 201 without an id (or body), and
+    # another writer creating the same snapshot as a create.
+    list_lag_ms: float = 0.0
+    repeat_ids_rate: float = 0.0
+    create_without_id_rate: float = 0.0
+    concurrent_writer_rate: float = 0.0
 
     def describe(self) -> str:
         limit = "none" if self.rate_limit is None else f"{self.rate_limit}/s"
         return (
             f"5xx {self.fail_rate:.2f}, drop {self.drop_after_commit_rate:.2f}, latency "
-            f"{self.latency_ms:.1f} ms, rate limit {limit}; second apply 5xx "
+            f"{self.latency_ms:.1f} ms, rate limit {limit}, lag {self.list_lag_ms:.0f} ms, "
+            f"repeated ids {self.repeat_ids_rate:.2f}, 201 without id "
+            f"{self.create_without_id_rate:.2f}, concurrent writer "
+            f"{self.concurrent_writer_rate:.2f}; second apply 5xx "
             f"{self.second_fail_rate:.2f}, drop {self.second_drop_rate:.2f}"
         )
+
+    def world(self) -> dict[str, float]:
+        return {
+            "list_lag_ms": self.list_lag_ms,
+            "repeat_ids_rate": self.repeat_ids_rate,
+            "create_without_id_rate": self.create_without_id_rate,
+            "concurrent_writer_rate": self.concurrent_writer_rate,
+        }
 
 
 @dataclass
@@ -189,7 +209,13 @@ def generate(seed: int) -> Scenario:
     # any rate-limit header was seen, meet a burst of 429s; later ones are paced.
     tight = rng.random() < 0.1
     limit = rng.randint(6, 8) if tight else rng.choice((None, None, None, rng.randint(15, 40)))
+    # World faults drawn after the others, so the older profile of a seed is unchanged.
+    world = random.Random(seed * 7919 + 1)
     faults = Faults(
+        list_lag_ms=world.choice((0.0, 0.0, 0.0, 30.0, 100.0)),
+        repeat_ids_rate=world.choice((0.0, 0.0, 0.05)),
+        create_without_id_rate=world.choice((0.0, 0.1, 0.3)),
+        concurrent_writer_rate=world.choice((0.0, 0.1, 0.3)),
         fail_rate=fail,
         latency_ms=rng.choice((0.0, 0.0, rng.uniform(0.5, 4.0))),
         drop_after_commit_rate=drop,
@@ -233,6 +259,10 @@ def reset_server(url: str, settings: EmulatorSettings, seed: int, **config: Any)
         "drop_after_commit_rate": 0.0,
         "rate_limit": None,
         "rate_period": 1,
+        "list_lag_ms": 0.0,
+        "repeat_ids_rate": 0.0,
+        "create_without_id_rate": 0.0,
+        "concurrent_writer_rate": 0.0,
     }
     httpx.post(f"{url}/_emulator/config", json=defaults | config).raise_for_status()
     httpx.post(f"{url}/_emulator/reset").raise_for_status()

@@ -1,0 +1,63 @@
+"""What `apply` prints: one line per operation (or a progress bar on a terminal) and the
+JSON result document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.executor import ApplyResult, OperationResult
+from reconciler.output import write_stderr
+from reconciler.planfile import PlanDocument
+from reconciler.render import operation_title
+
+_DONE_VERB = {"create": "created", "patch": "patched", "delete": "deleted"}
+
+
+def result_line(result: OperationResult) -> str:
+    op = result.operation
+    verb = _DONE_VERB[op.phase] if result.status == "done" else f"{result.status} {op.phase}"
+    line = operation_title(op, verb)
+    if result.snapshot_id:
+        line += f" id={result.snapshot_id}"
+    if result.message:
+        line += f": {result.message}"
+    return line
+
+
+class ProgressBar:
+    """One line redrawn on the terminal (stderr); failures are printed above it."""
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._done = 0
+
+    def advance(self, result: OperationResult) -> None:
+        self._done += 1
+        if result.status == "failed":
+            write_stderr("\r\033[K" + result_line(result) + "\n")
+        width = 30
+        filled = width * self._done // max(self._total, 1)
+        write_stderr(f"\r[{'#' * filled}{'.' * (width - filled)}] {self._done}/{self._total}")
+
+    def close(self) -> None:
+        write_stderr("\r\033[K")
+
+
+def result_document(document: PlanDocument, result: ApplyResult, converged: bool) -> dict[str, Any]:
+    return {
+        "plan": document.plan.summary(),
+        "summary": result.summary(),
+        "interrupted": result.interrupted,
+        "deadline_reached": result.deadline_reached,
+        "converged": converged,
+        "results": [
+            {
+                "action": r.operation.phase,
+                **r.operation.key.as_dict(),
+                "status": r.status,
+                "snapshot_id": r.snapshot_id,
+                "message": r.message,
+            }
+            for r in result.results
+        ],
+    }
