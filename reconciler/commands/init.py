@@ -17,9 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-import click
-
 from reconciler import exitcodes, schemas
+from reconciler.output import echo
 
 _SOURCE_ROOT: Final = Path(__file__).resolve().parents[2]
 SCHEMAS: Final = ("config.schema.json", "snapshots.schema.json", "plan.schema.json")
@@ -95,7 +94,7 @@ def run(*, directory: str, ci: str) -> int:
     """Create what is missing, list what was created and skipped; exit 0."""
     root = Path(directory)
     if root.exists() and not root.is_dir():
-        click.echo(f"error: {directory} is not a folder", err=True)
+        echo(f"error: {directory} is not a folder", err=True)
         return exitcodes.ERROR
     root.mkdir(parents=True, exist_ok=True)
     root = root.resolve()
@@ -103,17 +102,17 @@ def run(*, directory: str, ci: str) -> int:
     created: list[str] = []
     for item in planned_files(ci):
         if item.path == EXAMPLE and example_skipped:
-            click.echo(f"skipped {item.path} (snapshots/ already has snapshot files)")
+            echo(f"skipped {item.path} (snapshots/ already has snapshot files)")
             continue
         why = write_new(root, item.path, item.text)
         if why is None:
             created.append(item.path)
-            click.echo(f"created {item.path}")
+            echo(f"created {item.path}")
         else:
-            click.echo(f"skipped {item.path} ({why})")
-    click.echo(f"{len(created)} files created. Next:")
+            echo(f"skipped {item.path} ({why})")
+    echo(f"{len(created)} files created. Next:")
     for step in next_steps(ci, example_created=EXAMPLE in created):
-        click.echo(f"  {step}")
+        echo(f"  {step}")
     return exitcodes.OK
 
 
