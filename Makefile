@@ -14,7 +14,7 @@ VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' reconciler/__init__
 WHEEL := dist/heatmap_reconciler-$(VERSION)-py3-none-any.whl
 IMAGE ?= heatmap-reconciler
 
-.PHONY: test demo lint typecheck pytest chaos bench dist image constraints lint-workflows clean
+.PHONY: test test-dist demo lint typecheck pytest chaos bench dist image constraints lint-workflows clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict reconciler
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not package"
+
+# Tests that build or install the package in fresh environments (about 1-2 min): run by
+# .ci/run after `make test`, kept out of it so that `make test` stays under 5 minutes.
+test-dist: $(STAMP)
+	$(BIN)/pytest -q -m package
 
 test: lint typecheck pytest
 

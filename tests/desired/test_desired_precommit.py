@@ -31,7 +31,7 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-@pytest.mark.slow
+@pytest.mark.package
 def test_pre_commit_hook_fails_on_bad_file_and_passes_on_good(tmp_path: Path) -> None:
     pre_commit = Path(sys.executable).with_name("pre-commit")
     if not pre_commit.exists() or shutil.which("git") is None:

@@ -27,7 +27,7 @@ def _run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.slow
+@pytest.mark.package
 def test_installed_wheel_validates_from_an_unrelated_directory(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     built = _run(

@@ -68,7 +68,7 @@ def docker_base() -> str | None:
     return base if present.returncode == 0 else None
 
 
-@pytest.mark.slow
+@pytest.mark.package
 def test_make_image_builds_and_the_image_runs(tmp_path: Path) -> None:
     base = docker_base()
     if base is None:

@@ -81,7 +81,7 @@ def test_one_version_in_one_place() -> None:
     assert not re.search(r"^version\s*=", pyproject, re.MULTILINE)
 
 
-@pytest.mark.slow
+@pytest.mark.package
 def test_install_from_a_clone(clone: Path, tmp_path: Path) -> None:
     (line,) = [line for line in install_block() if line.endswith(" .") and "pipx" not in line]
     bin_dir = fresh_venv(tmp_path / "venv")
@@ -90,7 +90,7 @@ def test_install_from_a_clone(clone: Path, tmp_path: Path) -> None:
     installed_works(bin_dir, tmp_path)
 
 
-@pytest.mark.slow
+@pytest.mark.package
 def test_install_the_wheel_that_make_dist_builds(clone: Path, tmp_path: Path) -> None:
     # `make dist` in the clone, with this test run's (pinned) venv as the Makefile's .venv.
     stamp = Path(sys.prefix) / ".installed-dev"
