@@ -18,3 +18,12 @@ from dist_support import source_tree
 def clone(tmp_path: Path) -> Path:
     """A copy of the repository as a clone has it (with uncommitted changes)."""
     return source_tree(tmp_path / "heatmap-reconciler")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here installs or builds the package (fresh virtualenvs, the action's
+    install step, the image): they run under `make test-dist`, which .ci/run runs."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.package)
