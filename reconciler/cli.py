@@ -119,7 +119,10 @@ target_option = click.option(
     "targets",
     multiple=True,
     metavar="GLOB",
-    help="Only operations whose snapshot name or view name matches GLOB (repeatable).",
+    help=(
+        "Only operations of app:ID, file:PATH, view:NAME, or a snapshot or view name GLOB "
+        "(repeatable; only * and ? are wildcards; kinds combine with AND)."
+    ),
 )
 
 
@@ -142,8 +145,9 @@ def overrides_from(
 @cli.command()
 @connection_options
 @format_option(
-    ["text", "markdown", "json"],
-    "text like Terraform; markdown for a pull-request comment; json (plan.schema.json).",
+    ["text", "markdown", "json", "github"],
+    "text like Terraform; markdown for a pull-request comment; json (plan.schema.json); "
+    "github: Actions annotations.",
 )
 @click.option("--out", type=click.Path(), help="Save the plan to this file for `apply PLAN`.")
 @click.option(
