@@ -156,6 +156,11 @@ def overrides_from(
     help="Exit 2 when there are changes (0 none, 1 error), for drift checks.",
 )
 @target_option
+@click.option(
+    "--base",
+    metavar="REF",
+    help="A git ref (the pull request's base): warn about views managed there and no longer.",
+)
 @verbose_option
 def plan(
     config_path: str | None,
@@ -168,6 +173,7 @@ def plan(
     out: str | None,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
+    base: str | None,
     verbose: int,
 ) -> int:
     """Show what apply would do: list each managed view, diff, print the plan.
@@ -186,6 +192,7 @@ def plan(
         detailed_exitcode=detailed_exitcode,
         targets=targets,
         color=use_color() and output_format == "text",
+        base=base,
         runtime=runtime(),
     )
 
