@@ -249,7 +249,7 @@ def apply(
 
 @cli.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path())
-@format_option(["text", "markdown", "json"])
+@format_option(["text", "markdown", "json", "github"])
 @verbose_option
 def show(plan_path: str, output_format: str, verbose: int) -> int:
     """Render a saved plan (from `plan --out`)."""

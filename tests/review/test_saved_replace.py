@@ -20,6 +20,17 @@ def test_show_renders_a_saved_replace_like_plan(ws: Workspace) -> None:
     assert planned.out.startswith(
         f'-/+ replace /checkout desktop "hero v2" (application {APP}) id='
     )
+    annotations = ws._run(
+        lambda: show_command.run(plan_path="plan.json", output_format="github", color=False)
+    )
+    old_id = planned.out.splitlines()[0].rsplit("id=", 1)[1]
+    assert annotations.out == (
+        "::notice file=snapshots/a.yaml,line=5,title=replace::replace /checkout desktop "
+        f'"hero v2" (application {APP}) id={old_id}: snapshot_name "hero" -> "hero v2" '
+        "(created first, then the old one is deleted)\n"
+        "::notice title=reconciler plan::Plan: 0 to create, 0 to patch, 0 to delete, 1 to "
+        "replace.\n"
+    )
 
 
 def test_a_saved_replace_of_another_copy_is_stale(ws: Workspace) -> None:
