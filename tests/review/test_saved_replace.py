@@ -58,3 +58,18 @@ def test_the_saved_replace_round_trips_through_json(ws: Workspace) -> None:
     result = ws.apply("plan.json")
     assert result.code == 0, result.err
     assert ws.remote_keys() == [(APP, "/checkout", "tablet", "hero")]
+
+
+def test_renaming_5_of_14_applies_without_force(ws: Workspace) -> None:
+    names = [f"shot {i}" for i in range(14)]
+    ws.seed(*(remote_attributes(name, start=i) for i, name in enumerate(names)))
+    renamed = [name + (" v2" if i < 5 else "") for i, name in enumerate(names)]
+    ws.write_snapshots({"/checkout": [snapshot(name, start=i) for i, name in enumerate(renamed)]})
+    planned = ws.plan()
+    assert planned.out.endswith("Plan: 0 to create, 0 to patch, 0 to delete, 5 to replace.\n")
+    assert "Warning" not in planned.out
+    applied = ws.apply(parallelism=1)
+    assert applied.code == 0, applied.err
+    created = [line for line in applied.out.splitlines() if line.startswith(("created", "deleted"))]
+    assert [line.split()[0] for line in created] == ["created"] * 5 + ["deleted"] * 5
+    assert sorted(key[3] for key in ws.remote_keys()) == sorted(renamed)

@@ -204,3 +204,30 @@ def test_targets_by_application_and_file(team: tuple[Workspace, dict[str, str]])
     )
     assert result.code == 0, result.err
     assert named(result.out, ids) == TARGETED
+
+
+def test_json(team: tuple[Workspace, dict[str, str]]) -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from reconciler.schemas import load_schema
+
+    ws, ids = team
+    result = run_plan(ws, output_format="json")
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert list(Draft202012Validator(load_schema("plan.schema.json")).iter_errors(document)) == []
+    assert document["kept"] == {"ignored": 1, "unpruned": 0}
+    assert [(v["view_name"], v["snapshot_count"]) for v in document["removed_views"]] == [
+        ("/about", 1),
+        ("/legacy", 2),
+    ]
+    assert document["summary"]["replace"] == 2
+    assert [(op["action"], op["reason"]) for op in document["operations"]] == [
+        ("create", f"replaces {ids['Home hero']}"),
+        ("create", f"replaces {ids['Product [id] card']}"),
+        ("delete", "replaced"),  # /home "Home hero", after its replacement is created
+        ("delete", "not declared"),  # /home "Home old"
+        ("delete", "replaced"),  # /product/[id] desktop "Product [id] card"
+    ]
