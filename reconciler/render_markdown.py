@@ -51,7 +51,7 @@ def render_markdown(
     if not plan.is_safe and not forced:
         notes.append("> :warning: `apply` will refuse this plan without `--force`.")
     if notes:
-        head += [*notes, ""]
+        head += [*_fitting(notes, limit // 2), ""]
     kept = kept_line(document)
     if kept:
         head += [kept.replace("ignore", "`ignore`").replace("prune: false", "`prune: false`"), ""]
@@ -89,6 +89,20 @@ def render_markdown(
     if left:
         out.append(_note(left))
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _fitting(notes: list[str], budget: int) -> list[str]:
+    """The notes that fit in `budget` characters (in order: errors, then warnings, then
+    safety), and a line counting the others: thousands of failed views must not push the
+    comment over the limit."""
+    kept: list[str] = []
+    used = 0
+    for note in notes:
+        if used + len(note) + 1 > budget:
+            return [*kept, f"> _…{len(notes) - len(kept)} more errors and warnings not shown._"]
+        kept.append(note)
+        used += len(note) + 1
+    return kept
 
 
 def _kind(op: Operation) -> str:

@@ -169,3 +169,15 @@ def test_targets_of_different_kinds_narrow_each_other() -> None:
     assert [op.key.snapshot_name for op in build_plan(ops, {}, targets=both).operations] == ["x"]
     either = TargetSet.parse(["/home", "/other"], files)
     assert len(build_plan(ops, {}, targets=either).operations) == 2
+
+
+def test_thousands_of_view_errors_stay_under_the_limit() -> None:
+    from reconciler.model import ViewError
+
+    errors = tuple(ViewError(ViewScope(APP, f"/v{i}"), "x" * 200) for i in range(1000))
+    document = PlanDocument(build_plan([], {}), "http://127.0.0.1:9", None, None, (), errors)
+    text = render_markdown(document)
+    assert len(text) <= MARKDOWN_LIMIT
+    assert text.startswith("### reconciler plan\n\n**Plan incomplete: 1000 of 1000 views")
+    shown = text.count("> :x: **Error:**")
+    assert f"> _…{1000 - shown} more errors and warnings not shown._" in text
