@@ -162,7 +162,10 @@ target_option = click.option(
     "targets",
     multiple=True,
     metavar="GLOB",
-    help="Only operations whose snapshot name or view name matches GLOB (repeatable).",
+    help=(
+        "Only operations of app:ID, file:PATH, view:NAME, or a snapshot or view name GLOB "
+        "(repeatable; only * and ? are wildcards; kinds combine with AND)."
+    ),
 )
 
 
@@ -185,8 +188,9 @@ def overrides_from(
 @cli.command()
 @connection_options
 @format_option(
-    ["text", "markdown", "json"],
-    "text like Terraform; markdown for a pull-request comment; json (plan.schema.json).",
+    ["text", "markdown", "json", "github"],
+    "text like Terraform; markdown for a pull-request comment; json (plan.schema.json); "
+    "github: Actions annotations.",
 )
 @click.option("--out", type=click.Path(), help="Save the plan to this file for `apply PLAN`.")
 @click.option(
@@ -195,6 +199,11 @@ def overrides_from(
     help="Exit 2 when there are changes (0 none, 1 error), for drift checks.",
 )
 @target_option
+@click.option(
+    "--base",
+    metavar="REF",
+    help="A git ref (the pull request's base): warn about views managed there and no longer.",
+)
 @timeout_option
 @verbose_option
 def plan(
@@ -208,6 +217,7 @@ def plan(
     out: str | None,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
+    base: str | None,
     timeout: float,
     verbose: int,
 ) -> int:
@@ -227,6 +237,7 @@ def plan(
         detailed_exitcode=detailed_exitcode,
         targets=targets,
         color=use_color() and output_format == "text",
+        base=base,
         runtime=runtime(timeout),
     )
 
@@ -292,7 +303,7 @@ def apply(
 
 @cli.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path())
-@format_option(["text", "markdown", "json"])
+@format_option(["text", "markdown", "json", "github"])
 @verbose_option
 def show(plan_path: str, output_format: str, verbose: int) -> int:
     """Render a saved plan (from `plan --out`)."""

@@ -17,7 +17,7 @@ from reconciler.api.sites import resolve_target
 from reconciler.client import ApiClient
 from reconciler.config import Settings, load_settings
 from reconciler.desired import load_desired
-from reconciler.diff import DiffOptions, diff
+from reconciler.diff import DiffOptions, diff_report
 from reconciler.errors import InvalidInput
 from reconciler.fingerprint import desired_fingerprint
 from reconciler.gitrev import head_commit
@@ -27,6 +27,7 @@ from reconciler.planner import SafetyThresholds, build_plan
 from reconciler.remote import Listing, ListingRules, RemoteReader
 from reconciler.runtime import Runtime
 from reconciler.secrets import Credentials
+from reconciler.targets import TargetSet, UnmatchedTarget
 
 logger = logging.getLogger("reconciler.target")
 
@@ -130,8 +131,17 @@ async def compute_plan(
     settings = context.settings
     managed = {view.scope for view in desired.views}
     wanted = sorted(managed if scopes is None else managed & set(scopes))
+    sources = {view.scope: view.position for view in desired.views}
+    chosen = TargetSet.parse(targets, {scope: pos.path for scope, pos in sources.items()})
     listing = await list_all(context, client, wanted)
-    operations = diff(
+    unmatched = chosen.unmatched(
+        managed,
+        [s.key for s in desired.snapshots]
+        + [s.key for items in listing.snapshots.values() for s in items],
+    )
+    if unmatched:
+        raise UnmatchedTarget(unmatched[0])
+    result = diff_report(
         (s for s in desired.snapshots if s.key.scope in listing.snapshots),
         listing.snapshots,
         DiffOptions(prune=settings.prune, ignore=settings.ignore),
@@ -141,7 +151,7 @@ async def compute_plan(
         max_update_fraction=settings.max_update_fraction,
         min_existing=settings.min_existing,
     )
-    plan = build_plan(operations, listing.counts, thresholds, targets)
+    plan = build_plan(result.operations, listing.counts, thresholds, chosen)
     document = PlanDocument(
         plan=plan,
         target_url=context.base_url,
@@ -152,5 +162,8 @@ async def compute_plan(
         targets=tuple(targets),
         warnings=listing.warnings,
         git_commit=head_commit(),
+        ignored=sum(1 for key in result.ignored if chosen.selects(key)),
+        unpruned=sum(1 for key in result.unpruned if chosen.selects(key)),
+        sources=sources,
     )
     return document, listing

@@ -176,12 +176,23 @@ class Request:
     body: Mapping[str, Any] | None
 
 
-DeleteReason = Literal["not declared", "duplicate"]
+#: "replaced": the delete half of a replace (its create half makes the new snapshot first).
+DeleteReason = Literal["not declared", "duplicate", "replaced"]
 
 
 #: What an operation is, as plans show it: a delete of a duplicate is its own kind (it loses
-#: nothing: a copy with the same key is kept).
-Kind = Literal["create", "patch", "delete", "duplicate"]
+#: nothing: a copy with the same key is kept); a replace is a create ("replace") and the
+#: delete of the snapshot it replaces ("replaced"), counted once, as a replace.
+Kind = Literal["create", "patch", "delete", "duplicate", "replace", "replaced"]
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """What a create replaces: the remote snapshot (deleted in the delete phase, after the
+    create) and its key fields that differ (old -> new)."""
+
+    snapshot_id: str
+    changes: tuple[FieldChange, ...]
 
 
 # Operations carry values only; the request each one sends is derived from them in one
@@ -191,13 +202,18 @@ class Create:
     key: SnapshotKey
     fields: Mapping[str, FieldValue]
     position: SourcePosition | None = None
+    #: Set when this create replaces a remote snapshot (a key change).
+    replaces: Replacement | None = None
 
     phase: Literal["create"] = "create"
-    reason: str = "new"
+
+    @property
+    def reason(self) -> str:
+        return "new" if self.replaces is None else "replaces " + self.replaces.snapshot_id
 
     @property
     def kind(self) -> Kind:
-        return "create"
+        return "create" if self.replaces is None else "replace"
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +248,9 @@ class Delete:
 
     @property
     def kind(self) -> Kind:
-        return "duplicate" if self.delete_reason == "duplicate" else "delete"
+        if self.delete_reason == "duplicate":
+            return "duplicate"
+        return "replaced" if self.delete_reason == "replaced" else "delete"
 
     @property
     def reason(self) -> str:
@@ -273,3 +291,26 @@ class ViewError:
         return f"view {self.scope.view_name} of application {self.scope.application_id}: " + (
             self.message
         )
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class RemovedView:
+    """A view managed at the `--base` ref that no file manages now: its remote snapshots
+    stay. `snapshot_count` is None when it could not be listed; `position` is where the
+    view key was written at the base ref."""
+
+    scope: ViewScope
+    snapshot_count: int | None
+    position: SourcePosition | None = None
+
+    @property
+    def message(self) -> str:
+        where = f"view {self.scope.view_name} of application {self.scope.application_id}"
+        declare = f"declare `{self.scope.view_name}: []` to delete them"
+        if self.snapshot_count is None:
+            return (
+                f"{where} is no longer managed: it could not be listed; its snapshots stay "
+                f"in Datadog; {declare}"
+            )
+        noun = "snapshot stays" if self.snapshot_count == 1 else "snapshots stay"
+        return f"{where} is no longer managed: {self.snapshot_count} {noun} in Datadog; {declare}"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,6 +27,8 @@ from reconciler.model import (
     ListedView,
     Operation,
     Patch,
+    RemovedView,
+    Replacement,
     Request,
     SnapshotKey,
     SourcePosition,
@@ -61,6 +64,13 @@ class PlanDocument:
     warnings: tuple[str, ...] = ()
     #: The git commit of the working directory when the plan was made, if any.
     git_commit: str | None = None
+    #: Remote snapshots kept by an `ignore` glob; deletes left out because prune is off.
+    ignored: int = 0
+    unpruned: int = 0
+    #: With `--base REF`: views managed at REF and no longer.
+    removed_views: tuple[RemovedView, ...] = ()
+    #: Where each managed view is declared (annotations); not saved.
+    sources: Mapping[ViewScope, SourcePosition] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -118,8 +128,19 @@ class PlanDocument:
                 "patch": kinds["patch"],
                 "delete": kinds["delete"],
                 "duplicate": kinds["duplicate"],
+                "replace": kinds["replace"],
                 "text": self.summary(),
             },
+            "kept": {"ignored": self.ignored, "unpruned": self.unpruned},
+            "removed_views": [
+                {
+                    "application_id": removed.scope.application_id,
+                    "view_name": removed.scope.view_name,
+                    "snapshot_count": removed.snapshot_count,
+                    "message": removed.message,
+                }
+                for removed in sorted(self.removed_views)
+            ],
             "operations": [_operation_to_dict(op) for op in plan.operations],
         }
 
@@ -142,6 +163,11 @@ class PlanDocument:
             ViewError(ViewScope(e["application_id"], e["view_name"]), e["message"])
             for e in data["errors"]
         )
+        kept = data.get("kept", {"ignored": 0, "unpruned": 0})
+        removed = tuple(
+            RemovedView(ViewScope(r["application_id"], r["view_name"]), r["snapshot_count"])
+            for r in data.get("removed_views", [])
+        )
         return cls(
             plan=Plan(operations, tuple(data["unsafe_reasons"])),
             target_url=data["target"]["url"],
@@ -152,6 +178,9 @@ class PlanDocument:
             targets=tuple(data["targets"]),
             warnings=tuple(data["warnings"]),
             git_commit=data["git"]["commit"],
+            ignored=kept["ignored"],
+            unpruned=kept["unpruned"],
+            removed_views=removed,
         )
 
     @classmethod
@@ -214,6 +243,11 @@ def _operation_to_dict(op: Operation) -> dict[str, Any]:
         if isinstance(op, Patch)
         else []
     )
+    if isinstance(op, Create) and op.replaces is not None:
+        item["replaces"] = {
+            "snapshot_id": op.replaces.snapshot_id,
+            "changes": [{"field": c.name, "old": c.old, "new": c.new} for c in op.replaces.changes],
+        }
     position = None if isinstance(op, Delete) else op.position
     item["source"] = (
         None
@@ -237,7 +271,16 @@ def _operation_from_dict(item: dict[str, Any]) -> Operation:
     action = item["action"]
     fields = cast(dict[str, FieldValue], item["fields"])
     if action == "create":
-        return Create(key=key, fields=fields, position=position)
+        replaces = item.get("replaces")
+        replacement = (
+            None
+            if replaces is None
+            else Replacement(
+                replaces["snapshot_id"],
+                tuple(FieldChange(c["field"], c["old"], c["new"]) for c in replaces["changes"]),
+            )
+        )
+        return Create(key=key, fields=fields, position=position, replaces=replacement)
     if action == "patch":
         changes = tuple(FieldChange(c["field"], c["old"], c["new"]) for c in item["changes"])
         return Patch(
@@ -247,7 +290,8 @@ def _operation_from_dict(item: dict[str, Any]) -> Operation:
             fields=fields,
             position=position,
         )
-    reason: DeleteReason = "duplicate" if item["reason"] == "duplicate" else "not declared"
+    reasons: dict[str, DeleteReason] = {"duplicate": "duplicate", "replaced": "replaced"}
+    reason = reasons.get(item["reason"], "not declared")
     return Delete(key=key, snapshot_id=item["snapshot_id"], delete_reason=reason)
 
 

@@ -5,7 +5,9 @@ identical inputs give byte-identical plans. Safety after octoDNS, judged per vie
 view holding at least `min_existing` snapshots, deleting or patching more than the allowed
 fraction of them marks the plan unsafe; `apply` then refuses without `--force`. Deleting a
 duplicate loses nothing (a copy with its key is kept, patched first if needed, and deletes
-are skipped when a patch fails), so duplicates do not count toward the delete threshold.
+are skipped when a patch fails), so duplicates do not count toward the delete threshold;
+nor does the delete half of a replace (its create runs first, and a failed create skips
+every delete). `--target` keeps both halves of a replace when it selects either.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
 from reconciler.model import Create, Delete, Operation, Patch, ViewScope, operation_sort_key
+from reconciler.targets import TargetSet, as_target_set
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,8 @@ class Plan:
 
     operations: tuple[Operation, ...]
     unsafe_reasons: tuple[str, ...] = ()
+    #: The view of each unsafe reason, same order (empty when read from a saved plan).
+    unsafe_scopes: tuple[ViewScope, ...] = ()
 
     @property
     def creates(self) -> tuple[Create, ...]:
@@ -48,6 +52,10 @@ class Plan:
     @property
     def duplicates(self) -> tuple[Delete, ...]:
         return tuple(op for op in self.deletes if op.kind == "duplicate")
+
+    @property
+    def replaces(self) -> tuple[Create, ...]:
+        return tuple(op for op in self.creates if op.replaces is not None)
 
     @property
     def has_changes(self) -> bool:
@@ -69,6 +77,8 @@ class Plan:
             f"{counts['create']} to create, {counts['patch']} to patch, "
             f"{counts['delete']} to delete"
         )
+        if counts["replace"]:
+            text += f", {counts['replace']} to replace"
         duplicates = counts["duplicate"]
         if duplicates:
             text += f", {duplicates} duplicate{'s' if duplicates > 1 else ''} to remove"
@@ -79,33 +89,53 @@ def build_plan(
     operations: Iterable[Operation],
     existing: Mapping[ViewScope, int],
     thresholds: SafetyThresholds = SafetyThresholds(),
-    targets: Sequence[str] = (),
+    targets: Sequence[str] | TargetSet = (),
 ) -> Plan:
-    """Filter by `--target` globs, order deterministically, and check safety.
+    """Filter by `--target` (see `targets`), order deterministically, and check safety.
 
     `existing` is how many snapshots each listed view holds remotely.
     """
-    selected = [op for op in operations if _targeted(op, targets)]
+    chosen = as_target_set(targets)
+    every = list(operations)
+    selected = [op for op in every if chosen.selects(op.key)]
+    if chosen.active:
+        selected = _with_partners(selected, every)
     ordered = tuple(sorted(selected, key=operation_sort_key))
-    return Plan(ordered, _unsafe_reasons(ordered, existing, thresholds))
+    scoped = _unsafe_reasons(ordered, existing, thresholds)
+    return Plan(ordered, tuple(r for _, r in scoped), tuple(s for s, _ in scoped))
 
 
-def _targeted(op: Operation, targets: Sequence[str]) -> bool:
-    """`--target GLOB` matches a snapshot name or a view name; no targets means all."""
-    if not targets:
-        return True
-    names = (op.key.snapshot_name, op.key.view_name)
-    return any(fnmatchcase(name, pattern) for pattern in targets for name in names)
+def _with_partners(selected: list[Operation], every: list[Operation]) -> list[Operation]:
+    """Both halves of a replace when either was selected (never a create without the delete
+    it replaces, nor a delete without its replacement)."""
+    pairs: dict[str, list[Operation]] = {}
+    for op in every:
+        if isinstance(op, Create) and op.replaces is not None:
+            pairs.setdefault(op.replaces.snapshot_id, []).append(op)
+        elif isinstance(op, Delete) and op.delete_reason == "replaced":
+            pairs.setdefault(op.snapshot_id, []).append(op)
+    chosen = {id(op) for op in selected}
+    for op in selected:
+        snapshot_id = (
+            op.replaces.snapshot_id
+            if isinstance(op, Create) and op.replaces is not None
+            else op.snapshot_id
+            if isinstance(op, Delete) and op.delete_reason == "replaced"
+            else None
+        )
+        for partner in pairs.get(snapshot_id or "", []) if snapshot_id else []:
+            chosen.add(id(partner))
+    return [op for op in every if id(op) in chosen]
 
 
 def _unsafe_reasons(
     operations: Sequence[Operation],
     existing: Mapping[ViewScope, int],
     thresholds: SafetyThresholds,
-) -> tuple[str, ...]:
+) -> list[tuple[ViewScope, str]]:
     deletes = Counter(op.key.scope for op in operations if op.kind == "delete")
     patches = Counter(op.key.scope for op in operations if isinstance(op, Patch))
-    reasons: list[str] = []
+    reasons: list[tuple[ViewScope, str]] = []
     for scope in sorted(existing):
         count = existing[scope]
         if count < thresholds.min_existing:
@@ -117,8 +147,11 @@ def _unsafe_reasons(
         for verb, planned, allowed in checks:
             if planned > count * allowed:
                 reasons.append(
-                    f"view {scope.view_name} of application {scope.application_id}: "
-                    f"would {verb} {planned} of {count} existing snapshots "
-                    f"({planned / count:.0%} > {allowed:.0%} allowed)"
+                    (
+                        scope,
+                        f"view {scope.view_name} of application {scope.application_id}: "
+                        f"would {verb} {planned} of {count} existing snapshots "
+                        f"({planned / count:.0%} > {allowed:.0%} allowed)",
+                    )
                 )
-    return tuple(reasons)
+    return reasons

@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable
 
 import click
 
-from reconciler.model import Create, Delete, FieldValue, Operation, Patch
+from reconciler.model import Create, FieldValue, Operation, Patch
 from reconciler.planfile import PlanDocument
 
 #: GitHub refuses comments over 65,536 characters; leave room for a wrapper.
@@ -26,12 +25,47 @@ _SYMBOL = {"create": "+", "patch": "~", "delete": "-"}
 _COLOUR = {"create": "green", "patch": "yellow", "delete": "red"}
 
 
-def render(document: PlanDocument, output_format: str, *, color: bool = False) -> str:
+def render(
+    document: PlanDocument, output_format: str, *, color: bool = False, forced: bool = False
+) -> str:
+    """The plan in `output_format`. `forced`: apply runs with --force, so the warning that
+    apply would refuse the plan without it does not apply and is not printed."""
     if output_format == "json":
         return document.to_json()
     if output_format == "markdown":
-        return render_markdown(document)
-    return render_text(document, color=color)
+        from reconciler.render_markdown import render_markdown
+
+        return render_markdown(document, forced=forced)
+    if output_format == "github":
+        from reconciler.render_github import render_github
+
+        return render_github(document, forced=forced)
+    return render_text(document, color=color, forced=forced)
+
+
+def targets_line(document: PlanDocument) -> str | None:
+    """`Targets: app:…, /home` when the plan was restricted with --target."""
+    if not document.targets:
+        return None
+    return "Targets: " + ", ".join(plain(target) for target in document.targets)
+
+
+def kept_line(document: PlanDocument) -> str | None:
+    """What was not deleted on purpose: kept by `ignore`, left out by `prune: false`."""
+    parts = []
+    if document.ignored:
+        noun = "snapshot" if document.ignored == 1 else "snapshots"
+        parts.append(f"{document.ignored} {noun} kept by ignore")
+    if document.unpruned:
+        noun = "delete" if document.unpruned == 1 else "deletes"
+        parts.append(f"{document.unpruned} {noun} left out (prune: false)")
+    return "Not deleted: " + ", ".join(parts) + "." if parts else None
+
+
+def shown_operations(document: PlanDocument) -> list[Operation]:
+    """The operations as people review them: the delete half of a replace is part of its
+    replace, not a line of its own."""
+    return [op for op in document.plan.operations if op.kind != "replaced"]
 
 
 def value_text(value: FieldValue | None) -> str:
@@ -65,15 +99,20 @@ def plain(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def render_text(document: PlanDocument, *, color: bool = False) -> str:
+def render_text(document: PlanDocument, *, color: bool = False, forced: bool = False) -> str:
     def style(text: str, colour: str | None = None, bold: bool = False) -> str:
         return click.style(text, fg=colour, bold=bold) if color else text
 
     lines: list[str] = []
-    for op in document.plan.operations:
-        symbol = style(_SYMBOL[op.phase], _COLOUR[op.phase], bold=True)
-        suffix = "" if isinstance(op, Create) else f" id={plain(op.snapshot_id)}"
-        lines.append(f"{symbol} {operation_title(op)}{suffix}")
+    for op in shown_operations(document):
+        if isinstance(op, Create) and op.replaces is not None:
+            symbol = style("-/+", "magenta", bold=True)
+            title = operation_title(op, "replace")
+            lines.append(f"{symbol} {title} id={plain(op.replaces.snapshot_id)}")
+        else:
+            symbol = style(_SYMBOL[op.phase], _COLOUR[op.phase], bold=True)
+            suffix = "" if isinstance(op, Create) else f" id={plain(op.snapshot_id)}"
+            lines.append(f"{symbol} {operation_title(op)}{suffix}")
         lines.extend(f"    {line}" for line in _detail_lines(op))
     if lines:
         lines.append("")
@@ -81,20 +120,29 @@ def render_text(document: PlanDocument, *, color: bool = False) -> str:
         lines.append(style(f"Error: {printable(str(error))}", "red", bold=True))
     for warning in document.warnings:
         lines.append(style(f"Warning: {printable(warning)}", "yellow", bold=True))
+    for removed in document.removed_views:
+        lines.append(style(f"Warning: {printable(removed.message)}", "yellow", bold=True))
     for reason in document.plan.unsafe_reasons:
         lines.append(style(f"Warning: unsafe plan: {printable(reason)}", "yellow", bold=True))
-    if not document.plan.is_safe:
+    if not document.plan.is_safe and not forced:
         lines.append(
             style("Warning: apply will refuse this plan without --force.", "yellow", bold=True)
         )
+    for extra in (kept_line(document), targets_line(document)):
+        if extra:
+            lines.append(extra)
     lines.append(style(document.summary(), bold=True))
     return "\n".join(lines) + "\n"
 
 
 def _detail_lines(op: Operation) -> list[str]:
     if isinstance(op, Create):
-        width = max((len(name) for name in op.fields), default=0)
-        return [f"{name:<{width}} = {value_text(value)}" for name, value in op.fields.items()]
+        changes = () if op.replaces is None else op.replaces.changes
+        names = [c.name for c in changes] + list(op.fields)
+        width = max((len(name) for name in names), default=0)
+        return [
+            f"{c.name:<{width}} : {value_text(c.old)} -> {value_text(c.new)}" for c in changes
+        ] + [f"{name:<{width}} = {value_text(value)}" for name, value in op.fields.items()]
     if isinstance(op, Patch):
         width = max(len(change.name) for change in op.changes)
         return [
@@ -128,68 +176,3 @@ def md_code(text: str, *, in_table: bool = True) -> str:
     if not flat or flat[0] in "` " or flat[-1] in "` ":
         flat = f" {flat} "
     return f"{fence}{flat}{fence}"
-
-
-def _markdown_details(op: Operation) -> str:
-    if isinstance(op, Patch):
-        return "<br>".join(
-            f"{md_code(c.name)}: {md_code(value_text(c.old))} → {md_code(value_text(c.new))}"
-            for c in op.changes
-        )
-    if isinstance(op, Delete):
-        reason = "duplicate, a copy is kept" if op.kind == "duplicate" else op.reason
-        return f"{reason} (id {md_code(op.snapshot_id)})"
-    return "new"
-
-
-def render_markdown(document: PlanDocument, limit: int = MARKDOWN_LIMIT) -> str:
-    plan = document.plan
-    head: list[str] = ["### reconciler plan", "", f"**{document.summary()}**", ""]
-    for error in document.errors:
-        head.append(f"> :x: **Error:** {md_code(str(error), in_table=False)}")
-    for warning in document.warnings:
-        head.append(f"> :warning: **Warning:** {md_code(warning, in_table=False)}")
-    for reason in plan.unsafe_reasons:
-        head.append(f"> :warning: **Unsafe plan:** {md_code(reason, in_table=False)}")
-    if not plan.is_safe:
-        head.append("> :warning: `apply` will refuse this plan without `--force`.")
-    if document.errors or document.warnings or plan.unsafe_reasons:
-        head.append("")
-    if not plan.operations:
-        return "\n".join(head).rstrip("\n") + "\n"
-
-    head += [
-        "| | action | view | device | snapshot | details | application |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    rows = [_markdown_row(op) for op in plan.operations]
-    return _fit(head, rows, limit, lambda shown: _truncation_note(shown, len(rows)))
-
-
-def _markdown_row(op: Operation) -> str:
-    symbol = {"create": "➕", "patch": "✏️", "delete": "➖"}[op.phase]
-    key = op.key
-    return (
-        f"| {symbol} | {op.kind} | {md_code(key.view_name)} | {md_code(key.device_type)} | "
-        f"{md_code(key.snapshot_name)} | {_markdown_details(op)} | "
-        f"{md_code(key.application_id)} |"
-    )
-
-
-def _truncation_note(shown: int, total: int) -> str:
-    return (
-        f"\n_…{total - shown} more operations not shown: the comment would pass GitHub's size "
-        "limit. Run `reconciler show` on the saved plan for all of them._"
-    )
-
-
-def _fit(head: list[str], rows: list[str], limit: int, note: Callable[[int], str]) -> str:
-    """Head plus as many rows as fit under `limit` characters, with a note when cut."""
-    text = "\n".join(head) + "\n"
-    budget = limit - len(text) - len(note(0)) - 1
-    used = 0
-    for shown, row in enumerate(rows):
-        if used + len(row) + 1 > budget:
-            return text + "\n".join(rows[:shown]) + "\n" + note(shown) + "\n"
-        used += len(row) + 1
-    return text + "\n".join(rows) + "\n"

@@ -11,6 +11,7 @@ edit to other views does not make it stale, and an unmanaged view is never touch
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -18,9 +19,10 @@ from typing import Any
 from reconciler.client import ApiClient
 from reconciler.engine import Context, compute_plan
 from reconciler.errors import ReconcilerError
-from reconciler.model import Create, DesiredState, Operation, Patch
+from reconciler.model import Create, DesiredState, Operation, Patch, Replacement
 from reconciler.planfile import PlanDocument
 from reconciler.render import plain
+from reconciler.targets import UnmatchedTarget
 
 #: How many differences a stale message names before "and N more".
 _MAX_NAMED = 5
@@ -39,9 +41,12 @@ async def verify_saved_plan(
     if saved.errors:
         raise _stale(["some of its views could not be listed when it was made"])
     scopes = [view.scope for view in saved.views]
-    current, _ = await compute_plan(
-        context, client, desired, targets=saved.targets, scopes=scopes, fingerprints=True
-    )
+    try:
+        current, _ = await compute_plan(
+            context, client, desired, targets=saved.targets, scopes=scopes, fingerprints=True
+        )
+    except UnmatchedTarget as exc:
+        raise _stale([f"its target {plain(exc.target)} matches nothing now"]) from None
     reasons = [f"cannot re-list {error}" for error in current.errors]
     if not reasons:
         reasons = differences(saved, current)
@@ -53,17 +58,7 @@ async def verify_saved_plan(
             f"this plan was made at commit {saved.git_commit[:12]}; the working tree is at "
             f"{current.git_commit[:12]} (the plan was checked against the files as they are now)"
         )
-    return PlanDocument(
-        plan=current.plan,
-        target_url=current.target_url,
-        site=current.site,
-        desired_fingerprint=current.desired_fingerprint,
-        views=current.views,
-        errors=current.errors,
-        targets=current.targets,
-        warnings=tuple(warnings),
-        git_commit=current.git_commit,
-    )
+    return dataclasses.replace(current, warnings=tuple(warnings))
 
 
 def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:
@@ -106,6 +101,15 @@ def _by_identity(operations: tuple[Operation, ...]) -> dict[tuple[Any, ...], Ope
 def _changed(saved: Operation, current: Operation) -> list[str]:
     """Field by field: what the plan says against what is needed now."""
     found: list[str] = []
+    if (
+        isinstance(saved, Create)
+        and isinstance(current, Create)
+        and saved.replaces != current.replaces
+    ):
+        found.append(
+            f"it replaces {_replaced(saved.replaces)} in the plan, "
+            f"{_replaced(current.replaces)} now"
+        )
     if isinstance(saved, Create | Patch) and isinstance(current, Create | Patch):
         found.extend(_field_differences(saved.fields, current.fields))
     if (
@@ -132,6 +136,15 @@ def _field_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> 
         if then != now or type(then) is not type(now):
             found.append(f"field `{_quote(name)}` is {_value(then)} in the plan, {_value(now)} now")
     return found
+
+
+def _replaced(replacement: Replacement | None) -> str:
+    if replacement is None:
+        return "nothing"
+    changes = ", ".join(
+        f"`{_quote(c.name)}` {_value(c.old)} -> {_value(c.new)}" for c in replacement.changes
+    )
+    return f"id={plain(replacement.snapshot_id)} ({changes})"
 
 
 def _pair(change: tuple[Any, Any] | None) -> str:

@@ -96,7 +96,7 @@ class ApplyRun:
 
     def show(self, document: PlanDocument) -> None:
         if self.text_output:
-            echo(render(document, "text", color=self.color), nl=False)
+            echo(render(document, "text", color=self.color, forced=self.force), nl=False)
 
     def start(self) -> int:
         document = run_loop(self.first_document)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from reconciler import exitcodes
-from reconciler.engine import compute_plan, prepare
+from reconciler.baseref import managed_at
+from reconciler.client import ApiClient
+from reconciler.engine import Context, compute_plan, list_all, prepare
+from reconciler.model import DesiredState, RemovedView
 from reconciler.output import echo
 from reconciler.planfile import PlanDocument
 from reconciler.render import render
@@ -22,6 +26,7 @@ def run(
     detailed_exitcode: bool,
     targets: Sequence[str],
     color: bool,
+    base: str | None = None,
     runtime: Runtime = Runtime(),
 ) -> int:
     context, desired = prepare(config_path, overrides, runtime=runtime)
@@ -35,6 +40,9 @@ def run(
                 targets=targets,
                 fingerprints=output_format == "json" or out is not None,
             )
+            if base is not None:
+                removed = await removed_views(context, client, desired, base)
+                document = dataclasses.replace(document, removed_views=removed)
             return document
 
     document = asyncio.run(plan())
@@ -52,3 +60,18 @@ def run(
     if detailed_exitcode and document.plan.has_changes:
         return exitcodes.CHANGES
     return exitcodes.OK
+
+
+async def removed_views(
+    context: Context, client: ApiClient, desired: DesiredState, base: str
+) -> tuple[RemovedView, ...]:
+    """Views managed at `base` that no file manages now, each with its remote snapshot count
+    (listed by the same client and rules as the plan's own views)."""
+    now = {view.scope for view in desired.views}
+    then = {view.scope: view.position for view in managed_at(base, context.settings.snapshots)}
+    gone = sorted(set(then) - now)
+    if not gone:
+        return ()
+    listing = await list_all(context, client, gone)
+    counts = listing.counts
+    return tuple(RemovedView(scope, counts.get(scope), then[scope]) for scope in gone)

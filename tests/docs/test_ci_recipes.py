@@ -151,7 +151,11 @@ def test_recipes_follow_the_contract() -> None:
     """The commands the contract names are the ones the recipes use."""
     used = {str(command) for path in RECIPES for command in commands(path)}
     assert "reconciler validate --format github" in used
-    assert "reconciler plan --format markdown --out plan.json" in used
+    # The pull-request plan also warns about views its base managed and it no longer does.
+    assert (
+        "reconciler plan --format markdown --out plan.json --base 'origin/${{github.base_ref}}'"
+        in used
+    )
     assert "reconciler plan --format markdown --out plan.json --detailed-exitcode" in used
     assert "reconciler apply plan.json" in used
     assert "reconciler plan --site '$DD_SITE' --detailed-exitcode" in used

@@ -194,12 +194,13 @@ def test_stale_when_a_remote_field_changed(ws: Workspace) -> None:
 def test_stale_when_the_desired_state_changed(ws: Workspace) -> None:
     desired_three(ws)
     ws.plan(out="plan.json")
-    ws.write_snapshots({"/checkout": [snapshot("new-a")], "/home": []})
+    # new-a at another start: not a rename of "keep" (that would be a replace)
+    ws.write_snapshots({"/checkout": [snapshot("new-a", start=3)], "/home": []})
     result = ws.apply("plan.json")
     assert result.code == 1
-    assert result.err.startswith(
-        f'error: saved plan is stale: view /home of application {APP}: create mobile "new-b" '
-        "is no longer needed; "
+    assert result.err.startswith("error: saved plan is stale: ")
+    assert f'view /home of application {APP}: create mobile "new-b" is no longer needed; ' in (
+        result.err
     )
     assert 'delete desktop "keep" id=' in result.err
 

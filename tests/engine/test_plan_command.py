@@ -78,9 +78,13 @@ def test_undeclared_remote_snapshot_in_a_managed_view_is_deleted(ws: Workspace) 
 def test_prune_off_and_ignore_globs_protect(ws: Workspace) -> None:
     ws.write_snapshots({"/checkout": []})
     ws.seed(remote_attributes("manual: keep"), remote_attributes("old"))
-    assert ws.plan(prune=False).out == "No changes.\n"
+    assert (
+        ws.plan(prune=False).out == "Not deleted: 2 deletes left out (prune: false).\nNo changes.\n"
+    )
     ws.write("reconciler.yaml", "ignore:\n  - 'manual:*'\n")
-    assert ws.plan().out.endswith("Plan: 0 to create, 0 to patch, 1 to delete.\n")
+    assert ws.plan().out.endswith(
+        "Not deleted: 1 snapshot kept by ignore.\nPlan: 0 to create, 0 to patch, 1 to delete.\n"
+    )
     assert '"manual: keep"' not in ws.plan().out
 
 
@@ -97,14 +101,22 @@ def test_duplicates_are_shown_as_such(ws: Workspace) -> None:
     ]
 
 
-def test_key_change_is_delete_and_create(ws: Workspace) -> None:
+def test_key_change_is_a_replace_create_first(ws: Workspace) -> None:
     ws.write_snapshots({"/checkout": [snapshot("hero", device="tablet")]})
     ws.seed(remote_attributes("hero", device="desktop"))
     document = json.loads(ws.plan(output_format="json").out)
-    assert [(op["action"], op["device_type"]) for op in document["operations"]] == [
-        ("create", "tablet"),
-        ("delete", "desktop"),
+    old_id = document["operations"][1]["snapshot_id"]
+    assert [(op["action"], op["device_type"], op["reason"]) for op in document["operations"]] == [
+        ("create", "tablet", f"replaces {old_id}"),
+        ("delete", "desktop", "replaced"),
     ]
+    assert document["operations"][0]["replaces"] == {
+        "snapshot_id": old_id,
+        "changes": [{"field": "device_type", "old": "desktop", "new": "tablet"}],
+    }
+    assert (
+        document["summary"]["text"] == "Plan: 0 to create, 0 to patch, 0 to delete, 1 to replace."
+    )
 
 
 def test_optional_field_absent_is_not_managed(ws: Workspace) -> None:
@@ -142,7 +154,7 @@ def test_unsafe_plan_is_flagged(ws: Workspace) -> None:
 def test_json_output_matches_the_schema_and_is_deterministic(ws: Workspace) -> None:
     ws.write_snapshots({"/checkout": [snapshot("a"), snapshot("b", start=5)]})
     ws.write_snapshots({"/home": [snapshot("c")]}, app=APP2, name="b.yaml")
-    ws.seed(remote_attributes("b"), remote_attributes("z"))
+    ws.seed(remote_attributes("b"), remote_attributes("z", start=99))
     first = ws.plan(output_format="json").out
     second = ws.plan(output_format="json").out
     assert first == second
@@ -153,6 +165,7 @@ def test_json_output_matches_the_schema_and_is_deterministic(ws: Workspace) -> N
         "patch": 1,
         "delete": 1,
         "duplicate": 0,
+        "replace": 0,
         "text": "Plan: 2 to create, 1 to patch, 1 to delete.",
     }
     assert (document["status"], document["format_version"]) == ("complete", 2)
@@ -167,9 +180,16 @@ def test_markdown_output(ws: Workspace) -> None:
         "\n"
         "**Plan: 1 to create, 0 to patch, 0 to delete.**\n"
         "\n"
-        "| | action | view | device | snapshot | details | application |\n"
-        "|---|---|---|---|---|---|---|\n"
-        f"| ➕ | create | `/checkout` | `desktop` | `a\\|b` | new | `{APP}` |\n"
+        f"#### Application `{APP}`\n"
+        "\n"
+        "| view | create | replace | patch | delete | duplicate |\n"
+        "|---|---:|---:|---:|---:|---:|\n"
+        "| `/checkout` | 1 | 0 | 0 | 0 | 0 |\n"
+        "\n"
+        "| | action | view | device | snapshot | details |\n"
+        "|---|---|---|---|---|---|\n"
+        '| ➕ | create | `/checkout` | `desktop` | `a\\|b` | `event_id` = `"evt-1"`<br>'
+        "`start` = `1500`<br>`is_device_type_selected_by_user` = `false` |\n"
     )
 
 
