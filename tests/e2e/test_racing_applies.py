@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.processes import RECONCILER, env_for
+from support.processes import RECONCILER, env_for, running_emulator
 from support.workspace import APP
 
 CREATES = 150
@@ -23,21 +23,8 @@ CREATES = 150
 
 @pytest.fixture(scope="module")
 def emulator_process() -> Iterator[str]:
-    process = subprocess.Popen(
-        [*RECONCILER, "emulator", "--port", "0", "--latency-ms", "20"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("Emulator listening on "), line
-    try:
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+    with running_emulator("--latency-ms", "20") as url:
+        yield url
 
 
 def trials(config: pytest.Config) -> int:
