@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from reconciler.doctor_probe import PROBE_PREFIX
-from support.processes import RECONCILER, env_for, reconciler, running_emulator
+from support.processes import env_for, reconciler, running_emulator, spawn
 from support.workspace import API_KEY, APP
 
 
@@ -62,14 +61,7 @@ def test_kill_9_mid_probe_then_the_next_run_cleans_up(
     workspace(tmp_path, url)
     env = env_for(url)
     # The lag keeps the first doctor waiting for its probe to show in listings.
-    first = subprocess.Popen(
-        [*RECONCILER, "doctor", "--write-probe"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
+    first = spawn(["doctor", "--write-probe"], tmp_path, env)
     try:
         deadline = time.monotonic() + 60
         while not probes(url):

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorSettings, serve_in_thread
-from support.processes import RECONCILER, env_for, reconciler
+from support.processes import RECONCILER, env_for, reconciler, spawn
 from support.workspace import API_KEY, APP
 
 
@@ -110,15 +110,7 @@ def test_a_signal_finishes_in_flight_work_and_a_second_apply_converges(
     settings.latency_ms = 100  # 60 creates at parallelism 2: about 3 s
     env = env_for(url)
     write_desired(tmp_path, 60)
-    process = subprocess.Popen(
-        [*RECONCILER, "apply", "--auto-approve", "--parallelism", "2"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    process = spawn(["apply", "--auto-approve", "--parallelism", "2"], tmp_path, env)
     assert process.stdout is not None
     # Wait for the first created line, then interrupt (SIGTERM: what CI runners send).
     first = process.stdout.readline()
@@ -290,14 +282,8 @@ def test_a_signal_while_listing_exits_at_once(
 ) -> None:
     url, arrived = silent_server
     write_desired(tmp_path, 2)
-    process = subprocess.Popen(
-        [*RECONCILER, command, *(["--auto-approve"] if command == "apply" else [])],
-        cwd=tmp_path,
-        env=env_for(url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
+    process = spawn(
+        [command, *(["--auto-approve"] if command == "apply" else [])], tmp_path, env_for(url)
     )
     assert arrived.wait(timeout=30), "the listing request never arrived"
     process.send_signal(sig)

@@ -41,6 +41,19 @@ def reconciler(
     )
 
 
+def spawn(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`reconciler ARGS` started in the background, its output piped, no input."""
+    return subprocess.Popen(
+        [*RECONCILER, *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
 def start_emulator(*args: str) -> tuple[subprocess.Popen[str], str]:
     """`reconciler emulator --port 0 ARGS` as a process, and the URL its first line names."""
     process = subprocess.Popen(
