@@ -219,18 +219,9 @@ def test_progress_bar_and_colour_on_a_terminal(
         stderr=terminal,
     )
     os.close(terminal)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the terminal closed: the process is done
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
+    screen = read_all(controller).decode()
     assert process.wait(timeout=30) == 0
     os.close(controller)
-    screen = b"".join(chunks).decode()
     assert "\x1b[" in screen  # colour on a terminal
     assert "] 4/4" in screen  # the progress bar
     assert "created /checkout" not in screen  # no per-operation lines on a terminal
