@@ -1,71 +1,39 @@
 """Command line: parses arguments, calls one function per command, maps errors to exit codes.
 
 Every command function in `reconciler.commands` takes plain values and returns an exit code.
-This module is the only place that turns exceptions into exit codes: every error exits 1
-(click's usage errors included) so that 2 always means "changes pending".
+`main` hands every outcome to `outcomes.guarded`, the only place that turns exceptions into
+exit codes: every error exits 1 (click's usage errors included) so that 2 always means
+"changes pending".
 """
 
 from __future__ import annotations
 
-import io
-import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import __version__, exitcodes
-from reconciler.errors import InvalidInput, ReconcilerError
+from reconciler import __version__
+from reconciler.cli_emulator import emulator
+from reconciler.cli_options import (
+    configure_logging,
+    connection_options,
+    format_option,
+    overrides_from,
+    runtime,
+    target_option,
+    timeout_option,
+    use_color,
+    verbose_option,
+)
+from reconciler.outcomes import guarded
 
 if TYPE_CHECKING:  # the offline commands must not import the HTTP stack
     from reconciler.runtime import Runtime
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def verbose_option(func: F) -> F:
-    """`-v` / `--verbose` on every command: each request to stderr; twice for debug."""
-    return click.option(
-        "-v",
-        "--verbose",
-        count=True,
-        help="Log each HTTP request (method, path, status, time, retries) to stderr.",
-    )(func)
-
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to `sys.stderr` as it is when each record is emitted, not when configured
-    (a stream swapped since, as tests do, must not receive records after it is closed)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-    def format(self, record: logging.LogRecord) -> str:
-        from reconciler.secrets import redact
-
-        return redact(super().format(record))  # the one sink of every log line
-
-
-def configure_logging(verbose: int) -> None:
-    """Log to stderr; keys are never logged by the client, and the handler masks every
-    line (a server's text may carry one)."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    root = logging.getLogger("reconciler")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+__all__ = ["cli", "guarded", "main", "use_color"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,18 +57,6 @@ def cli(chdir: str | None) -> None:
         os.chdir(chdir)  # `main` changes back: in-process callers keep their directory
 
 
-def format_option(choices: list[str], help_text: str | None = None) -> Callable[[F], F]:
-    """`--format`, default text, with the choices each command offers."""
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(choices),
-        default="text",
-        show_default=True,
-        help=help_text,
-    )
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @format_option(
@@ -120,69 +76,6 @@ def validate(
 
     configure_logging(verbose)
     return command.run(paths=list(paths), output_format=output_format, config_path=config_path)
-
-
-def use_color() -> bool:
-    """Colours only on a terminal, and never with NO_COLOR set (https://no-color.org)."""
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def connection_options(func: F) -> F:
-    """Options shared by the commands that talk to the API; each overrides reconciler.yaml."""
-    options = [
-        click.option("--config", "config_path", type=click.Path(), help="Path of reconciler.yaml."),
-        click.option("--site", help="Datadog site, e.g. datadoghq.eu (default: DD_SITE)."),
-        click.option("--api-url", help="API base URL; overrides the site (emulator, proxy)."),
-        click.option("--snapshots", "snapshots_dir", help="Folder of snapshot files."),
-        click.option("--parallelism", type=click.IntRange(1, 64), help="Concurrent requests."),
-        click.option("--page-limit", type=click.IntRange(1), help="page[limit] of each listing."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def timeout_option(func: F) -> F:
-    """`--timeout SECONDS`: the run's deadline, which no server can stretch."""
-    from reconciler.deadline import DEFAULT_TIMEOUT
-
-    return click.option(
-        "--timeout",
-        type=click.FloatRange(min=0, min_open=True),
-        default=DEFAULT_TIMEOUT,
-        show_default=True,
-        metavar="SECONDS",
-        help="Give up after this long: no request starts and no wait lasts past it.",
-    )(func)
-
-
-#: `--target GLOB` of plan and apply.
-target_option = click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="GLOB",
-    help=(
-        "Only operations of app:ID, file:PATH, view:NAME, or a snapshot or view name GLOB "
-        "(repeatable; only * and ? are wildcards; kinds combine with AND)."
-    ),
-)
-
-
-def overrides_from(
-    site: str | None,
-    api_url: str | None,
-    snapshots_dir: str | None,
-    parallelism: int | None,
-    page_limit: int | None,
-) -> dict[str, object]:
-    return {
-        "site": site,
-        "api_url": api_url,
-        "snapshots": snapshots_dir,
-        "parallelism": parallelism,
-        "page_limit": page_limit,
-    }
 
 
 @cli.command()
@@ -432,116 +325,7 @@ def doctor(
     )
 
 
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8126, show_default=True, type=int, help="Port to listen on.")
-@click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file.")
-@click.option("--fail-rate", default=0.0, type=float, help="Fraction of requests answered 5xx.")
-@click.option("--latency-ms", default=0.0, type=float, help="Added latency per request.")
-@click.option(
-    "--drop-after-commit-rate",
-    default=0.0,
-    type=float,
-    help="Fraction of writes committed, then answered by a dropped connection or a 502.",
-)
-@click.option(
-    "--rate-limit",
-    default=None,
-    type=int,
-    help="Requests allowed per period, per operation (default: unlimited).",
-)
-@click.option("--rate-period", default=1, type=int, show_default=True, help="Seconds.")
-@click.option("--page-limit-default", default=100, type=int, show_default=True)
-@click.option(
-    "--page-limit-max",
-    "--page-cap",
-    "page_limit_max",
-    default=1000,
-    type=int,
-    show_default=True,
-    help="The server's page cap.",
-)
-@click.option(
-    "--page-cap-mode",
-    type=click.Choice(["silent", "reject"]),
-    default="silent",
-    show_default=True,
-    help="Above the cap: cut the page silently, or answer 400 'page[limit] must be <= N'.",
-)
-@click.option("--list-lag-ms", default=0.0, type=float, help="Writes show in listings this late.")
-@click.option(
-    "--sparse-items",
-    default="",
-    metavar="FIELDS",
-    help="Attributes left out of list items, comma-separated (e.g. start,application_id).",
-)
-@click.option(
-    "--timestamp-precision",
-    type=click.Choice(["fixed", "variable"]),
-    default="fixed",
-    show_default=True,
-    help="variable: created_at / modified_at with 0 to 6 fraction digits.",
-)
-@click.option(
-    "--normalize-view-names",
-    is_flag=True,
-    help="Store view names as NFC, lower case, without trailing slash; filter likewise.",
-)
-@click.option(
-    "--error-style",
-    type=click.Choice(["strings", "objects"]),
-    default="strings",
-    show_default=True,
-    help='{"errors": ["..."]} or {"errors": [{"status", "title", "detail"}]}.',
-)
-@click.option("--extra-attributes", is_flag=True, help="Unknown extra attributes on items.")
-@click.option("--api-key", default=None, help="Accept only this API key (with --app-key).")
-@click.option("--app-key", default=None, help="Accept only this application key.")
-@click.option("--repeat-ids-rate", default=0.0, type=float, help="Listings with an id twice.")
-@click.option(
-    "--create-without-id-rate",
-    default=0.0,
-    type=float,
-    help="Creates committed and answered 201 without data.id (or without a body).",
-)
-@click.option(
-    "--concurrent-writer-rate",
-    default=0.0,
-    type=float,
-    help="Creates that another writer makes too, at the same moment.",
-)
-@click.option("--seed", default=None, type=int, help="Seed of the fault injection.")
-@verbose_option
-def emulator(
-    host: str,
-    port: int,
-    db_path: str,
-    sparse_items: str,
-    api_key: str | None,
-    app_key: str | None,
-    seed: int | None,
-    verbose: int,
-    **options: Any,
-) -> int:
-    """Run the local Datadog API emulator (heatmap snapshot endpoints only).
-
-    Any non-empty DD-API-KEY / DD-APPLICATION-KEY pair is accepted, unless --api-key and
-    --app-key name the only pair accepted (others: 403).
-    """
-    from reconciler.commands import emulator as command
-
-    configure_logging(verbose)
-    fields = tuple(name.strip() for name in sparse_items.split(",") if name.strip())
-    return command.run(
-        host=host,
-        port=port,
-        db_path=db_path,
-        seed=seed,
-        api_key=api_key,
-        app_key=app_key,
-        sparse_items=fields,
-        **options,
-    )
+cli.add_command(emulator)
 
 
 @cli.command()
@@ -567,21 +351,6 @@ def init(directory: str, ci: str, verbose: int) -> int:
     return command.run(directory=directory, ci=ci)
 
 
-def runtime(timeout: float | None = None, *, consistency_window: float | None = None) -> Runtime:
-    """The seam handed to `main` (tests: a transport, a clock, a retry policy), else the
-    defaults; with the run's deadline `timeout` seconds from now, and an option given on the
-    command line in place of its field."""
-    import dataclasses
-
-    from reconciler.runtime import Runtime
-
-    given = click.get_current_context().find_root().obj
-    chosen = given if isinstance(given, Runtime) else Runtime()
-    if consistency_window is not None:
-        chosen = dataclasses.replace(chosen, consistency_window=consistency_window)
-    return chosen.with_timeout(timeout)
-
-
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
     """Entry point: run the command and turn every outcome into an exit code."""
     previous = os.getcwd()
@@ -591,53 +360,3 @@ def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -
         )
     finally:
         os.chdir(previous)  # after --chdir
-
-
-def guarded(call: Callable[[], object]) -> int:
-    """The one place where outcomes become exit codes; messages pass the key redactor."""
-    from reconciler.output import echo
-    from reconciler.secrets import register_environment
-
-    register_environment()
-    try:
-        result = call()
-    except click.exceptions.Exit as exc:  # --help, --version
-        return int(exc.exit_code)
-    except click.ClickException as exc:  # usage errors: 1, not click's 2
-        shown = io.StringIO()
-        exc.show(file=shown)  # masked like every other output: it may quote an argument
-        echo(shown.getvalue(), err=True, nl=False)
-        return exitcodes.ERROR
-    except click.exceptions.Abort as exc:
-        # click turns Ctrl-C (and end of input at a prompt) into Abort.
-        cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, KeyboardInterrupt):
-            echo("Interrupted.", err=True)
-            return _interrupted_code(cause)
-        echo("Aborted.", err=True)
-        return exitcodes.ERROR
-    except InvalidInput as exc:
-        for problem in exc.problems:
-            echo(str(problem), err=True)
-        return exitcodes.ERROR
-    except ReconcilerError as exc:
-        echo(f"error: {exc}", err=True)
-        return exitcodes.ERROR
-    except KeyboardInterrupt as exc:
-        echo("Interrupted.", err=True)
-        return _interrupted_code(exc)
-    except Exception as exc:
-        if os.environ.get("RECONCILER_DEBUG"):
-            raise
-        # A bug of ours, not bad input: one line, no traceback (RECONCILER_DEBUG=1 shows it).
-        name = type(exc).__name__
-        echo(f"internal error: {name}: {exc} (please report it)", err=True)
-        return exitcodes.ERROR
-    return result if isinstance(result, int) else exitcodes.OK
-
-
-def _interrupted_code(exc: KeyboardInterrupt) -> int:
-    """130 for Ctrl-C, 143 for SIGTERM (which apply raises as `Terminated`)."""
-    from reconciler.interrupts import Terminated
-
-    return exitcodes.TERMINATED if isinstance(exc, Terminated) else exitcodes.INTERRUPTED

@@ -224,6 +224,15 @@ async def check_silent_cap(
     if count == 0:
         report.add("unknown", "page cap", "not detectable: the managed views are empty")
         return
+    if count >= limit:
+        # The listing stopped at the page[limit] sent (the cap learnt in reject mode), not at
+        # a silent cap: its partitions holding more says nothing of the server.
+        report.add(
+            "unknown",
+            "page cap",
+            f"not detectable: the largest managed view ({scope}) fills page[limit] ({limit})",
+        )
+        return
     parts = 0
     for device_type in resource.DEVICE_TYPES:
         try:

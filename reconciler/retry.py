@@ -167,15 +167,6 @@ class NoTimeToWait(Exception):
         self.seconds = seconds
 
 
-@dataclass(frozen=True)
-class RateLimitInfo:
-    """What was learnt of one server-side bucket (None: not advertised)."""
-
-    limit: int | None
-    period: float | None
-    remaining: int | None
-
-
 class RateLimiter:
     """Shared by every request of one client: the 429 gate and the per-bucket pacers.
 
@@ -196,13 +187,6 @@ class RateLimiter:
 
     def _bucket(self, operation: str) -> _Bucket | None:
         return self._buckets.get(self._bucket_of.get(operation, operation))
-
-    def rate_limits(self) -> dict[str, RateLimitInfo]:
-        """Per bucket name: the advertised limit and period, and the last remaining count."""
-        return {
-            name: RateLimitInfo(bucket.limit or None, bucket.period or None, bucket.remaining)
-            for name, bucket in sorted(self._buckets.items())
-        }
 
     def _wait(self, until: float, limit: float | None) -> float:
         """Seconds to sleep to reach `until` (each source of `until` is capped at max_wait

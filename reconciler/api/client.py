@@ -21,7 +21,7 @@ from reconciler.api.errors import AmbiguousCreate, ApiError, MalformedResponse
 from reconciler.api.responses import Malformed, one_snapshot, snapshot_list
 from reconciler.api.retrying import Request, Retrying
 from reconciler.api.transport import MAX_BODY_BYTES, Exchange, Outcome, Timeouts, json_content
-from reconciler.retry import Clock, RateLimitInfo, RetryPolicy, SystemClock
+from reconciler.retry import Clock, RetryPolicy, SystemClock
 from reconciler.secrets import Credentials
 
 
@@ -76,10 +76,6 @@ class ApiClient:
     def request_count(self) -> int:
         """HTTP attempts made so far, retries included."""
         return self._sender.request_count
-
-    def rate_limits(self) -> dict[str, RateLimitInfo]:
-        """What was learnt of each rate-limit bucket (limit, period, remaining)."""
-        return self._sender.limiter.rate_limits()
 
     async def __aenter__(self) -> ApiClient:
         return self

@@ -79,10 +79,6 @@ class Retrying:
         self._deadline = math.inf if deadline is None else deadline
         self.request_count = 0
 
-    @property
-    def limiter(self) -> RateLimiter:
-        return self._limiter
-
     async def call(self, request: Request) -> tuple[Outcome, int]:
         """Send with retries; return the accepted outcome and the number of attempts."""
         operation_budget = self._timeouts.operation

@@ -66,6 +66,7 @@ class Target:
     """The resolved API base URL and why it was chosen."""
 
     base_url: str
+    #: host[:port], the port when the URL names one (for `-v`)
     host: str
     #: e.g. "site datadoghq.eu from DD_SITE" or "api_url from reconciler.yaml"
     origin: str
@@ -205,7 +206,7 @@ def resolve_target(settings: TargetSettings) -> Target:
             settings.source("api_url"), settings.config_path, API_URL_VAR, "--api-url"
         )
         base_url = resolve_base_url(settings.site, settings.api_url)
-        return Target(base_url, parse_api_url(settings.api_url).host, f"api_url from {where}")
+        return Target(base_url, _netloc(parse_api_url(settings.api_url)), f"api_url from {where}")
     base_url = resolve_base_url(settings.site, None)
     where = _describe(settings.source("site"), settings.config_path, "DD_SITE", "--site")
     name = settings.site.strip().lower()

@@ -9,29 +9,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from reconciler.emulator.attributes import ITEM_ATTRIBUTES
+
 DropStyle = Literal["auto", "disconnect", "status"]
 PageCapMode = Literal["silent", "reject"]
 TimestampPrecision = Literal["fixed", "variable"]
 ErrorStyle = Literal["strings", "objects"]
 
 #: Attribute names that `sparse_items` may leave out of list items.
-SPARSE_CANDIDATES: Final = (
-    "application_id",
-    "view_name",
-    "device_type",
-    "snapshot_name",
-    "event_id",
-    "start",
-    "is_device_type_selected_by_user",
-    "session_id",
-    "view_id",
-    "created_at",
-    "modified_at",
-    "created_by",
-    "created_by_handle",
-    "created_by_user_id",
-    "org_id",
-)
+SPARSE_CANDIDATES: Final = ITEM_ATTRIBUTES
 
 
 @dataclass

@@ -10,27 +10,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.emulator.attributes import ITEM_ATTRIBUTES
+
 Json = dict[str, Any]
 
 # Order matters: _row_to_data reads rows positionally (faster than sqlite3.Row).
-_COLUMNS = (
-    "id",
-    "application_id",
-    "view_name",
-    "device_type",
-    "snapshot_name",
-    "event_id",
-    "start",
-    "is_device_type_selected_by_user",
-    "session_id",
-    "view_id",
-    "created_at",
-    "modified_at",
-    "created_by",
-    "created_by_handle",
-    "created_by_user_id",
-    "org_id",
-)
+_COLUMNS = ("id", *ITEM_ATTRIBUTES)
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM snapshots"  # noqa: S608 - constant column list
 _INSERT = (
     f"INSERT INTO snapshots ({', '.join(_COLUMNS)}) "  # noqa: S608 - constant column list

@@ -8,42 +8,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from reconciler.emulator.attributes import ATTRIBUTE_TYPES, CREATE_REQUIRED, SERVER_FIELDS
+
 Json = dict[str, Any]
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-# Attribute name -> expected JSON type, per SnapshotCreateRequestDataAttributes.
-ATTRIBUTE_TYPES: dict[str, type] = {
-    "application_id": str,
-    "view_name": str,
-    "device_type": str,
-    "snapshot_name": str,
-    "event_id": str,
-    "start": int,
-    "is_device_type_selected_by_user": bool,
-    "session_id": str,
-    "view_id": str,
-}
-CREATE_REQUIRED = (
-    "application_id",
-    "view_name",
-    "device_type",
-    "snapshot_name",
-    "event_id",
-    "start",
-    "is_device_type_selected_by_user",
-)
 UPDATE_REQUIRED = ("event_id", "start", "is_device_type_selected_by_user")
 UPDATE_ACCEPTED = (*UPDATE_REQUIRED, "session_id", "view_id")
-# Read-only server fields: rejected in requests rather than silently ignored.
-SERVER_FIELDS = (
-    "created_at",
-    "modified_at",
-    "created_by",
-    "created_by_handle",
-    "created_by_user_id",
-    "org_id",
-)
 
 
 class BadRequest(Exception):

@@ -186,19 +186,17 @@ def test_rate_limit_retries_still_end_without_a_deadline() -> None:
     assert sum(clock.sleeps) <= RetryPolicy().max_total_wait
 
 
-def test_rate_limits_reports_what_was_learnt() -> None:
+def test_the_client_paces_by_the_advertised_limit() -> None:
     headers = {
         "x-ratelimit-name": "replay",
         "x-ratelimit-limit": "100",
         "x-ratelimit-period": "60",
         "x-ratelimit-remaining": "97",
     }
-    api = client(lambda r: httpx.Response(200, json=OK, headers=headers), FakeClock())
-    lists(api, 1)
-    limits = api.rate_limits()
-    assert set(limits) == {"replay"}
-    assert (limits["replay"].limit, limits["replay"].period) == (100, 60.0)
-    assert limits["replay"].remaining == 97
+    clock = FakeClock()
+    api = client(lambda r: httpx.Response(200, json=OK, headers=headers), clock)
+    lists(api, 3)
+    assert clock.sleeps == [pytest.approx(60 / (0.95 * 100))]  # 100 per 60 s, paced at 95 %
 
 
 # -- decoded bodies --------------------------------------------------------------------

@@ -263,7 +263,8 @@ def test_a_url_given_higher_up_beats_the_files(
         monkeypatch.setenv("RECONCILER_API_URL", emulator_url)
     code, output = run([*args, "-v"], Runtime(), capsys)  # the real network transport
     assert code == 0, output
-    assert f"API host 127.0.0.1 (api_url from {how})" in output
+    port = emulator_url.rsplit(":", 1)[1]
+    assert f"API host 127.0.0.1:{port} (api_url from {how})" in output
     assert capture.connections == 0
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from reconciler import desired, files
 from reconciler.model import Problem
-from support.processes import RECONCILER
+from support.processes import clean_env, reconciler
 
 APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
 GOOD = f"application_id: {APP}\nviews:\n  /a: []\n"
@@ -24,17 +24,7 @@ HANG_GUARD_S = 30
 
 
 def validate_process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "RECONCILER_"))}
-    return subprocess.run(
-        [*RECONCILER, "validate", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD_S,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return reconciler(["validate", *args], cwd, clean_env(), timeout=HANG_GUARD_S)
 
 
 @pytest.fixture

@@ -87,6 +87,26 @@ def test_silent_cap_is_found_through_device_partitions(ws: Workspace) -> None:
     assert "  server_page_cap: 100  # silent mode: listings stop there" in result.out
 
 
+def test_reject_mode_with_a_view_over_the_cap_is_never_called_silent(ws: Workspace) -> None:
+    ws.write_snapshots({"/big": [snapshot("declared")]})
+    ws.seed(
+        *(
+            remote_attributes(f"s{i}", view="/big", device="desktop" if i % 2 else "mobile")
+            for i in range(60)
+        )
+    )
+    ws.configure(page_limit_max=50, page_cap_mode="reject")
+    result = doctor(ws)
+    assert result.code == 1
+    assert "differs  page limit: reject mode: page[limit] above 50 is rejected" in result.out
+    assert "  server_page_cap: 50  # reject mode: the server's maximum" in result.out
+    assert (
+        f"unknown  page cap: not detectable: the largest managed view ({APP} /big) fills "
+        "page[limit] (50)"
+    ) in result.out
+    assert "silent" not in result.out
+
+
 def test_sparse_items_are_named(ws: Workspace) -> None:
     managed_view(ws)
     ws.configure(sparse_items=["start", "application_id"])

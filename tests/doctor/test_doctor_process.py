@@ -4,9 +4,7 @@ middle of the write probe leaves a probe snapshot that the next run removes."""
 from __future__ import annotations
 
 import json
-import re
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,28 +13,15 @@ import httpx
 import pytest
 
 from reconciler.doctor_probe import PROBE_PREFIX
-from support.processes import RECONCILER, env_for, reconciler
+from support.processes import env_for, reconciler, running_emulator, spawn
 from support.workspace import API_KEY, APP
 
 
 @pytest.fixture
 def emulator_process(request: pytest.FixtureRequest) -> Iterator[str]:
     args: list[str] = getattr(request, "param", [])
-    process = subprocess.Popen(
-        [*RECONCILER, "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.fullmatch(r"Emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
-    try:
-        assert match, line
-        yield match.group(1)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
+    with running_emulator(*args) as url:
+        yield url
 
 
 def workspace(root: Path, url: str) -> None:
@@ -76,14 +61,7 @@ def test_kill_9_mid_probe_then_the_next_run_cleans_up(
     workspace(tmp_path, url)
     env = env_for(url)
     # The lag keeps the first doctor waiting for its probe to show in listings.
-    first = subprocess.Popen(
-        [*RECONCILER, "doctor", "--write-probe"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
+    first = spawn(["doctor", "--write-probe"], tmp_path, env)
     try:
         deadline = time.monotonic() + 60
         while not probes(url):

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorSettings, serve_in_thread
-from support.processes import RECONCILER, env_for, reconciler
+from support.processes import RECONCILER, env_for, reconciler, spawn
 from support.workspace import API_KEY, APP
 
 
@@ -110,15 +110,7 @@ def test_a_signal_finishes_in_flight_work_and_a_second_apply_converges(
     settings.latency_ms = 100  # 60 creates at parallelism 2: about 3 s
     env = env_for(url)
     write_desired(tmp_path, 60)
-    process = subprocess.Popen(
-        [*RECONCILER, "apply", "--auto-approve", "--parallelism", "2"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    process = spawn(["apply", "--auto-approve", "--parallelism", "2"], tmp_path, env)
     assert process.stdout is not None
     # Wait for the first created line, then interrupt (SIGTERM: what CI runners send).
     first = process.stdout.readline()
@@ -227,18 +219,9 @@ def test_progress_bar_and_colour_on_a_terminal(
         stderr=terminal,
     )
     os.close(terminal)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the terminal closed: the process is done
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
+    screen = read_all(controller).decode()
     assert process.wait(timeout=30) == 0
     os.close(controller)
-    screen = b"".join(chunks).decode()
     assert "\x1b[" in screen  # colour on a terminal
     assert "] 4/4" in screen  # the progress bar
     assert "created /checkout" not in screen  # no per-operation lines on a terminal
@@ -290,14 +273,8 @@ def test_a_signal_while_listing_exits_at_once(
 ) -> None:
     url, arrived = silent_server
     write_desired(tmp_path, 2)
-    process = subprocess.Popen(
-        [*RECONCILER, command, *(["--auto-approve"] if command == "apply" else [])],
-        cwd=tmp_path,
-        env=env_for(url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
+    process = spawn(
+        [command, *(["--auto-approve"] if command == "apply" else [])], tmp_path, env_for(url)
     )
     assert arrived.wait(timeout=30), "the listing request never arrived"
     process.send_signal(sig)

@@ -7,7 +7,6 @@ latency; `make test` runs 2 trials, `make chaos` (--chaos-full) 10."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.processes import RECONCILER, env_for
+from support.processes import env_for, running_emulator, spawn
 from support.workspace import APP
 
 CREATES = 150
@@ -23,21 +22,8 @@ CREATES = 150
 
 @pytest.fixture(scope="module")
 def emulator_process() -> Iterator[str]:
-    process = subprocess.Popen(
-        [*RECONCILER, "emulator", "--port", "0", "--latency-ms", "20"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("Emulator listening on "), line
-    try:
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+    with running_emulator("--latency-ms", "20") as url:
+        yield url
 
 
 def trials(config: pytest.Config) -> int:
@@ -69,18 +55,7 @@ def test_two_racing_applies_end_with_one_copy_of_each(
     document = {"application_id": APP, "views": {"/race": entries}}
     (tmp_path / "snapshots" / "a.yaml").write_text(json.dumps(document))
     env = env_for(url)
-    runs = [
-        subprocess.Popen(
-            [*RECONCILER, "apply", "--auto-approve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    runs = [spawn(["apply", "--auto-approve"], tmp_path, env) for _ in range(2)]
     outcomes = [(run.communicate(timeout=120), run.returncode) for run in runs]
     data = httpx.get(f"{url}/_emulator/snapshots").json()["data"]
     names = Counter(item["attributes"]["snapshot_name"] for item in data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import signal
 import socket
 import subprocess
@@ -15,28 +14,12 @@ import pytest
 from emulator.emulatorkit import COLLECTION, KEYS, create_body
 
 from reconciler.cli import main
-
-
-def start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.fullmatch(r"Emulator listening on (http://127\.0\.0\.1:(\d+))\n", line)
-    if match is None:
-        process.kill()
-        raise AssertionError(f"unexpected first line {line!r}; stderr: {process.communicate()[1]}")
-    assert int(match.group(2)) > 0
-    return process, match.group(1)
+from support.processes import start_emulator
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serves_and_stops_cleanly(stop: signal.Signals) -> None:
-    process, url = start()
+    process, url = start_emulator()
     try:
         response = httpx.get(f"{url}{COLLECTION}", params={"filter[view_name]": "/"})
         assert response.status_code == 403
@@ -53,7 +36,7 @@ def test_serves_and_stops_cleanly(stop: signal.Signals) -> None:
 
 def test_options_reach_the_emulator(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite3"
-    process, url = start(
+    process, url = start_emulator(
         "--db", str(db), "--rate-limit", "7", "--page-limit-max", "50", "--seed", "5"
     )
     try:
@@ -67,7 +50,7 @@ def test_options_reach_the_emulator(tmp_path: Path) -> None:
         process.communicate(timeout=10)
     assert process.returncode == 0
     # The file database outlives the process.
-    process, url = start("--db", str(db))
+    process, url = start_emulator("--db", str(db))
     try:
         listed = httpx.get(f"{url}/_emulator/snapshots").json()["data"]
         assert len(listed) == 1
@@ -78,7 +61,7 @@ def test_options_reach_the_emulator(tmp_path: Path) -> None:
 
 
 def test_realism_and_fault_flags_reach_the_emulator() -> None:
-    process, url = start(
+    process, url = start_emulator(
         "--page-cap",
         "40",
         "--page-cap-mode",
@@ -138,7 +121,7 @@ def test_realism_and_fault_flags_reach_the_emulator() -> None:
 
 
 def test_defaults_are_the_plain_behaviour() -> None:
-    process, url = start()
+    process, url = start_emulator()
     try:
         config = httpx.get(f"{url}/_emulator/config").json()
     finally:

@@ -9,7 +9,15 @@ from datetime import datetime
 
 import httpx
 import pytest
-from emulator.emulatorkit import COLLECTION, KEYS, FakeClock, attributes, create, list_view
+from emulator.emulatorkit import (
+    COLLECTION,
+    KEYS,
+    FakeClock,
+    attributes,
+    create,
+    list_view,
+    update_body,
+)
 
 from reconciler.emulator import EmulatorSettings, create_app
 from reconciler.emulator.shape import EXTRA_ATTRIBUTES
@@ -94,16 +102,7 @@ async def test_lag_keeps_a_deleted_one_and_the_old_version_of_a_patched_one(
 ) -> None:
     first, second = await create(client), await create(client, snapshot_name="two")
     settings.list_lag_ms = 500
-    patch = {
-        "data": {
-            "type": "snapshots",
-            "attributes": {
-                "event_id": "e-new",
-                "start": 9,
-                "is_device_type_selected_by_user": True,
-            },
-        }
-    }
+    patch = update_body(event_id="e-new", start=9)
     patched = await client.patch(f"{COLLECTION}/{first['id']}", json=patch)
     assert patched.status_code == 200
     assert (await client.delete(f"{COLLECTION}/{second['id']}")).status_code == 204
@@ -118,16 +117,7 @@ async def test_lag_shows_the_version_before_the_first_unseen_write(
 ) -> None:
     settings.list_lag_ms = 1000
     created = await create(client)
-    patch = {
-        "data": {
-            "type": "snapshots",
-            "attributes": {
-                "event_id": "e-new",
-                "start": 9,
-                "is_device_type_selected_by_user": True,
-            },
-        }
-    }
+    patch = update_body(event_id="e-new", start=9)
     clock.advance(0.6)
     patched = await client.patch(f"{COLLECTION}/{created['id']}", json=patch)
     assert await list_view(client) == []  # the create itself is not visible yet

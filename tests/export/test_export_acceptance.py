@@ -3,9 +3,7 @@ emulator server; `reconciler export` as a process, then `plan` on the result: no
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from datadog_api_client.v2.model.snapshot_update_request_data_type import (
 )
 
 from reconciler.emulator import EmulatorSettings, serve_in_thread
+from support.processes import env_for, reconciler
 from support.workspace import API_KEY, APP, APP_KEY
 
 VIEWS = [f"/view-{i}" for i in range(10)]
@@ -59,18 +58,7 @@ def seed(url: str) -> None:
 
 
 def run(args: list[str], cwd: Path, url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "RECONCILER_"))}
-    env |= {"DD_API_KEY": API_KEY, "DD_APP_KEY": APP_KEY, "RECONCILER_API_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "reconciler", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return reconciler(args, cwd, env_for(url))
 
 
 def test_export_200_snapshots_then_plan_shows_no_changes(tmp_path: Path) -> None:

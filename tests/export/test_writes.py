@@ -153,7 +153,7 @@ def test_export_output_refuses_an_existing_file_unless_force(ws: Workspace) -> N
     assert existing.read_text() == "# my file\n"
     assert ws.stats()["total_requests"] == 0  # refused before listing anything
 
-    forced = run_export(ws, "/checkout", output="snapshots/x.yaml", force=True)
+    forced = export(ws, "/checkout", output="snapshots/x.yaml", force=True)
     assert (forced.code, forced.err) == (0, "")
     assert "snapshot_name: hero" in existing.read_text()
 
@@ -163,7 +163,7 @@ def test_export_output_refuses_a_symlink_even_with_force(ws: Workspace) -> None:
     (ws.root / "elsewhere.txt").write_text("precious")
     os.symlink("../elsewhere.txt", ws.root / "snapshots" / "x.yaml")
     for force in (False, True):
-        result = run_export(ws, "/checkout", output="snapshots/x.yaml", force=force)
+        result = export(ws, "/checkout", output="snapshots/x.yaml", force=force)
         assert result.code == 1
         assert result.err == (
             "error: cannot write snapshots/x.yaml: it is a symbolic link:"
@@ -174,7 +174,7 @@ def test_export_output_refuses_a_symlink_even_with_force(ws: Workspace) -> None:
 
 
 def test_force_without_output_is_a_usage_error(ws: Workspace) -> None:
-    result = run_export(ws, "/checkout", force=True)
+    result = export(ws, "/checkout", force=True)
     assert (result.code, result.err) == (1, "error: --force only applies to --output FILE\n")
 
 
@@ -247,21 +247,6 @@ def test_merge_without_an_edit_writes(ws: Workspace) -> None:
     result = export(ws, "/checkout", merge="snapshots/a.yaml")
     assert (result.code, result.err) == (0, "")
     assert path.read_text() == MERGE_FILE.replace("start: 1", "start: 2")
-
-
-def run_export(ws: Workspace, *views: str, output: str | None = None, force: bool) -> Outcome:
-    return ws._run(
-        lambda: export_command.run(
-            application_id=APP,
-            views=list(views),
-            output=output,
-            merge=None,
-            config_path=None,
-            overrides={"api_url": "http://127.0.0.1:9"},
-            runtime=Runtime(transport=ws.transport()),
-            force=force,
-        )
-    )
 
 
 def test_merge_into_a_missing_file_says_so_once(ws: Workspace) -> None:

@@ -15,6 +15,7 @@ def export(
     application_id: str = APP,
     output: str | None = None,
     merge: str | None = None,
+    force: bool = False,
     **overrides: object,
 ) -> Outcome:
     names: Sequence[str] = views
@@ -27,5 +28,6 @@ def export(
             config_path=None,
             overrides={"api_url": "http://127.0.0.1:9", **overrides},
             runtime=Runtime(transport=ws.transport()),
+            force=force,
         )
     )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from support.workspace import API_KEY, APP_KEY
@@ -12,10 +16,14 @@ from support.workspace import API_KEY, APP_KEY
 RECONCILER = [sys.executable, "-m", "reconciler"]
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without DD_* / RECONCILER_*."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "RECONCILER_"))}
+
+
 def env_for(url: str) -> dict[str, str]:
-    """This process's environment without DD_* / RECONCILER_*, plus test keys and the URL."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "RECONCILER_"))}
-    return {**env, "DD_API_KEY": API_KEY, "DD_APP_KEY": APP_KEY, "RECONCILER_API_URL": url}
+    """`clean_env()` plus test keys and the URL."""
+    return {**clean_env(), "DD_API_KEY": API_KEY, "DD_APP_KEY": APP_KEY, "RECONCILER_API_URL": url}
 
 
 def reconciler(
@@ -31,3 +39,46 @@ def reconciler(
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+def spawn(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`reconciler ARGS` started in the background, its output piped, no input."""
+    return subprocess.Popen(
+        [*RECONCILER, *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def start_emulator(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """`reconciler emulator --port 0 ARGS` as a process, and the URL its first line names."""
+    process = subprocess.Popen(
+        [*RECONCILER, "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.fullmatch(r"Emulator listening on (http://127\.0\.0\.1:(\d+))\n", line)
+    if match is None:
+        process.kill()
+        raise AssertionError(f"unexpected first line {line!r}; stderr: {process.communicate()[1]}")
+    assert int(match.group(2)) > 0
+    return process, match.group(1)
+
+
+@contextmanager
+def running_emulator(*args: str) -> Iterator[str]:
+    """The URL of an emulator process, stopped by SIGTERM afterwards."""
+    process, url = start_emulator(*args)
+    try:
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
