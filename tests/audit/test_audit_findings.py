@@ -24,7 +24,6 @@ def test_saved_plan_with_a_masked_name_applies(ws: Workspace) -> None:
     assert [a[3] for a in ws.remote_keys()] == ["Hero"]
 
 
-@pytest.mark.xfail(strict=True, reason="silent page cap below server_page_cap: create loop")
 def test_silent_cap_never_creates_twice(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], ws: Workspace
 ) -> None:
