@@ -57,3 +57,24 @@ def test_a_tampered_masked_name_is_stale(ws: Workspace) -> None:
     assert "saved plan is stale" in outcome.err
     assert outcome.code != 0
     assert len(ws.remote_keys()) == 2
+
+
+def test_a_silent_cap_over_one_device_type_is_named_after_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ws: Workspace
+) -> None:
+    """The documented limit: every snapshot of one device type, a silent cap below
+    server_page_cap. No listing can show the cut (the API has no cursor); the run that
+    created snapshots it cannot list again says so, naming the cap and `doctor`."""
+    capped = Workspace(tmp_path, capsys, EmulatorSettings(page_limit_max=50))
+    declared = [snapshot(f"s{i:03d}", event_id=f"evt-{i}") for i in range(60)]
+    capped.write_snapshots({"/big": declared})
+    capped.seed(
+        *(remote_attributes(f"s{i:03d}", view="/big", event_id=f"evt-{i}") for i in range(5, 60))
+    )
+    outcome = capped.apply()
+    assert outcome.code == 1
+    assert (
+        "The listing of view /big of application "
+        f"{APP} does not show 10 snapshots this run created: the API may cap listings "
+        "(50 listed); run `reconciler doctor` before applying again."
+    ) in outcome.out + outcome.err
