@@ -46,6 +46,8 @@ ASSUMED_SERVER_PAGE_CAP = DEFAULT_SERVER_PAGE_CAP
 #: Listings of a multiple of this many items under the page size are cross-checked by
 #: device type: a server may cap pages silently below `server_page_cap`.
 SILENT_CAP_STEP = 50
+#: How many times a view that changes while it is cross-checked is listed again.
+_CROSS_CHECKS = 3
 
 _STATED_MAXIMUM = re.compile(r"(?:<=|≤|at most|maximum(?: is| of)?|max(?: is)?)\s*(\d+)", re.I)
 _ABOUT_PAGE_SIZE = re.compile(r"page|limit", re.I)
@@ -131,13 +133,28 @@ class RemoteReader:
 
     async def scope(self, scope: ViewScope) -> tuple[RemoteSnapshot, ...] | ViewError:
         """One view's snapshots, or why it cannot be planned."""
-        whole = await self._read(Filter(scope))
+        for _ in range(_CROSS_CHECKS):
+            whole = await self._read(Filter(scope))
+            if isinstance(whole, ViewError) or whole.full:
+                break
+            if not _may_be_silent_cap(whole.count, whole.limit):
+                return whole.snapshots
+            checked = await self._cross_checked(scope, whole)
+            if not isinstance(checked, _Page):
+                return checked
+            # the view changed between the listings (another writer): list it again
+        else:
+            return ViewError(
+                scope,
+                "the view changed while it was listed by device type (another writer?); "
+                "the view is not planned",
+            )
         if isinstance(whole, ViewError):
             return whole
-        if not whole.full:
-            if _may_be_silent_cap(whole.count, whole.limit):
-                return await self._cross_checked(scope, whole)
-            return whole.snapshots
+        return await self._cut(scope, whole)
+
+    async def _cut(self, scope: ViewScope, whole: _Page) -> tuple[RemoteSnapshot, ...] | ViewError:
+        """A listing as full as the page: the user's limit, or the server's cap, bound it."""
         limit, count = whole.limit, whole.count
         if not self._server_binds(limit):
             return ViewError(
@@ -184,16 +201,23 @@ class RemoteReader:
 
     async def _cross_checked(
         self, scope: ViewScope, whole: _Page
-    ) -> tuple[RemoteSnapshot, ...] | ViewError:
+    ) -> tuple[RemoteSnapshot, ...] | ViewError | _Page:
         """A listing under the page size, cross-checked by device type when its count is
         one a server could silently cap at: more items by device type than in the whole
-        means the whole was cut (planning on it would create what it did not show)."""
+        means the whole was cut (planning on it would create what it did not show), when a
+        second listing of the whole holds the same count; else the view changed between
+        the listings, and the second listing is returned to be checked again."""
         if {s.key.device_type for s in whole.snapshots} - set(resource.DEVICE_TYPES):
             return whole.snapshots  # cannot be listed apart: as before, the whole is taken
         parts = await self._by_device_type(scope, whole)
         if isinstance(parts, ViewError):
             return parts
         if len(parts) > len({s.id for s in whole.snapshots}):
+            again = await self._read(Filter(scope))
+            if isinstance(again, ViewError):
+                return again
+            if again.count != whole.count:
+                return again  # changed meanwhile: the caller lists the view again
             count = whole.count
             return ViewError(
                 scope,
