@@ -252,6 +252,25 @@ def test_a_round_count_is_cross_checked_and_planned_when_the_parts_agree(
     assert len(api.requests) == requests
 
 
+def test_a_view_another_writer_grows_while_cross_checked_is_listed_again() -> None:
+    """More by device type than in the whole, but the whole grew meanwhile: not a cap."""
+    items = spread(100)
+    api = FakeApi(items)
+    plain_handler = api.handler
+
+    def growing(request: httpx.Request) -> httpx.Response:
+        response = plain_handler(request)
+        if len(api.requests) == 1:  # another writer creates two after the first listing
+            items.extend([item("new1", "new1"), item("new2", "new2")])
+        return response
+
+    api.handler = growing  # type: ignore[method-assign]
+    [result] = listing(api)
+    assert result.errors == ()
+    assert len(result.snapshots[SCOPE]) == 102
+    assert diff(desired_of(items), result.snapshots) == []
+
+
 def test_reject_mode_learns_by_halving_when_the_400_names_no_maximum() -> None:
     api = FakeApi(spread(10), cap=300, mode="reject", reject_message="page[limit] is too large")
     first, _ = listing(api, repeat=2)
