@@ -47,7 +47,7 @@ ASSUMED_SERVER_PAGE_CAP = DEFAULT_SERVER_PAGE_CAP
 #: device type: a server may cap pages silently below `server_page_cap`.
 SILENT_CAP_STEP = 50
 #: How many times a view that changes while it is cross-checked is listed again.
-_CROSS_CHECKS = 3
+_CROSS_CHECKS = 10
 
 _STATED_MAXIMUM = re.compile(r"(?:<=|≤|at most|maximum(?: is| of)?|max(?: is)?)\s*(\d+)", re.I)
 _ABOUT_PAGE_SIZE = re.compile(r"page|limit", re.I)
@@ -216,8 +216,8 @@ class RemoteReader:
             again = await self._read(Filter(scope))
             if isinstance(again, ViewError):
                 return again
-            if again.count != whole.count:
-                return again  # changed meanwhile: the caller lists the view again
+            if {x.id for x in again.snapshots} != {x.id for x in whole.snapshots}:
+                return parts  # changed meanwhile (another writer): the parts are newer
             count = whole.count
             return ViewError(
                 scope,
