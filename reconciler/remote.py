@@ -205,8 +205,8 @@ class RemoteReader:
         """A listing under the page size, cross-checked by device type when its count is
         one a server could silently cap at: more items by device type than in the whole
         means the whole was cut (planning on it would create what it did not show), when a
-        second listing of the whole holds the same count; else the view changed between
-        the listings, and the second listing is returned to be checked again."""
+        second listing of the whole holds the same ids; else another writer changed the
+        view between the listings, and the (newer) listing by device type is taken."""
         if {s.key.device_type for s in whole.snapshots} - set(resource.DEVICE_TYPES):
             return whole.snapshots  # cannot be listed apart: as before, the whole is taken
         parts = await self._by_device_type(scope, whole)
