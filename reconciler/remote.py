@@ -8,6 +8,11 @@ maximum the server stated, in the run it stated it). A fuller listing may be cut
 - when the server's cap bound it, the view is listed again by device type (one call each;
   they partition every snapshot, as `device_type` is part of the key); a device type still
   at the cap, or a device type outside the known ones in the cut listing, is a view error.
+A listing under the page size whose count is round (a multiple of SILENT_CAP_STEP) may be a
+silent cap below server_page_cap: it is cross-checked by device type, and more items there
+than in the whole makes the view an error naming the cap. A silent cap is not visible when
+every snapshot of the view has one device type (the API has no cursor): `doctor` measures the
+cap, `server_page_cap` tells it.
 A server refusing the page size (400 "page[limit] must be <= N") teaches the maximum (else
 it is halved while the server keeps complaining about the page size); the size that worked
 is remembered for the run.
@@ -37,6 +42,12 @@ log = logging.getLogger("reconciler.remote")
 DEFAULT_SERVER_PAGE_CAP = 1000
 #: The former name (`doctor` reads it when no setting is given).
 ASSUMED_SERVER_PAGE_CAP = DEFAULT_SERVER_PAGE_CAP
+
+#: Listings of a multiple of this many items under the page size are cross-checked by
+#: device type: a server may cap pages silently below `server_page_cap`.
+SILENT_CAP_STEP = 50
+#: How many times a view that changes while it is cross-checked is listed again.
+_CROSS_CHECKS = 10
 
 _STATED_MAXIMUM = re.compile(r"(?:<=|≤|at most|maximum(?: is| of)?|max(?: is)?)\s*(\d+)", re.I)
 _ABOUT_PAGE_SIZE = re.compile(r"page|limit", re.I)
@@ -122,9 +133,28 @@ class RemoteReader:
 
     async def scope(self, scope: ViewScope) -> tuple[RemoteSnapshot, ...] | ViewError:
         """One view's snapshots, or why it cannot be planned."""
-        whole = await self._read(Filter(scope))
-        if isinstance(whole, ViewError) or not whole.full:
-            return whole if isinstance(whole, ViewError) else whole.snapshots
+        for _ in range(_CROSS_CHECKS):
+            whole = await self._read(Filter(scope))
+            if isinstance(whole, ViewError) or whole.full:
+                break
+            if not _may_be_silent_cap(whole.count, whole.limit):
+                return whole.snapshots
+            checked = await self._cross_checked(scope, whole)
+            if not isinstance(checked, _Page):
+                return checked
+            # the view changed between the listings (another writer): list it again
+        else:
+            return ViewError(
+                scope,
+                "the view changed while it was listed by device type (another writer?); "
+                "the view is not planned",
+            )
+        if isinstance(whole, ViewError):
+            return whole
+        return await self._cut(scope, whole)
+
+    async def _cut(self, scope: ViewScope, whole: _Page) -> tuple[RemoteSnapshot, ...] | ViewError:
+        """A listing as full as the page: the user's limit, or the server's cap, bound it."""
         limit, count = whole.limit, whole.count
         if not self._server_binds(limit):
             return ViewError(
@@ -140,6 +170,12 @@ class RemoteReader:
                 f"may be truncated, and device type {unknown[0]!r} cannot be listed apart; "
                 "the view is not planned",
             )
+        return await self._by_device_type(scope, whole)
+
+    async def _by_device_type(
+        self, scope: ViewScope, whole: _Page
+    ) -> tuple[RemoteSnapshot, ...] | ViewError:
+        """The view listed once per device type (they partition it), or why it cannot be."""
         parts: list[RemoteSnapshot] = []
         for device_type in resource.DEVICE_TYPES:
             part = await self._read(Filter(scope, device_type))
@@ -162,6 +198,34 @@ class RemoteReader:
                 "not planned",
             )
         return unique_by_id(scope, parts)
+
+    async def _cross_checked(
+        self, scope: ViewScope, whole: _Page
+    ) -> tuple[RemoteSnapshot, ...] | ViewError | _Page:
+        """A listing under the page size, cross-checked by device type when its count is
+        one a server could silently cap at: more items by device type than in the whole
+        means the whole was cut (planning on it would create what it did not show), when a
+        second listing of the whole holds the same ids; else another writer changed the
+        view between the listings, and the (newer) listing by device type is taken."""
+        if {s.key.device_type for s in whole.snapshots} - set(resource.DEVICE_TYPES):
+            return whole.snapshots  # cannot be listed apart: as before, the whole is taken
+        parts = await self._by_device_type(scope, whole)
+        if isinstance(parts, ViewError):
+            return parts
+        if len(parts) > len({s.id for s in whole.snapshots}):
+            again = await self._read(Filter(scope))
+            if isinstance(again, ViewError):
+                return again
+            if {x.id for x in again.snapshots} != {x.id for x in whole.snapshots}:
+                return parts  # changed meanwhile (another writer): the parts are newer
+            count = whole.count
+            return ViewError(
+                scope,
+                f"the API returned {count} snapshots for the view but more by device type "
+                f"({len(parts)}): it caps listings at {count}; set server_page_cap: {count} "
+                "(reconciler doctor finds it); the view is not planned",
+            )
+        return whole.snapshots
 
     # -- one list call -------------------------------------------------------------------
 
@@ -228,6 +292,12 @@ class RemoteReader:
                     f"`{name}` is not compared for them"
                 )
         return tuple(warnings)
+
+
+def _may_be_silent_cap(count: int, limit: int) -> bool:
+    """Could `count` items, fewer than the page size asked for, be a server's silent cap?
+    Caps are round numbers; a view with another count is listed with one request."""
+    return SILENT_CAP_STEP <= count < limit and count % SILENT_CAP_STEP == 0
 
 
 def _smaller_page(exc: RequestRejected, tried: int) -> int | None:

@@ -7,6 +7,9 @@ whether it is safe, is the recomputed plan: nothing read from the file decides a
 The file decides only what to compare with and where to look: its target (refused when it
 differs), its `--target` globs and its views (only those still managed are listed, so an
 edit to other views does not make it stale, and an unmanaged view is never touched).
+The file was masked when written (a name holding a piece of the key reads `***`), so the
+recomputed operations are compared as the file sink would have written them; the masked copy
+is only compared with, never sent: a masked value matches only a real one that masks to it.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass, replace
 from typing import Any
 
 from reconciler.client import ApiClient
 from reconciler.engine import Context, compute_plan
 from reconciler.errors import ReconcilerError
 from reconciler.model import Create, DesiredState, Operation, Patch, Replacement
+from reconciler.output import redact_file_text
 from reconciler.planfile import PlanDocument
 from reconciler.render import plain
 from reconciler.targets import UnmatchedTarget
@@ -64,7 +70,7 @@ async def verify_saved_plan(
 def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:
     """What differs between the saved and the recomputed operations, in plan order."""
     before = _by_identity(saved.plan.operations)
-    after = _by_identity(current.plan.operations)
+    after = _by_identity(tuple(_masked(op) for op in current.plan.operations))
     reasons: list[str] = []
     if len(before) < len(saved.plan.operations):
         reasons.append("it lists an operation more than once")
@@ -89,6 +95,22 @@ def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:
                 f"({view.snapshot_count} snapshots then, {now_view.snapshot_count} now)"
             )
     return reasons
+
+
+def _masked(value: Any) -> Any:
+    """`value` with every string as the file sink writes it (`redact_file_text`)."""
+    if isinstance(value, str):
+        return redact_file_text(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        changed = {
+            f.name: _masked(getattr(value, f.name)) for f in dataclass_fields(value) if f.init
+        }
+        return replace(value, **changed)
+    if isinstance(value, Mapping):
+        return {_masked(k): _masked(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_masked(item) for item in value)
+    return value
 
 
 def _by_identity(operations: tuple[Operation, ...]) -> dict[tuple[Any, ...], Operation]:

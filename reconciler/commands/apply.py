@@ -11,6 +11,7 @@ import json
 import os
 import select
 import sys
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ from reconciler.model import (
 )
 from reconciler.output import echo
 from reconciler.planfile import PlanDocument
-from reconciler.render import operation_title, render
+from reconciler.render import operation_title, plain, render
 from reconciler.runtime import Runtime
 from reconciler.saved_plan import verify_saved_plan
 
@@ -244,7 +245,33 @@ class ApplyRun:
         self.say("Not converged; still to do:")
         for op in residual.plan.operations:
             self.say(f"  {operation_title(op)}")
+        for line in _unlisted_creates(residual, result):
+            self.say(line)
         return result, False
+
+
+def _unlisted_creates(residual: PlanDocument, result: ApplyResult) -> list[str]:
+    """Why creates of this run are still to do: the server gave them ids, the listing does
+    not show them. A page cap the run cannot see does that; applying again would create
+    them again, so say it plainly."""
+    created = {
+        r.operation.key
+        for r in result.results
+        if r.status == "done" and r.operation.phase == "create" and r.snapshot_id
+    }
+    unlisted = Counter(
+        op.key.scope
+        for op in residual.plan.operations
+        if op.phase == "create" and op.key in created
+    )
+    counts = {view.scope: view.snapshot_count for view in residual.views}
+    return [
+        f"The listing of view {plain(scope.view_name)} of application "
+        f"{plain(scope.application_id)} does not show {count} snapshot"
+        f"{'' if count == 1 else 's'} this run created: the API may cap listings "
+        f"({counts.get(scope, 0)} listed); run `reconciler doctor` before applying again."
+        for scope, count in sorted(unlisted.items())
+    ]
 
 
 def _may_lag(residual: Sequence[Operation], result: ApplyResult) -> bool:

@@ -225,6 +225,52 @@ def test_a_silent_cap_below_server_page_cap_cannot_be_seen_so_the_setting_names_
     assert "server's page cap (100)" in told.errors[0].message
 
 
+def test_a_silent_cap_below_server_page_cap_is_seen_by_device_type() -> None:
+    """A round count under the page size is cross-checked by device type: more there than
+    in the whole is a view error naming the cap, never a plan that creates what was cut."""
+    items = spread(150)
+    api = FakeApi(items, cap=100)
+    [result] = listing(api)
+    assert result.snapshots == {}
+    [error] = result.errors
+    assert error.message == (
+        "the API returned 100 snapshots for the view but more by device type (150): it caps "
+        "listings at 100; set server_page_cap: 100 (reconciler doctor finds it); the view is "
+        "not planned"
+    )
+
+
+@pytest.mark.parametrize(("count", "requests"), [(99, 1), (49, 1), (100, 4), (50, 4)])
+def test_a_round_count_is_cross_checked_and_planned_when_the_parts_agree(
+    count: int, requests: int
+) -> None:
+    items = spread(count)
+    api = FakeApi(items)
+    [result] = listing(api)
+    assert result.errors == ()
+    assert diff(desired_of(items), result.snapshots) == []
+    assert len(api.requests) == requests
+
+
+def test_a_view_another_writer_grows_while_cross_checked_is_listed_again() -> None:
+    """More by device type than in the whole, but the whole grew meanwhile: not a cap."""
+    items = spread(100)
+    api = FakeApi(items)
+    plain_handler = api.handler
+
+    def growing(request: httpx.Request) -> httpx.Response:
+        response = plain_handler(request)
+        if len(api.requests) == 1:  # another writer creates two after the first listing
+            items.extend([item("new1", "new1"), item("new2", "new2")])
+        return response
+
+    api.handler = growing  # type: ignore[method-assign]
+    [result] = listing(api)
+    assert result.errors == ()
+    assert len(result.snapshots[SCOPE]) == 102
+    assert diff(desired_of(items), result.snapshots) == []
+
+
 def test_reject_mode_learns_by_halving_when_the_400_names_no_maximum() -> None:
     api = FakeApi(spread(10), cap=300, mode="reject", reject_message="page[limit] is too large")
     first, _ = listing(api, repeat=2)
