@@ -46,8 +46,6 @@ ASSUMED_SERVER_PAGE_CAP = DEFAULT_SERVER_PAGE_CAP
 #: Listings of a multiple of this many items under the page size are cross-checked by
 #: device type: a server may cap pages silently below `server_page_cap`.
 SILENT_CAP_STEP = 50
-#: How many times a view that changes while it is cross-checked is listed again.
-_CROSS_CHECKS = 10
 
 _STATED_MAXIMUM = re.compile(r"(?:<=|≤|at most|maximum(?: is| of)?|max(?: is)?)\s*(\d+)", re.I)
 _ABOUT_PAGE_SIZE = re.compile(r"page|limit", re.I)
@@ -133,22 +131,11 @@ class RemoteReader:
 
     async def scope(self, scope: ViewScope) -> tuple[RemoteSnapshot, ...] | ViewError:
         """One view's snapshots, or why it cannot be planned."""
-        for _ in range(_CROSS_CHECKS):
-            whole = await self._read(Filter(scope))
-            if isinstance(whole, ViewError) or whole.full:
-                break
+        whole = await self._read(Filter(scope))
+        if not isinstance(whole, ViewError) and not whole.full:
             if not _may_be_silent_cap(whole.count, whole.limit):
                 return whole.snapshots
-            checked = await self._cross_checked(scope, whole)
-            if not isinstance(checked, _Page):
-                return checked
-            # the view changed between the listings (another writer): list it again
-        else:
-            return ViewError(
-                scope,
-                "the view changed while it was listed by device type (another writer?); "
-                "the view is not planned",
-            )
+            return await self._cross_checked(scope, whole)
         if isinstance(whole, ViewError):
             return whole
         return await self._cut(scope, whole)
@@ -201,7 +188,7 @@ class RemoteReader:
 
     async def _cross_checked(
         self, scope: ViewScope, whole: _Page
-    ) -> tuple[RemoteSnapshot, ...] | ViewError | _Page:
+    ) -> tuple[RemoteSnapshot, ...] | ViewError:
         """A listing under the page size, cross-checked by device type when its count is
         one a server could silently cap at: more items by device type than in the whole
         means the whole was cut (planning on it would create what it did not show), when a
