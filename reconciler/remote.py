@@ -178,12 +178,19 @@ class RemoteReader:
             parts.extend(part.snapshots)
         missed = {s.id for s in whole.snapshots} - {s.id for s in parts}
         if missed:  # the parts must hold all of the whole, or they are not a partition
-            return ViewError(
-                scope,
-                f"its listing by device type misses {len(missed)} snapshots of the whole "
-                "listing (the server's device type filter is not a partition); the view is "
-                "not planned",
-            )
+            again = await self._read(Filter(scope))
+            if isinstance(again, ViewError):
+                return again
+            # Gone from a complete second listing: another writer deleted them meanwhile.
+            # A full one may have cut them, so it proves nothing.
+            kept = missed if again.full else missed & {s.id for s in again.snapshots}
+            if kept:
+                return ViewError(
+                    scope,
+                    f"its listing by device type misses {len(kept)} snapshots of the whole "
+                    "listing (the server's device type filter is not a partition); the view "
+                    "is not planned",
+                )
         return unique_by_id(scope, parts)
 
     async def _cross_checked(
@@ -212,7 +219,7 @@ class RemoteReader:
                 f"({len(parts)}): it caps listings at {count}; set server_page_cap: {count} "
                 "(reconciler doctor finds it); the view is not planned",
             )
-        return whole.snapshots
+        return parts  # as new as any listing here, and checked to hold all of the whole
 
     # -- one list call -------------------------------------------------------------------
 

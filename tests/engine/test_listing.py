@@ -390,3 +390,64 @@ def test_a_device_type_filter_that_loses_snapshots_is_a_view_error() -> None:
     [result] = listing(api, server_page_cap=50)
     assert result.snapshots == {}
     assert "misses" in result.errors[0].message
+
+
+def test_a_view_another_writer_shrinks_while_cross_checked_is_planned() -> None:
+    """Racing applies: snapshots deleted between the whole listing and the listing by device
+    type are gone from a second whole listing too, so the filter is a partition."""
+    items = spread(150, devices=("desktop",))
+    api = FakeApi(items)
+    plain_handler = api.handler
+
+    def shrinking(request: httpx.Request) -> httpx.Response:
+        response = plain_handler(request)
+        if len(api.requests) == 1:  # another writer removes four after the first listing
+            del items[:4]
+        return response
+
+    api.handler = shrinking  # type: ignore[method-assign]
+    [result] = listing(api)
+    assert result.errors == ()
+    assert len(result.snapshots[SCOPE]) == 146
+    assert diff(desired_of(items), result.snapshots) == []
+
+
+def test_a_round_listing_whose_device_filter_drops_snapshots_stays_a_view_error() -> None:
+    api = FakeApi(spread(150))
+    plain = api.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("filter[device_type]") == "tablet":
+            return httpx.Response(200, json={"data": []})
+        return plain(request)
+
+    api.handler = handler  # type: ignore[method-assign]
+    [result] = listing(api)
+    assert result.snapshots == {}
+    assert result.errors[0].message.startswith("its listing by device type misses 50 snapshots")
+
+
+def test_a_cut_second_listing_cannot_excuse_what_the_device_filter_dropped() -> None:
+    """Over the cap, a second whole listing is cut too: a snapshot absent from it may only
+    have been cut, so it does not prove the snapshot was deleted."""
+    items = spread(60)
+    api = FakeApi(items, cap=50)
+    plain = api.handler
+    dropped = {f"id{i:05}" for i in range(10)}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        device = request.url.params.get("filter[device_type]")
+        if device is None and len(api.requests) > 0:  # the second whole listing: newest first
+            api.requests.append(dict(request.url.params))
+            page = list(reversed(items))[:50]
+            return httpx.Response(200, json={"data": page})
+        response = plain(request)
+        if device is not None:
+            kept = [d for d in json.loads(response.content)["data"] if d["id"] not in dropped]
+            return httpx.Response(200, json={"data": kept})
+        return response
+
+    api.handler = handler  # type: ignore[method-assign]
+    [result] = listing(api, server_page_cap=50)
+    assert result.snapshots == {}
+    assert "misses" in result.errors[0].message
