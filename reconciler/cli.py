@@ -20,9 +20,11 @@ from reconciler.cli_emulator import emulator
 from reconciler.cli_options import (
     configure_logging,
     connection_options,
+    environment_options,
     format_option,
     overrides_from,
     runtime,
+    selection_from,
     target_option,
     timeout_option,
     use_color,
@@ -92,6 +94,7 @@ def validate(
     help="Exit 2 when there are changes (0 none, 1 error), for drift checks.",
 )
 @target_option
+@environment_options
 @click.option(
     "--base",
     metavar="REF",
@@ -110,6 +113,8 @@ def plan(
     out: str | None,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
+    env_names: tuple[str, ...],
+    all_envs: bool,
     base: str | None,
     timeout: float,
     verbose: int,
@@ -132,6 +137,7 @@ def plan(
         color=use_color() and output_format == "text",
         base=base,
         runtime=runtime(timeout),
+        selection=selection_from(env_names, all_envs),
     )
 
 
@@ -150,6 +156,7 @@ def plan(
 )
 @format_option(["text", "json"], "json: the result of each operation as JSON on stdout.")
 @target_option
+@environment_options
 @timeout_option
 @verbose_option
 def apply(
@@ -165,6 +172,8 @@ def apply(
     consistency_window: float | None,
     output_format: str,
     targets: tuple[str, ...],
+    env_names: tuple[str, ...],
+    all_envs: bool,
     timeout: float,
     verbose: int,
 ) -> int:
@@ -191,6 +200,7 @@ def apply(
         interactive=sys.stdin.isatty(),
         progress=sys.stdout.isatty() and output_format == "text",
         runtime=runtime(timeout, consistency_window=consistency_window),
+        selection=selection_from(env_names, all_envs),
     )
 
 
@@ -239,6 +249,7 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
 )
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @connection_options
+@environment_options
 @timeout_option
 @verbose_option
 def export(
@@ -253,6 +264,8 @@ def export(
     snapshots_dir: str | None,
     parallelism: int | None,
     page_limit: int | None,
+    env_names: tuple[str, ...],
+    all_envs: bool,
     timeout: float,
     verbose: int,
 ) -> int:
@@ -276,6 +289,7 @@ def export(
         overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
         runtime=runtime(timeout),
         force=force,
+        selection=selection_from(env_names, all_envs),
     )
 
 
@@ -292,6 +306,7 @@ def export(
     default=None,
     help="Scratch view of --write-probe (default: /reconciler-doctor-probe).",
 )
+@environment_options
 @timeout_option
 @verbose_option
 def doctor(
@@ -303,6 +318,8 @@ def doctor(
     page_limit: int | None,
     write_probe: bool,
     probe_view: str | None,
+    env_names: tuple[str, ...],
+    all_envs: bool,
     timeout: float | None,
     verbose: int,
 ) -> int:
@@ -322,6 +339,7 @@ def doctor(
         write_probe=write_probe,
         probe_view=probe_view,
         runtime=runtime(timeout),
+        selection=selection_from(env_names, all_envs),
     )
 
 

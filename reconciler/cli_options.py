@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:  # the offline commands must not import the HTTP stack
+    from reconciler.environments import Selection
     from reconciler.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -151,3 +152,28 @@ def runtime(timeout: float | None = None, *, consistency_window: float | None = 
     if consistency_window is not None:
         chosen = dataclasses.replace(chosen, consistency_window=consistency_window)
     return chosen.with_timeout(timeout)
+
+
+def environment_options(func: F) -> F:
+    """`--env NAME` (repeatable) and `--all-envs`: which environments of reconciler.yaml."""
+    options = [
+        click.option(
+            "--env",
+            "env_names",
+            multiple=True,
+            metavar="NAME",
+            help="Only this environment of reconciler.yaml (repeatable).",
+        ),
+        click.option(
+            "--all-envs", is_flag=True, help="Every environment of reconciler.yaml, concurrently."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def selection_from(env_names: tuple[str, ...], all_envs: bool) -> Selection:
+    from reconciler.environments import Selection
+
+    return Selection(tuple(env_names), all_envs)

@@ -72,26 +72,51 @@ _FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Settings)) - {
 }
 #: Settings that together say where the keys go.
 _TARGET: Final = ("site", "api_url")
+#: The key of reconciler.yaml holding the environments, and what a section holds besides
+#: settings (read by `reconciler.environments`).
+ENVIRONMENTS: Final = "environments"
+ENVIRONMENT_ONLY: Final = ("api_key_env", "app_key_env", "applications")
 
 
 def load_settings(
-    config_path: str | None, overrides: Mapping[str, object], environ: Mapping[str, str]
+    config_path: str | None,
+    overrides: Mapping[str, object],
+    environ: Mapping[str, str],
+    *,
+    environment: str | None = None,
 ) -> Settings:
     """Merge the four layers. Raises InvalidInput for a bad reconciler.yaml (positioned
-    problems) and UsageProblem for a bad environment variable or a missing --config file."""
+    problems) and UsageProblem for a bad environment variable or a missing --config file.
+
+    With `environment`, the settings of that section of `environments:` come between the
+    file's top level and the environment variables, its target replacing the file's; the
+    environment variables of the target (DD_SITE, RECONCILER_API_URL) are not read: one
+    variable would send the keys of every environment to one host."""
     unknown = set(overrides) - _FIELDS
     if unknown:
         raise ValueError(f"unknown settings: {sorted(unknown)}")
     path = find_config(config_path)
     file_values: dict[str, Any] = {}
+    section: dict[str, Any] = {}
     if path is not None:
         file_values, problems = read_config(path)
         if problems:
             raise InvalidInput(problems)
         _check_file_target(path, file_values, environ)
+        sections = file_values.pop(ENVIRONMENTS, {})
+        if environment is not None:
+            section = _flatten(dict(sections[environment]))
+            for name in ENVIRONMENT_ONLY:
+                section.pop(name, None)
+            _check_file_target(path, section, environ, (ENVIRONMENTS, environment))
+    from_environment = settings_from_environment(environ)
+    if environment is not None:
+        for name in _TARGET:
+            from_environment.pop(name, None)
     layers = (
         (sites.FILE, file_values),
-        (sites.ENVIRONMENT, settings_from_environment(environ)),
+        (sites.FILE, section),
+        (sites.ENVIRONMENT, from_environment),
         (sites.OPTION, {name: value for name, value in overrides.items() if value is not None}),
     )
     values: dict[str, Any] = {}
@@ -112,31 +137,37 @@ def load_settings(
     return Settings(**values, config_path=path, sources=sources)
 
 
-def _check_file_target(path: str, values: Mapping[str, Any], environ: Mapping[str, str]) -> None:
-    problems = file_target_problems(path, values, environ)
+def _check_file_target(
+    path: str, values: Mapping[str, Any], environ: Mapping[str, str], within: Sequence[str] = ()
+) -> None:
+    problems = file_target_problems(path, values, environ, within)
     if problems:
         raise InvalidInput(problems)
 
 
 def file_target_problems(
-    path: str, values: Mapping[str, Any], environ: Mapping[str, str]
+    path: str, values: Mapping[str, Any], environ: Mapping[str, str], within: Sequence[str] = ()
 ) -> list[Problem]:
-    """The target policy on the file's `api_url`, as a problem at its place in the file."""
+    """The target policy on the file's `api_url` (at the top level, or in the mapping at
+    `within`), as a problem at its place in the file."""
     api_url = values.get("api_url")
     if not isinstance(api_url, str):
         return []
     try:
         sites.check_file_api_url(api_url, environ)
     except UsageProblem as exc:
-        line, col = setting_position(path, "api_url")
+        line, col = setting_position(path, "api_url", within)
         return [Problem(display_path(path), line, col, str(exc))]
     return []
 
 
-def setting_position(path: str, name: str) -> tuple[int, int]:
-    """Line and column of a top-level setting's value in a (valid) reconciler.yaml."""
+def setting_position(path: str, name: str, within: Sequence[str] = ()) -> tuple[int, int]:
+    """Line and column of a setting's value in a (valid) reconciler.yaml: at the top level,
+    or in the mapping at the keys `within` (e.g. ("environments", "staging"))."""
     data, _ = read_file(Path(path))
     value = load_bytes(data).value if data is not None else None
+    for key in within:
+        value = value.get(key) if isinstance(value, PosDict) else None
     if isinstance(value, PosDict) and name in value.value_pos:
         return value.value_pos[name]
     return 1, 1
@@ -225,8 +256,7 @@ def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
             for key, item in value.items()
             if key in properties and compile_schema(schema, properties[key])(item)
         }
-    flat = {key: item for key, item in value.items() if key != "safety"}
-    flat.update(value.get("safety") or {})
+    flat = _flatten(value)
     if isinstance(flat.get("snapshots"), str):
         folder, problem = _snapshots_folder(path, flat["snapshots"])
         if problem is None:
@@ -235,6 +265,14 @@ def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
             del flat["snapshots"]
             line, col = value.value_pos.get("snapshots", (1, 1))
             problems.append(Problem(display, line, col, problem))
+    return flat, sorted(problems)
+
+
+def _flatten(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping of settings (the file's top level, or one environment's section) with
+    `safety:` flattened to Settings names and numbers as Python types."""
+    flat = {key: item for key, item in value.items() if key != "safety"}
+    flat.update(value.get("safety") or {})
     # The schema's "integer" admits 10.0 and "number" admits 1: normalise the Python types.
     for name in ("page_limit", "server_page_cap", "parallelism", "min_existing"):
         if name in flat:
@@ -242,7 +280,7 @@ def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
     for name in ("max_delete_fraction", "max_update_fraction"):
         if name in flat:
             flat[name] = float(flat[name])
-    return flat, sorted(problems)
+    return flat
 
 
 def _snapshots_folder(config_path: str, written: str) -> tuple[str, str | None]:
@@ -268,6 +306,7 @@ def _credential_message(key: str, allowed: Sequence[str]) -> str | None:
     if _CREDENTIAL_KEY.search(key):
         return (
             f"credentials are never read from {DEFAULT_CONFIG}: remove {quote(key)};"
-            " keys come only from the DD_API_KEY / DD_APP_KEY environment variables"
+            " keys come only from environment variables (DD_API_KEY / DD_APP_KEY, or those"
+            " an environment names in api_key_env / app_key_env)"
         )
     return None

@@ -7,6 +7,7 @@ files: the same natural key twice, or the same (application, view) in two files.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from reconciler.model import (
     SourcePosition,
     ViewScope,
 )
+from reconciler.placement import PlacedFile, is_placed, owner_of, shown
 from reconciler.schemacheck import Check, JsonPath, compile_schema, explain, quote
 from reconciler.yamlload import MAX_FILE_BYTES, PosDict, PosList, gc_paused, load_bytes
 
@@ -50,6 +52,8 @@ class LoadReport:
     state: DesiredState
     problems: list[Problem]
     files: int
+    #: Files naming an application alias or limited to environments (`placement`).
+    placed: tuple[PlacedFile, ...] = ()
 
 
 def load_desired(
@@ -79,7 +83,7 @@ def load_report(paths: Sequence[str | Path], *, root: str | Path | None = None) 
         snapshots=tuple(sorted(loader.snapshots.values(), key=lambda snap: snap.key)),
     )
     # Content reached through several aliases would repeat the same problem.
-    return LoadReport(state, sorted(set(problems)), len(files))
+    return LoadReport(state, sorted(set(problems)), len(files), tuple(loader.placed))
 
 
 def display_path(path: str | Path) -> str:
@@ -142,15 +146,65 @@ def find_files(
 class _Checks:
     document: Check
     application_id: Check
+    application: Check
+    environments: Check
     snapshot: Check
+
+    def owner(self, document: PosDict) -> bool:
+        """Are the keys naming the file's application (and environments) valid?"""
+        checks = (
+            ("application_id", self.application_id),
+            ("application", self.application),
+            ("environments", self.environments),
+        )
+        return all(name not in document or check(document[name]) for name, check in checks)
 
 
 def _checks() -> _Checks:
     schema = schemas.load_schema(schemas.SNAPSHOTS)
+    properties = schema["properties"]
     return _Checks(
         document=compile_schema(schema),
-        application_id=compile_schema(schema, schema["properties"]["application_id"]),
+        application_id=compile_schema(schema, properties["application_id"]),
+        application=compile_schema(schema, properties["application"]),
+        environments=compile_schema(schema, properties["environments"]),
         snapshot=compile_schema(schema, schema["$defs"]["snapshot"]),
+    )
+
+
+#: The keys that name a file's application: exactly one of them.
+_APPLICATION_KEYS: Final = ("application_id", "application")
+
+
+def _application_problems(document: PosDict) -> list[tuple[int, int, str]]:
+    """What the schema cannot say of a file's application: exactly one of `application_id`
+    and `application`; `environments` not empty and without repeats."""
+    problems = []
+    given = [name for name in _APPLICATION_KEYS if name in document]
+    if len(given) == 2:
+        line, col = document.key_pos.get("application", document.pos)
+        problems.append(
+            (line, col, "'application_id' and 'application' cannot both be given: use one")
+        )
+    elif not given and not _misspelled(document, _APPLICATION_KEYS):
+        line, col = document.pos
+        problems.append((line, col, "missing required field 'application_id'"))
+    environments = document.get("environments")
+    if isinstance(environments, list):
+        line, col = document.value_pos.get("environments", document.pos)
+        if not environments:
+            problems.append((line, col, "'environments' must name at least one environment"))
+        elif len(set(map(str, environments))) != len(environments):
+            problems.append((line, col, "'environments' names an environment twice"))
+    return problems
+
+
+def _misspelled(document: PosDict, names: Sequence[str]) -> bool:
+    """Does a key of `document` look like one of `names` (the schema's "did you mean"
+    message then stands for the missing field)?"""
+    return any(
+        key not in names and difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+        for key in document
     )
 
 
@@ -182,6 +236,7 @@ class _Loader:
         self.snapshots: dict[SnapshotKey, DesiredSnapshot] = {}
         #: Where each identity was first declared, valid snapshot or not.
         self.identities: dict[SnapshotKey, SourcePosition] = {}
+        self.placed: list[PlacedFile] = []
 
     def load_file(self, display: str, path: Path, checks: _Checks, budget: ReadBudget) -> bool:
         """Load one file; False once the run's read budget is spent (stop reading)."""
@@ -193,12 +248,18 @@ class _Loader:
         except Refused as exc:
             self.add(display, 1, 1, str(exc))
             return True
-        self.load_document(display, data, checks)
+        self.load_document(display, data, checks, path)
         return True
 
-    def load_document(self, display: str, data: bytes, checks: _Checks) -> None:
+    def load_document(
+        self, display: str, data: bytes, checks: _Checks, path: Path | None = None
+    ) -> None:
         document = load_bytes(data, lean=True)
-        valid = isinstance(document.value, PosDict) and checks.document(document.value)
+        valid = (
+            isinstance(document.value, PosDict)
+            and checks.document(document.value)
+            and not _application_problems(document.value)
+        )
         if isinstance(document.value, PosDict) and not valid:
             document = load_bytes(data)  # again with every position, for the messages
         for found in document.problems:
@@ -218,22 +279,32 @@ class _Loader:
                 schemas.SNAPSHOTS, value, namer=_name, expected=_expected
             ):
                 self.add(display, line, col, message)
-        self.collect(display, value, checks, valid)
+            for line, col, message in _application_problems(value):
+                self.add(display, line, col, message)
+        self.collect(display, value, checks, valid, path)
 
-    def collect(self, display: str, document: PosDict, checks: _Checks, valid: bool) -> None:
+    def collect(
+        self,
+        display: str,
+        document: PosDict,
+        checks: _Checks,
+        valid: bool,
+        path: Path | None = None,
+    ) -> None:
         """Keep what is valid on its own; report natural keys and views declared twice.
 
         Identities are checked for every item whose key fields are valid, even when other
         fields (or the application id) are not, so duplicates show in the same run. A
         `valid` document (checked whole) is not checked again item by item."""
-        application_id = document.get("application_id")
         views = document.get("views")
         if not isinstance(views, PosDict):
             return
-        valid_application = valid or checks.application_id(application_id)
-        # An invalid application id still names one application inside this file.
-        owner = application_id if valid_application else f"\0invalid application of {display}"
-        assert isinstance(owner, str)
+        owner = self.owner(display, document, checks, valid)
+        valid_application = owner is not None
+        if owner is None:  # an invalid application still names one inside this file
+            owner = f"\0invalid application of {display}"
+        elif is_placed(owner):
+            self.placed.append(PlacedFile(display, path or Path(display), owner))
         for view_name, items in views.items():
             if not view_name or not isinstance(items, PosList):
                 continue
@@ -254,6 +325,15 @@ class _Loader:
             # a 100,000-snapshot file from being held twice (as YAML values and snapshots).
             views[view_name] = None
 
+    def owner(self, display: str, document: PosDict, checks: _Checks, valid: bool) -> str | None:
+        """Who the file's views belong to (`placement`), None when that is invalid."""
+        if _application_problems(document):
+            return None
+        alias, environments = document.get("application"), document.get("environments")
+        if not valid and not checks.owner(document):
+            return None
+        return owner_of(document.get("application_id"), alias, environments)
+
     def add_view(self, display: str, scope: ViewScope, where: tuple[int, int]) -> None:
         first_view = self.views.get(scope)
         if first_view is None:
@@ -262,7 +342,7 @@ class _Loader:
         self.add(
             display,
             *where,
-            f"view {quote(scope.view_name)} of application {scope.application_id} is managed"
+            f"view {quote(scope.view_name)} of application {shown(scope.application_id)} is managed"
             f" in two files (first declared at {first_view.position})",
         )
 

@@ -10,18 +10,20 @@ import logging
 import os
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.api.errors import AuthError
 from reconciler.api.sites import resolve_target
 from reconciler.client import ApiClient
 from reconciler.config import Settings, load_settings
-from reconciler.desired import load_desired
+from reconciler.desired import LoadReport, load_desired, load_report
 from reconciler.diff import DiffOptions, diff_report
-from reconciler.errors import InvalidInput
+from reconciler.environments import NO_SELECTION, Environment, Selection, declared, select
+from reconciler.errors import InvalidInput, UsageProblem
 from reconciler.fingerprint import desired_fingerprint
 from reconciler.gitrev import head_commit
 from reconciler.model import DesiredState, RemoteSnapshot, ViewError, ViewScope
+from reconciler.placement import for_environment, unknown_environments, without_environments
 from reconciler.planfile import PlanDocument
 from reconciler.planner import SafetyThresholds, build_plan
 from reconciler.remote import Listing, ListingRules, RemoteReader
@@ -34,12 +36,24 @@ logger = logging.getLogger("reconciler.target")
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Everything a command needs to talk to the API, resolved once."""
+    """Everything a command needs to talk to the API, resolved once (per environment)."""
 
     settings: Settings
     base_url: str
     credentials: Credentials
     runtime: Runtime = Runtime()
+    #: The environment of reconciler.yaml this context is for (None: none declared).
+    environment: str | None = None
+    #: alias -> application id of the environment.
+    application_aliases: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def application_names(self) -> dict[str, str]:
+        """application id -> alias, for output (the first alias of an id, by name)."""
+        names: dict[str, str] = {}
+        for alias, application_id in sorted(self.application_aliases.items()):
+            names.setdefault(application_id, alias)
+        return names
 
     def client(self) -> ApiClient:
         return self.runtime.client(self.base_url, self.credentials)
@@ -51,9 +65,16 @@ def make_context(
     *,
     environ: Mapping[str, str] | None = None,
     runtime: Runtime = Runtime(),
+    selection: Selection = NO_SELECTION,
 ) -> Context:
+    """The context of a command that reads no snapshot files (export), in one environment."""
     env = os.environ if environ is None else environ
-    return _context(load_settings(config_path, overrides, env), env, runtime)
+    environments = select(config_path, overrides, env, selection)
+    if environments is None:
+        return _context(load_settings(config_path, overrides, env), env, runtime)
+    if len(environments) > 1:
+        raise UsageProblem("this command works in one environment at a time: give one --env")
+    return _environment_context(environments[0], env, runtime)
 
 
 def _context(settings: Settings, env: Mapping[str, str], runtime: Runtime) -> Context:
@@ -68,12 +89,71 @@ def prepare(
     overrides: Mapping[str, object],
     *,
     runtime: Runtime = Runtime(),
+    selection: Selection = NO_SELECTION,
 ) -> tuple[Context, DesiredState]:
-    """Settings, then the snapshot files (offline, so bad files are reported even without
-    keys), then the API target and keys."""
-    settings = load_settings(config_path, overrides, os.environ)
-    desired = load_valid_desired(settings)
-    return _context(settings, os.environ, runtime), desired
+    """`prepare_all` for a command that works in one environment."""
+    [(context, desired)] = prepare_all(config_path, overrides, runtime=runtime, selection=selection)
+    return context, desired
+
+
+def prepare_all(
+    config_path: str | None,
+    overrides: Mapping[str, object],
+    *,
+    runtime: Runtime = Runtime(),
+    selection: Selection = NO_SELECTION,
+) -> list[tuple[Context, DesiredState]]:
+    """Per selected environment (or once, when reconciler.yaml declares none): settings,
+    then the snapshot files (offline, so bad files are reported even without keys), then
+    the API target and keys. Every environment is resolved before any is contacted: a
+    problem in one touches none."""
+    environ = os.environ
+    environments = select(config_path, overrides, environ, selection)
+    if environments is None:
+        settings = load_settings(config_path, overrides, environ)
+        report = _load_report(settings)
+        problems = report.problems + without_environments(report.placed)
+        if problems:
+            raise InvalidInput(sorted(problems))
+        return [(_context(settings, environ, runtime), report.state)]
+    report = _load_report(environments[0].settings)  # the files are the same for all
+    problems = report.problems + unknown_environments(report.placed, list(declared(config_path)))
+    states = []
+    for environment in environments:
+        state, found = for_environment(
+            report.state, report.placed, environment.name, environment.applications
+        )
+        problems += found
+        states.append(state)
+    if problems:
+        raise InvalidInput(sorted(set(problems)))
+    contexts = [_environment_context(environment, environ, runtime) for environment in environments]
+    return list(zip(contexts, states, strict=True))
+
+
+def _environment_context(
+    environment: Environment, environ: Mapping[str, str], runtime: Runtime
+) -> Context:
+    target = resolve_target(environment.settings)
+    logger.info("environment %s: API host %s (%s)", environment.name, target.host, target.origin)
+    credentials = Credentials.from_environ(
+        environ,
+        api_key_env=environment.api_key_env,
+        app_key_env=environment.app_key_env,
+        environment=environment.name,
+    )
+    return Context(
+        environment.settings,
+        target.base_url,
+        credentials,
+        runtime,
+        environment=environment.name,
+        application_aliases=environment.applications,
+    )
+
+
+def _load_report(settings: Settings) -> LoadReport:
+    return load_report([settings.snapshots], root=settings.repository_root)
 
 
 def load_valid_desired(settings: Settings, paths: Sequence[str] = ()) -> DesiredState:
@@ -154,6 +234,8 @@ async def compute_plan(
     plan = build_plan(result.operations, listing.counts, thresholds, chosen)
     document = PlanDocument(
         plan=plan,
+        environment=context.environment,
+        applications=dict(context.application_names),
         target_url=context.base_url,
         site=target_site(context),
         desired_fingerprint=desired_fingerprint(desired) if fingerprints else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 OK: Final = 0
@@ -12,3 +13,12 @@ INTERRUPTED: Final = 130
 #: Stopped by SIGTERM (128 + 15): CI runners and `docker stop` send it on cancel; apply
 #: handles it as Ctrl-C (nothing new starts, the summary is printed) and exits with this.
 TERMINATED: Final = 143
+
+
+def combined(codes: Sequence[int]) -> int:
+    """The exit code of a run over several environments: an interruption first, then 1 if
+    any environment erred, else 2 if any has changes, else 0."""
+    for code in (TERMINATED, INTERRUPTED, ERROR, CHANGES):
+        if code in codes:
+            return code
+    return OK

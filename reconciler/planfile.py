@@ -39,7 +39,11 @@ from reconciler.planner import Plan
 
 #: 2: operations carry values only (`request` is display), patches carry every managed
 #: field, plus `status`, `git`, `warnings` and the `duplicate` count.
-FORMAT_VERSION = 2
+#: 3: `environment` (the environment of reconciler.yaml planned, or null) and
+#: `applications` (application id -> alias, for display). Format 2 is still read.
+FORMAT_VERSION = 3
+#: The formats `apply PLAN` and `show` read.
+READ_VERSIONS = (2, 3)
 
 #: A saved plan larger than this is refused unread (100,000 operations take about 60 MB).
 MAX_PLAN_BYTES = 256 * 1024 * 1024
@@ -71,6 +75,15 @@ class PlanDocument:
     removed_views: tuple[RemovedView, ...] = ()
     #: Where each managed view is declared (annotations); not saved.
     sources: Mapping[ViewScope, SourcePosition] = field(default_factory=dict)
+    #: The environment of reconciler.yaml this plan is for (None: none declared).
+    environment: str | None = None
+    #: application id -> alias of the environment, for display.
+    applications: Mapping[str, str] = field(default_factory=dict)
+
+    def application_name(self, application_id: str) -> str:
+        """`storefront (1111…)` when the id has an alias, else the id."""
+        alias = self.applications.get(application_id)
+        return application_id if alias is None else f"{alias} ({application_id})"
 
     @property
     def complete(self) -> bool:
@@ -99,6 +112,8 @@ class PlanDocument:
             "format_version": FORMAT_VERSION,
             "generator": f"reconciler {__version__}",
             "status": "complete" if self.complete else "incomplete",
+            "environment": self.environment,
+            "applications": dict(sorted(self.applications.items())),
             "target": {"url": self.target_url, "site": self.site},
             "git": {"commit": self.git_commit},
             "desired_fingerprint": self.desired_fingerprint,
@@ -181,6 +196,8 @@ class PlanDocument:
             ignored=kept["ignored"],
             unpruned=kept["unpruned"],
             removed_views=removed,
+            environment=data.get("environment"),
+            applications=dict(data.get("applications", {})),
         )
 
     @classmethod
@@ -302,11 +319,17 @@ def _check_schema(data: Any, source: str) -> None:
     from reconciler.schemas import load_schema
 
     version = data.get("format_version") if isinstance(data, dict) else None
-    if type(version) is int and version != FORMAT_VERSION:
+    if type(version) is int and version not in READ_VERSIONS:
         raise ReconcilerError(
             f"{source}: not a valid saved plan: format {version} is not supported (this "
-            f"reconciler reads format {FORMAT_VERSION}); make it again with "
-            "`reconciler plan --out`"
+            f"reconciler reads formats {', '.join(map(str, READ_VERSIONS))}); make it again "
+            "with `reconciler plan --out`"
+        )
+    if isinstance(data, dict) and "environments" in data and "operations" not in data:
+        raise ReconcilerError(
+            f"{source}: not a saved plan: it holds the plans of several environments (the "
+            "output of `plan --format json`); save one per environment with "
+            "`plan --out PATH` (with {env} in PATH for several)"
         )
 
     validator = Draft202012Validator(load_schema("plan.schema.json"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 
 import click
 
@@ -73,14 +74,18 @@ def value_text(value: FieldValue | None) -> str:
     return "(unset)" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def operation_title(op: Operation, verb: str | None = None) -> str:
+def operation_title(
+    op: Operation, verb: str | None = None, names: Mapping[str, str] | None = None
+) -> str:
     """`create /checkout desktop "hero" (application …)`, with `verb` in place of the phase;
-    a duplicate's delete says `delete duplicate`."""
+    a duplicate's delete says `delete duplicate`; an application with an alias in `names`
+    (id -> alias) is named by it."""
     key = op.key
     name = json.dumps(key.snapshot_name, ensure_ascii=False)
     shown = verb or ("delete duplicate" if op.kind == "duplicate" else op.phase)
     title = f"{shown} {plain(key.view_name)} {plain(key.device_type)} {name}"
-    return f"{title} (application {plain(key.application_id)})"
+    application = (names or {}).get(key.application_id, key.application_id)
+    return f"{title} (application {plain(application)})"
 
 
 def printable(text: str) -> str:
@@ -107,12 +112,12 @@ def render_text(document: PlanDocument, *, color: bool = False, forced: bool = F
     for op in shown_operations(document):
         if isinstance(op, Create) and op.replaces is not None:
             symbol = style("-/+", "magenta", bold=True)
-            title = operation_title(op, "replace")
+            title = operation_title(op, "replace", document.applications)
             lines.append(f"{symbol} {title} id={plain(op.replaces.snapshot_id)}")
         else:
             symbol = style(_SYMBOL[op.phase], _COLOUR[op.phase], bold=True)
             suffix = "" if isinstance(op, Create) else f" id={plain(op.snapshot_id)}"
-            lines.append(f"{symbol} {operation_title(op)}{suffix}")
+            lines.append(f"{symbol} {operation_title(op, names=document.applications)}{suffix}")
         lines.extend(f"    {line}" for line in _detail_lines(op))
     if lines:
         lines.append("")

@@ -42,6 +42,11 @@ def annotation(level: str, message: str, *, title: str, where: SourcePosition | 
 def render_github(document: PlanDocument, *, forced: bool = False) -> str:
     plan = document.plan
     sources = document.sources
+    names = document.applications
+
+    def titled(title: str) -> str:
+        """An annotation's title, naming the environment when there is one."""
+        return title if document.environment is None else f"{document.environment}: {title}"
 
     def at(scope: ViewScope) -> SourcePosition | None:
         return sources.get(scope)
@@ -52,27 +57,35 @@ def render_github(document: PlanDocument, *, forced: bool = False) -> str:
             lines.append(extra)
     for error in document.errors:
         lines.append(
-            annotation("error", str(error), title="view not listed", where=at(error.scope))
+            annotation("error", str(error), title=titled("view not listed"), where=at(error.scope))
         )
     for warning in document.warnings:
-        lines.append(annotation("warning", warning, title="reconciler"))
+        lines.append(annotation("warning", warning, title=titled("reconciler")))
     for removed in document.removed_views:
         lines.append(
             annotation(
-                "warning", removed.message, title="no longer managed", where=removed.position
+                "warning",
+                removed.message,
+                title=titled("no longer managed"),
+                where=removed.position,
             )
         )
     for index, reason in enumerate(plan.unsafe_reasons):
         scope = plan.unsafe_scopes[index] if index < len(plan.unsafe_scopes) else None
         lines.append(
             annotation(
-                "warning", reason, title="unsafe plan", where=None if scope is None else at(scope)
+                "warning",
+                reason,
+                title=titled("unsafe plan"),
+                where=None if scope is None else at(scope),
             )
         )
     if not plan.is_safe and not forced:
         lines.append(
             annotation(
-                "warning", "apply will refuse this plan without --force", title="unsafe plan"
+                "warning",
+                "apply will refuse this plan without --force",
+                title=titled("unsafe plan"),
             )
         )
     for op in shown_operations(document):
@@ -81,16 +94,23 @@ def render_github(document: PlanDocument, *, forced: bool = False) -> str:
                 f"{c.name} {value_text(c.old)} -> {value_text(c.new)}" for c in op.replaces.changes
             )
             message = (
-                f"{operation_title(op, 'replace')} id={plain(op.replaces.snapshot_id)}: {changes}"
+                f"{operation_title(op, 'replace', names)} id={plain(op.replaces.snapshot_id)}: "
+                f"{changes}"
                 " (created first, then the old one is deleted)"
             )
             lines.append(
                 annotation(
-                    "notice", message, title="replace", where=op.position or at(op.key.scope)
+                    "notice",
+                    message,
+                    title=titled("replace"),
+                    where=op.position or at(op.key.scope),
                 )
             )
         elif isinstance(op, Delete):
-            message = f"{operation_title(op)} id={plain(op.snapshot_id)}: {op.reason}"
-            lines.append(annotation("warning", message, title=op.kind, where=at(op.key.scope)))
-    lines.append(annotation("notice", document.summary(), title="reconciler plan"))
+            title = operation_title(op, names=names)
+            message = f"{title} id={plain(op.snapshot_id)}: {op.reason}"
+            lines.append(
+                annotation("warning", message, title=titled(op.kind), where=at(op.key.scope))
+            )
+    lines.append(annotation("notice", document.summary(), title=titled("reconciler plan")))
     return "\n".join(lines) + "\n"

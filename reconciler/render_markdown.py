@@ -33,7 +33,10 @@ def render_markdown(
     document: PlanDocument, limit: int = MARKDOWN_LIMIT, *, forced: bool = False
 ) -> str:
     plan = document.plan
-    head: list[str] = ["### reconciler plan", "", f"**{document.summary()}**", ""]
+    title = "### reconciler plan"
+    if document.environment is not None:
+        title += f": environment {md_code(document.environment, in_table=False)}"
+    head: list[str] = [title, "", f"**{document.summary()}**", ""]
     if document.targets:
         shown = ", ".join(md_code(t, in_table=False) for t in document.targets)
         head += [f"Targets: {shown}", ""]
@@ -63,7 +66,9 @@ def render_markdown(
     for op in operations:
         by_app[op.key.application_id].append(op)
     rows = {id(op): _row(op) for op in operations}
-    frames = {app: _app_head(app, ops) for app, ops in by_app.items()}
+    frames = {
+        app: _app_head(app, ops, document.applications.get(app)) for app, ops in by_app.items()
+    }
 
     fixed = len("\n".join(head)) + sum(
         len(f) + len("\n".join(_OPS_HEAD)) + 4 for f in frames.values()
@@ -109,12 +114,15 @@ def _kind(op: Operation) -> str:
     return op.kind
 
 
-def _app_head(app: str, ops: list[Operation]) -> str:
+def _app_head(app: str, ops: list[Operation], alias: str | None = None) -> str:
     per_view: dict[str, Counter[str]] = defaultdict(Counter)
     for op in ops:
         per_view[op.key.view_name][_kind(op)] += 1
+    name = md_code(app, in_table=False)
+    if alias is not None:
+        name = f"{md_code(alias, in_table=False)} ({name})"
     lines = [
-        f"#### Application {md_code(app, in_table=False)}",
+        f"#### Application {name}",
         "",
         "| view | " + " | ".join(_COUNTED) + " |",
         "|---|" + "---:|" * len(_COUNTED),

@@ -42,6 +42,9 @@ async def verify_saved_plan(
     saved: PlanDocument, context: Context, client: ApiClient, desired: DesiredState
 ) -> PlanDocument:
     """The recomputed plan when it equals `saved`; else StalePlan naming what differs."""
+    if saved.environment != context.environment:
+        made, now = (_environment(name) for name in (saved.environment, context.environment))
+        raise _stale([f"it was made for {made}, not {now}"])
     if saved.target_url != context.base_url:
         raise _stale([f"it targets {plain(saved.target_url)}, not {context.base_url}"])
     if saved.errors:
@@ -65,6 +68,10 @@ async def verify_saved_plan(
             f"{current.git_commit[:12]} (the plan was checked against the files as they are now)"
         )
     return dataclasses.replace(current, warnings=tuple(warnings))
+
+
+def _environment(name: str | None) -> str:
+    return "no environment" if name is None else f"environment {plain(name)}"
 
 
 def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:

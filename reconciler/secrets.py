@@ -10,7 +10,7 @@ more consecutive characters of one.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.errors import UsageProblem
@@ -42,13 +42,19 @@ def register_secret(value: str) -> None:
     )
 
 
-def register_environment(environ: Mapping[str, str] | None = None) -> None:
+def register_environment(
+    environ: Mapping[str, str] | None = None, variables: Sequence[str] = ()
+) -> None:
     """Know the keys of the environment before anything is printed, whether or not the
     command uses them: `validate` never reads them, and must still mask one pasted into a
     file."""
     env = os.environ if environ is None else environ
-    for name in (API_KEY_VAR, APP_KEY_VAR):
+    for name in (API_KEY_VAR, APP_KEY_VAR, *variables):
         register_secret(env.get(name, "").strip())
+    # The default key variables of environments (DD_API_KEY_<NAME>), whatever is declared.
+    for name, value in env.items():
+        if name.startswith((API_KEY_VAR + "_", APP_KEY_VAR + "_")):
+            register_secret(value.strip())
 
 
 def redact(text: str) -> str:
@@ -96,12 +102,23 @@ class Credentials:
     __str__ = __repr__
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Credentials:
+    def from_environ(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        api_key_env: str = API_KEY_VAR,
+        app_key_env: str = APP_KEY_VAR,
+        environment: str | None = None,
+    ) -> Credentials:
+        """The keys from the variables named (those of one `environment`, if given)."""
         env = os.environ if environ is None else environ
-        missing = [name for name in (API_KEY_VAR, APP_KEY_VAR) if not env.get(name, "").strip()]
+        missing = [name for name in (api_key_env, app_key_env) if not env.get(name, "").strip()]
         if missing:
+            whose = "the" if environment is None else "its"
             raise UsageProblem(
-                f"missing {' and '.join(missing)}: set the Datadog API key in {API_KEY_VAR} "
-                f"and the application key in {APP_KEY_VAR} (keys are never read from files)"
+                ("" if environment is None else f"environment {environment!r}: ")
+                + f"missing {' and '.join(missing)}: set {whose} Datadog API key in "
+                f"{api_key_env} and {whose} application key in {app_key_env} "
+                "(keys are never read from files)"
             )
-        return cls(env[API_KEY_VAR].strip(), env[APP_KEY_VAR].strip())
+        return cls(env[api_key_env].strip(), env[app_key_env].strip())

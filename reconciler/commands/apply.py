@@ -20,8 +20,9 @@ import click
 from reconciler import exitcodes
 from reconciler.client import ApiClient
 from reconciler.commands.apply_output import ProgressBar, result_document, result_line
-from reconciler.engine import Context, compute_plan, list_scope, prepare
-from reconciler.errors import ReconcilerError
+from reconciler.engine import Context, compute_plan, list_scope, prepare_all
+from reconciler.environments import NO_SELECTION, Selection, declared
+from reconciler.errors import ReconcilerError, UsageProblem
 from reconciler.executor import ApplyResult, Executor, OperationResult, Relist
 from reconciler.interrupts import (
     Interruption,
@@ -60,22 +61,87 @@ def run(
     interactive: bool,
     progress: bool,
     runtime: Runtime = Runtime(),
+    selection: Selection = NO_SELECTION,
 ) -> int:
-    context, desired = prepare(config_path, overrides, runtime=runtime)
-    job = ApplyRun(
-        context,
-        desired,
-        plan_path=plan_path,
-        auto_approve=auto_approve,
-        force=force,
-        text_output=output_format == "text",
-        targets=tuple(targets),
-        color=color,
-        interactive=interactive,
-        progress=progress,
-    )
+    if plan_path is not None:
+        selection = _saved_plan_selection(PlanDocument.read(plan_path), selection, config_path)
+    prepared = prepare_all(config_path, overrides, runtime=runtime, selection=selection)
+    jobs = [
+        ApplyRun(
+            context,
+            desired,
+            plan_path=plan_path,
+            auto_approve=auto_approve,
+            force=force,
+            text_output=output_format == "text",
+            targets=tuple(targets),
+            color=color,
+            interactive=interactive,
+            progress=progress,
+        )
+        for context, desired in prepared
+    ]
     with terminate_as_interrupt():
-        return job.start()
+        if jobs[0].context.environment is None:
+            return jobs[0].start()
+        return apply_environments(jobs, text_output=output_format == "text")
+
+
+def _saved_plan_selection(
+    saved: PlanDocument, selection: Selection, config_path: str | None
+) -> Selection:
+    """A saved plan is applied in the environment it names, and only there."""
+    if selection.all_envs:
+        raise UsageProblem("--all-envs cannot be combined with a saved PLAN")
+    if saved.environment is None:
+        if declared(config_path):
+            raise UsageProblem(
+                "the saved plan names no environment, and reconciler.yaml declares "
+                "environments: make it again with `reconciler plan --env NAME --out PATH`"
+            )
+        return selection
+    if selection.names and selection.names != (saved.environment,):
+        raise UsageProblem(
+            f"the saved plan is for environment {saved.environment!r}; it cannot be applied "
+            f"to {', '.join(repr(name) for name in selection.names)}"
+        )
+    return Selection((saved.environment,))
+
+
+def apply_environments(jobs: Sequence[ApplyRun], *, text_output: bool) -> int:
+    """Several environments: all are planned (concurrently, each with its own client) and
+    checked before any is changed; then each is applied in turn, with its own prompt."""
+
+    async def first_all() -> list[PlanDocument]:
+        return list(await asyncio.gather(*(job.first_document(show=False) for job in jobs)))
+
+    documents = run_loop(first_all)
+    for index, (job, document) in enumerate(zip(jobs, documents, strict=True)):
+        if text_output:  # JSON: only the results, at the end
+            if index:
+                echo("")
+            job.heading()
+            job.show(document)
+    for job, document in zip(jobs, documents, strict=True):
+        if document.plan.has_changes and not document.plan.is_safe and not job.force:
+            raise ReconcilerError(
+                f"refusing to apply an unsafe plan in environment {job.context.environment} "
+                "(see the warnings above); nothing was applied; review it, then run again "
+                "with --force"
+            )
+    codes: list[int] = []
+    results: list[dict[str, object]] = []
+    for index, (job, document) in enumerate(zip(jobs, documents, strict=True)):
+        job.results = results
+        if index and text_output:
+            echo("")
+        job.heading()
+        codes.append(job.start(document))
+        if codes[-1] in (exitcodes.INTERRUPTED, exitcodes.TERMINATED):
+            break
+    if not text_output:
+        echo(json.dumps({"environments": results}, indent=2))
+    return exitcodes.combined(codes)
 
 
 @dataclass
@@ -91,20 +157,35 @@ class ApplyRun:
     interactive: bool
     progress: bool
     _bar: ProgressBar | None = field(default=None, init=False)
+    #: With several environments: where the JSON results go (printed together at the end).
+    results: list[dict[str, object]] | None = field(default=None, init=False)
 
     def say(self, line: str) -> None:
         echo(line, err=not self.text_output)
+
+    def heading(self) -> None:
+        """`Environment NAME (URL):` before what is said of one environment."""
+        environment = self.context.environment
+        if environment is not None:
+            self.say(f"Environment {plain(environment)} ({plain(self.context.base_url)}):")
 
     def show(self, document: PlanDocument) -> None:
         if self.text_output:
             echo(render(document, "text", color=self.color, forced=self.force), nl=False)
 
-    def start(self) -> int:
-        document = run_loop(self.first_document)
+    def emit(self, result: dict[str, object]) -> None:
+        """The JSON result of the run (`--format json`)."""
+        if self.results is None:
+            echo(json.dumps(result, indent=2))
+        else:
+            self.results.append({"environment": self.context.environment, **result})
+
+    def start(self, planned: PlanDocument | None = None) -> int:
+        document = run_loop(self.first_document) if planned is None else planned
         while True:
             if not document.plan.has_changes:
                 if not self.text_output:
-                    echo(json.dumps(result_document(document, ApplyResult(()), True), indent=2))
+                    self.emit(result_document(document, ApplyResult(()), True))
                 return exitcodes.OK
             if not document.plan.is_safe and not self.force:
                 raise ReconcilerError(
@@ -126,26 +207,39 @@ class ApplyRun:
             document = outcome
             self.show(document)
 
-    async def first_document(self) -> PlanDocument:
+    async def first_document(self, show: bool = True) -> PlanDocument:
+        """The plan (or the checked saved plan); shown unless `show` is False (several
+        environments are shown together, once all are planned)."""
         context, desired = self.context, self.desired
         async with context.client() as client:
             if self.plan_path is None:
-                document = await self.plan(client)
+                document = await self.plan(client, show=show)
             else:
                 saved = PlanDocument.read(self.plan_path)
                 document = await verify_saved_plan(saved, context, client, desired)
                 if not self.text_output:  # the text render shows them
                     for warning in document.warnings:
                         self.say(f"Warning: {warning}")
-                self.show(document)
+                if show:
+                    self.show(document)
         return document
 
-    async def plan(self, client: ApiClient) -> PlanDocument:
+    async def plan(self, client: ApiClient, show: bool = True) -> PlanDocument:
         document, _ = await compute_plan(self.context, client, self.desired, targets=self.targets)
-        self.show(document)
+        if show:
+            self.show(document)
         if document.errors:
-            raise ReconcilerError("some views could not be listed; nothing was applied")
+            if not show:  # several environments: this one's errors, since it is not shown
+                self.heading()
+                self.show(document)
+            raise ReconcilerError(
+                self.where() + "some views could not be listed; nothing was applied"
+            )
         return document
+
+    def where(self) -> str:
+        environment = self.context.environment
+        return "" if environment is None else f"environment {environment}: "
 
     async def apply(self, document: PlanDocument, *, replan: bool) -> int | PlanDocument:
         """Execute `document`; with `replan`, only if planning again gives the same plan
@@ -174,7 +268,7 @@ class ApplyRun:
             self.say(result.summary())
             result, converged = await self.converge(client, executor, document, result)
         if not self.text_output:
-            echo(json.dumps(result_document(document, result, converged), indent=2))
+            self.emit(result_document(document, result, converged))
         if result.interrupted:
             return exit_code(seen.signum)
         if result.deadline_reached:
@@ -200,7 +294,7 @@ class ApplyRun:
         if self._bar is not None:
             self._bar.advance(result)
         else:
-            self.say(result_line(result))
+            self.say(result_line(result, self.context.application_names))
 
     async def converge(
         self, client: ApiClient, executor: Executor, document: PlanDocument, result: ApplyResult
@@ -244,7 +338,7 @@ class ApplyRun:
             await clock.sleep(min(0.25 * 2 ** (looks - 1), 2.0, remaining))
         self.say("Not converged; still to do:")
         for op in residual.plan.operations:
-            self.say(f"  {operation_title(op)}")
+            self.say(f"  {operation_title(op, names=self.context.application_names)}")
         for line in _unlisted_creates(residual, result):
             self.say(line)
         return result, False

@@ -3,6 +3,7 @@ JSON result document."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.executor import ApplyResult, OperationResult
@@ -13,10 +14,11 @@ from reconciler.render import operation_title
 _DONE_VERB = {"create": "created", "patch": "patched", "delete": "deleted"}
 
 
-def result_line(result: OperationResult) -> str:
+def result_line(result: OperationResult, names: Mapping[str, str] | None = None) -> str:
+    """One operation's outcome; `names`: application id -> alias."""
     op = result.operation
     verb = _DONE_VERB[op.phase] if result.status == "done" else f"{result.status} {op.phase}"
-    line = operation_title(op, verb)
+    line = operation_title(op, verb, names)
     if result.snapshot_id:
         line += f" id={result.snapshot_id}"
     if result.message:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from reconciler import exitcodes
 from reconciler.desired import load_desired
 from reconciler.engine import list_all, make_context
+from reconciler.environments import NO_SELECTION, Selection
 from reconciler.errors import InvalidInput, UsageProblem
 from reconciler.export import (
     ExportedView,
@@ -35,6 +36,7 @@ def run(
     overrides: Mapping[str, object],
     runtime: Runtime = Runtime(),
     force: bool = False,
+    selection: Selection = NO_SELECTION,
 ) -> int:
     """List the views, then print, write (`output`, refused if it exists unless `force`) or
     merge into `merge` (refused if that file changed meanwhile). Nothing written on error."""
@@ -47,12 +49,16 @@ def run(
         raise UsageProblem("--view cannot be empty")
     if force and output is None:
         raise UsageProblem("--force only applies to --output FILE")
+    context = make_context(config_path, overrides, runtime=runtime, selection=selection)
+    # With environments, --application-id may be an alias of the environment's.
+    alias = application_id if application_id in context.application_aliases else None
+    if alias is not None:
+        application_id = context.application_aliases[alias]
     check_application_id(application_id)
     original = _read_for_merge(merge) if merge is not None else None
     if output is not None:
         _check_output(output, overwrite=force)  # before listing: fail fast
 
-    context = make_context(config_path, overrides, runtime=runtime)
     scopes = [ViewScope(application_id, name) for name in view_names]
 
     async def listing() -> Listing:
@@ -68,13 +74,13 @@ def run(
 
     if merge is not None and original is not None:
         text, state = original
-        result = merge_document(text, application_id, exported, path=merge)
+        result = merge_document(text, application_id, exported, path=merge, alias=alias)
         for note in result.notes:
             echo(note, err=True)
         if result.text != text:
             _write(merge, result.text, expect=state)
         return exitcodes.OK
-    rendered = render_document(application_id, exported)
+    rendered = render_document(application_id, exported, alias=alias)
     if output is None:
         echo(rendered, nl=False)
     else:

@@ -9,11 +9,13 @@ from collections.abc import Mapping, Sequence
 from reconciler import exitcodes
 from reconciler.baseref import managed_at
 from reconciler.client import ApiClient
-from reconciler.engine import Context, compute_plan, list_all, prepare
+from reconciler.engine import Context, compute_plan, list_all, prepare_all
+from reconciler.environments import NO_SELECTION, Selection
+from reconciler.errors import UsageProblem
 from reconciler.model import DesiredState, RemovedView
 from reconciler.output import echo
 from reconciler.planfile import PlanDocument
-from reconciler.render import render
+from reconciler.render_sections import ENV_PLACEHOLDER, render_all
 from reconciler.runtime import Runtime
 
 
@@ -28,35 +30,51 @@ def run(
     color: bool,
     base: str | None = None,
     runtime: Runtime = Runtime(),
+    selection: Selection = NO_SELECTION,
 ) -> int:
-    context, desired = prepare(config_path, overrides, runtime=runtime)
+    prepared = prepare_all(config_path, overrides, runtime=runtime, selection=selection)
+    sectioned = prepared[0][0].environment is not None
+    if out is not None and len(prepared) > 1 and ENV_PLACEHOLDER not in out:
+        raise UsageProblem(
+            f"--out with several environments needs {ENV_PLACEHOLDER} in the path (one saved "
+            f"plan per environment), e.g. --out plan-{ENV_PLACEHOLDER}.json"
+        )
+    fingerprints = output_format == "json" or out is not None
 
-    async def plan() -> PlanDocument:
+    async def plan(context: Context, desired: DesiredState) -> PlanDocument:
         async with context.client() as client:
             document, _ = await compute_plan(
-                context,
-                client,
-                desired,
-                targets=targets,
-                fingerprints=output_format == "json" or out is not None,
+                context, client, desired, targets=targets, fingerprints=fingerprints
             )
             if base is not None:
                 removed = await removed_views(context, client, desired, base)
                 document = dataclasses.replace(document, removed_views=removed)
             return document
 
-    document = asyncio.run(plan())
-    echo(render(document, output_format, color=color), nl=False)
+    async def plan_all() -> list[PlanDocument]:
+        # Concurrently, each environment with its own client, keys and rate-limit state.
+        return list(await asyncio.gather(*(plan(c, d) for c, d in prepared)))
+
+    documents = asyncio.run(plan_all())
+    echo(render_all(documents, output_format, color=color, sectioned=sectioned), nl=False)
+    codes = [_outcome(document, out, detailed_exitcode) for document in documents]
+    return exitcodes.combined(codes)
+
+
+def _outcome(document: PlanDocument, out: str | None, detailed_exitcode: bool) -> int:
+    """One environment's exit code; its plan saved when it is complete."""
+    where = "" if document.environment is None else f"environment {document.environment}: "
     if document.errors:
         echo(
-            f"error: {len(document.errors)} view(s) could not be listed; they were not planned"
-            + ("; the plan was not saved" if out else ""),
+            f"error: {where}{len(document.errors)} view(s) could not be listed; they were not "
+            "planned" + ("; the plan was not saved" if out else ""),
             err=True,
         )
         return exitcodes.ERROR
     if out:
-        document.write(out)
-        echo(f"Saved plan to {out}. Apply it with: reconciler apply {out}", err=True)
+        path = out.replace(ENV_PLACEHOLDER, document.environment or "")
+        document.write(path)
+        echo(f"{where}Saved plan to {path}. Apply it with: reconciler apply {path}", err=True)
     if detailed_exitcode and document.plan.has_changes:
         return exitcodes.CHANGES
     return exitcodes.OK

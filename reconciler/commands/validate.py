@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from reconciler import config, desired, exitcodes
+from reconciler import config, desired, environments, exitcodes, placement
 from reconciler.errors import InvalidInput, UsageProblem
 from reconciler.model import Problem
 from reconciler.output import echo
@@ -47,6 +47,7 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
     report = desired.load_report(targets, root=root) if targets else None
     if report is not None:
         problems.extend(report.problems)
+        problems.extend(_placement_problems(report, config_path))
     summary = Summary(
         files=report.files if report else 0,
         snapshots=len(report.state.snapshots) if report else 0,
@@ -55,6 +56,42 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
     )
     echo(render(problems, output_format, summary))
     return exitcodes.ERROR if problems else exitcodes.OK
+
+
+def _placement_problems(report: desired.LoadReport, config_path: str | None) -> list[Problem]:
+    """Every alias resolved in every environment; files limited to known environments."""
+    try:
+        sections = environments.declared(config_path)
+    except (InvalidInput, UsageProblem):
+        sections = {}  # a bad reconciler.yaml is reported on its own
+    if not sections:
+        return placement.without_environments(report.placed)
+    found = placement.unknown_environments(report.placed, list(sections))
+    for name, section in sections.items():
+        found += _environment_target_problems(config_path, name)
+        applications = {str(k): str(v) for k, v in (section.get("applications") or {}).items()}
+        found += placement.for_environment(report.state, report.placed, name, applications)[1]
+    return sorted(set(found))
+
+
+def _environment_target_problems(config_path: str | None, name: str) -> list[Problem]:
+    """The target checks of one environment, as `plan --env NAME` makes them."""
+    from reconciler.api.sites import resolve_target
+
+    try:
+        settings = config.load_settings(config_path, {}, os.environ, environment=name)
+    except InvalidInput as exc:
+        return list(exc.problems)
+    except UsageProblem:
+        return []  # a bad environment variable: reported once, with the top level
+    try:
+        resolve_target(settings)
+    except UsageProblem as exc:
+        path = settings.config_path or config.DEFAULT_CONFIG
+        key = "api_url" if settings.api_url else "site"
+        line, col = config.setting_position(path, key, (config.ENVIRONMENTS, name))
+        return [Problem(desired.display_path(path), line, col, f"environment {name!r}: {exc}")]
+    return []
 
 
 def _target_problems(settings: config.Settings) -> list[Problem]:

@@ -81,6 +81,7 @@ class Emulator:
     def authorized(self, request: Request) -> bool:
         api_key = request.headers.get("dd-api-key", "")
         app_key = request.headers.get("dd-application-key", "")
+        self.stats.keys(api_key, app_key)
         if not api_key or not app_key:
             return False
         accepted = self.settings.accepted_keys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter, defaultdict
 from typing import Any
@@ -31,11 +32,19 @@ class Stats:
             self._committed: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
             self._total = 0
+            # SHA-256 of each key received (never the key): which keys reached this host.
+            self._keys: Counter[str] = Counter()
 
     def request(self, operation: str, outcome: int | str) -> None:
         with self._lock:
             self._requests[operation][str(outcome)] += 1
             self._total += 1
+
+    def keys(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                if key:
+                    self._keys[key_digest(key)] += 1
 
     def committed(self, operation: str) -> None:
         with self._lock:
@@ -53,4 +62,10 @@ class Stats:
                 "committed": {op: self._committed[op] for op in ("create", "update", "delete")},
                 "total_requests": self._total,
                 "faults": {name: self._faults[name] for name in FAULTS},
+                "keys_sha256": dict(sorted(self._keys.items())),
             }
+
+
+def key_digest(key: str) -> str:
+    """How `keys_sha256` names a key it received: a test compares its own keys' digests."""
+    return hashlib.sha256(key.encode()).hexdigest()

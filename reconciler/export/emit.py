@@ -75,9 +75,15 @@ def scalar(value: FieldValue) -> str:
     return double_quoted(value) if needs_quotes(value) else value
 
 
-def render_document(application_id: str, views: Sequence[ExportedView]) -> str:
-    """A new snapshots file: modeline, application_id, views sorted by name."""
-    lines = [MODELINE, f"application_id: {scalar(application_id)}", "views:"]
+def render_document(
+    application_id: str, views: Sequence[ExportedView], *, alias: str | None = None
+) -> str:
+    """A new snapshots file: modeline, application_id (or `application: alias`), views
+    sorted by name."""
+    owner = f"application_id: {scalar(application_id)}"
+    if alias is not None:
+        owner = f"application: {scalar(alias)}"
+    lines = [MODELINE, owner, "views:"]
     for view in sorted(views, key=lambda v: v.view_name):
         name = scalar(view.view_name)
         if not view.entries:

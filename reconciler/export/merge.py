@@ -111,8 +111,10 @@ def merge_document(
     views: Sequence[ExportedView],
     *,
     path: str,
+    alias: str | None = None,
 ) -> MergeResult:
-    """`text` with the named views updated to `views`; everything else left as it was."""
+    """`text` with the named views updated to `views`; everything else left as it was.
+    The file must be for `application_id` (or, with `alias`, name that alias)."""
     yaml = _round_trip(text)
     try:
         document = yaml.load(text)
@@ -122,11 +124,13 @@ def merge_document(
         document.get("views"), CommentedMap
     ):
         raise ExportError(f"{path}: not a snapshots file (no 'views' mapping)")
-    found = document.get("application_id")
-    if found != application_id:
+    found = document.get("application_id", document.get("application"))
+    if found not in (application_id, alias) or (
+        "application" in document and document.get("application") != alias
+    ):
+        wanted = application_id if alias is None else f"{alias} ({application_id})"
         raise ExportError(
-            f"{path} is for application {found}, not {application_id}; "
-            "export into another file instead"
+            f"{path} is for application {found}, not {wanted}; export into another file instead"
         )
     notes: list[str] = []
     file_views: CommentedMap = document["views"]

@@ -144,7 +144,8 @@ def test_credentials_are_rejected_without_echoing_them(cwd: Path, key: str) -> N
     problems = problems_of(f"site: datadoghq.com\n{key}: s3cr3t-value\n", cwd)
     assert problems == [
         f"reconciler.yaml:2:1: credentials are never read from reconciler.yaml: remove '{key}';"
-        " keys come only from the DD_API_KEY / DD_APP_KEY environment variables"
+        " keys come only from environment variables (DD_API_KEY / DD_APP_KEY, or those an"
+        " environment names in api_key_env / app_key_env)"
     ]
     assert "s3cr3t" not in "".join(problems)
 

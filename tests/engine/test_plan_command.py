@@ -168,7 +168,7 @@ def test_json_output_matches_the_schema_and_is_deterministic(ws: Workspace) -> N
         "replace": 0,
         "text": "Plan: 2 to create, 1 to patch, 1 to delete.",
     }
-    assert (document["status"], document["format_version"]) == ("complete", 2)
+    assert (document["status"], document["format_version"]) == ("complete", 3)
     assert "test-api-key" not in first
 
 

@@ -262,7 +262,7 @@ def test_an_old_format_is_a_clear_error(ws: Workspace) -> None:
     assert (result.code, result.err) == (
         1,
         "error: plan.json: not a valid saved plan: format 1 is not supported (this reconciler "
-        "reads format 2); make it again with `reconciler plan --out`\n",
+        "reads formats 2, 3); make it again with `reconciler plan --out`\n",
     )
 
 
