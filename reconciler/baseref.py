@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from reconciler.desired import CONFIG_NAMES, SNAPSHOT_SUFFIXES, load_desired
+from reconciler.desired import CONFIG_NAMES, SNAPSHOT_SUFFIXES, load_report
 from reconciler.errors import ReconcilerError
-from reconciler.model import ManagedView, SourcePosition
+from reconciler.model import DesiredState, ManagedView, SourcePosition
+from reconciler.placement import for_environment, is_placed
 
 #: Seconds one git command may take.
 GIT_TIMEOUT = 30.0
@@ -46,9 +48,16 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         raise BaseRefError(f"--base: git {args[0]} took more than {GIT_TIMEOUT:.0f} s") from None
 
 
-def managed_at(ref: str, snapshots: str) -> tuple[ManagedView, ...]:
+def managed_at(
+    ref: str,
+    snapshots: str,
+    environment: str | None = None,
+    applications: Mapping[str, str] | None = None,
+) -> tuple[ManagedView, ...]:
     """The managed views of the snapshot files under `snapshots` as they were at `ref`;
-    positions name each file as it would be displayed today (relative to the cwd)."""
+    positions name each file as it would be displayed today (relative to the cwd). In an
+    `environment`, aliases resolve by its `applications` (a view whose alias does not, or
+    whose file is limited to other environments, is not managed there)."""
     if not ref or ref.startswith("-") or any(c in ref for c in "\0\n\r"):
         raise BaseRefError(f"--base {ref!r}: not a git revision")
     folder = Path(snapshots).resolve()
@@ -85,9 +94,16 @@ def managed_at(ref: str, snapshots: str) -> tuple[ManagedView, ...]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(blob.stdout)
             shown[str(target)] = os.path.relpath(top / name)
-        state, _ = load_desired([root]) if shown else (None, [])
-        if state is None:
+        if not shown:
             return ()
+        report = load_report([root])
+        state = report.state
+        if environment is not None:
+            state, _ = for_environment(state, report.placed, environment, applications or {})
+        else:  # files that need an environment manage nothing without one
+            state = DesiredState(
+                tuple(v for v in state.views if not is_placed(v.scope.application_id)), ()
+            )
         return tuple(
             ManagedView(
                 view.scope,

@@ -95,6 +95,7 @@ def select(
                 "--env and --all-envs need `environments:` in reconciler.yaml; none is declared"
             )
         return None
+    _check_own_variables(sections)
     names = _chosen(sections, selection)
     if len(names) > 1 and any(overrides.get(name) for name in ("site", "api_url")):
         raise UsageProblem(
@@ -104,6 +105,20 @@ def select(
     return tuple(
         _environment(config_path, overrides, environ, name, sections[name]) for name in names
     )
+
+
+def _check_own_variables(sections: Mapping[str, Mapping[str, Any]]) -> None:
+    """No two environments read a key from one variable: `--all-envs` would send one
+    org's key to the other's host."""
+    readers: dict[str, str] = {}
+    for name, section in sections.items():
+        for variable in _variables({name: section}):
+            first = readers.setdefault(variable, name)
+            if first != name:
+                raise UsageProblem(
+                    f"environments {first!r} and {name!r} read a key from the same variable "
+                    f"{variable}: give each environment its own (api_key_env, app_key_env)"
+                )
 
 
 def _chosen(sections: Mapping[str, Any], selection: Selection) -> list[str]:

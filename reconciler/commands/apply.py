@@ -8,18 +8,18 @@ import asyncio
 import dataclasses
 import functools
 import json
-import os
-import select
-import sys
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import click
-
 from reconciler import exitcodes
 from reconciler.client import ApiClient
-from reconciler.commands.apply_output import ProgressBar, result_document, result_line
+from reconciler.commands.apply_output import (
+    ProgressBar,
+    result_document,
+    result_line,
+    unlisted_creates,
+)
+from reconciler.commands.prompt import confirm
 from reconciler.engine import Context, compute_plan, list_scope, prepare_all
 from reconciler.environments import NO_SELECTION, Selection, declared
 from reconciler.errors import ReconcilerError, UsageProblem
@@ -339,33 +339,9 @@ class ApplyRun:
         self.say("Not converged; still to do:")
         for op in residual.plan.operations:
             self.say(f"  {operation_title(op, names=self.context.application_names)}")
-        for line in _unlisted_creates(residual, result):
+        for line in unlisted_creates(residual, result):
             self.say(line)
         return result, False
-
-
-def _unlisted_creates(residual: PlanDocument, result: ApplyResult) -> list[str]:
-    """Why creates of this run are still to do: the server gave them ids, the listing does
-    not show them. A page cap the run cannot see does that; applying again would create
-    them again, so say it plainly."""
-    created = {
-        r.operation.key
-        for r in result.results
-        if r.status == "done" and r.operation.phase == "create" and r.snapshot_id
-    }
-    unlisted = Counter(
-        op.key.scope
-        for op in residual.plan.operations
-        if op.phase == "create" and op.key in created
-    )
-    counts = {view.scope: view.snapshot_count for view in residual.views}
-    return [
-        f"The listing of view {plain(scope.view_name)} of application "
-        f"{plain(scope.application_id)} does not show {count} snapshot"
-        f"{'' if count == 1 else 's'} this run created: the API may cap listings "
-        f"({counts.get(scope, 0)} listed); run `reconciler doctor` before applying again."
-        for scope, count in sorted(unlisted.items())
-    ]
 
 
 def _may_lag(residual: Sequence[Operation], result: ApplyResult) -> bool:
@@ -376,38 +352,6 @@ def _may_lag(residual: Sequence[Operation], result: ApplyResult) -> bool:
 
 def _is_duplicate(op: Operation) -> bool:
     return op.kind == "duplicate"
-
-
-def confirm(count: int, interactive: bool) -> None:
-    if not interactive:
-        raise ReconcilerError(
-            "stdin is not a terminal: pass --auto-approve to apply without a prompt "
-            "(or save a plan with `plan --out` and apply that)"
-        )
-    noun = "change" if count == 1 else "changes"
-    answer = ask(f"Apply {count} {noun}? [y/N]")
-    if answer.strip().lower() not in ("y", "yes"):
-        raise ReconcilerError("apply cancelled; nothing was changed")
-
-
-def ask(question: str) -> str:
-    """One line from the terminal. Waits in `select` with a timeout rather than in a bare
-    read: a signal arriving just before the read would otherwise be acted on only after
-    the next key press (Python runs its handlers between calls, not inside one)."""
-    try:
-        fd = sys.stdin.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (tests): click's prompt
-        fd = -1
-    if fd < 0 or os.name != "posix":
-        answer: str = click.prompt(question, default="", show_default=False)
-        return answer
-    echo(f"{question}: ", nl=False)
-    while not select.select([fd], [], [], 0.1)[0]:
-        pass
-    line = sys.stdin.readline()
-    if not line:  # end of input
-        raise click.Abort
-    return line
 
 
 def relister(context: Context, client: ApiClient) -> Relist:

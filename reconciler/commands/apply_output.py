@@ -3,13 +3,14 @@ JSON result document."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from reconciler.executor import ApplyResult, OperationResult
 from reconciler.output import write_stderr
 from reconciler.planfile import PlanDocument
-from reconciler.render import operation_title
+from reconciler.render import operation_title, plain
 
 _DONE_VERB = {"create": "created", "patch": "patched", "delete": "deleted"}
 
@@ -63,3 +64,27 @@ def result_document(document: PlanDocument, result: ApplyResult, converged: bool
             for r in result.results
         ],
     }
+
+
+def unlisted_creates(residual: PlanDocument, result: ApplyResult) -> list[str]:
+    """Why creates of this run are still to do: the server gave them ids, the listing does
+    not show them. A page cap the run cannot see does that; applying again would create
+    them again, so say it plainly."""
+    created = {
+        r.operation.key
+        for r in result.results
+        if r.status == "done" and r.operation.phase == "create" and r.snapshot_id
+    }
+    unlisted = Counter(
+        op.key.scope
+        for op in residual.plan.operations
+        if op.phase == "create" and op.key in created
+    )
+    counts = {view.scope: view.snapshot_count for view in residual.views}
+    return [
+        f"The listing of view {plain(scope.view_name)} of application "
+        f"{plain(scope.application_id)} does not show {count} snapshot"
+        f"{'' if count == 1 else 's'} this run created: the API may cap listings "
+        f"({counts.get(scope, 0)} listed); run `reconciler doctor` before applying again."
+        for scope, count in sorted(unlisted.items())
+    ]

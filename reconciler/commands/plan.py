@@ -86,7 +86,10 @@ async def removed_views(
     """Views managed at `base` that no file manages now, each with its remote snapshot count
     (listed by the same client and rules as the plan's own views)."""
     now = {view.scope for view in desired.views}
-    then = {view.scope: view.position for view in managed_at(base, context.settings.snapshots)}
+    views = managed_at(
+        base, context.settings.snapshots, context.environment, context.application_aliases
+    )
+    then = {view.scope: view.position for view in views}
     gone = sorted(set(then) - now)
     if not gone:
         return ()

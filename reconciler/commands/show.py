@@ -6,9 +6,15 @@ from reconciler import exitcodes
 from reconciler.output import echo
 from reconciler.planfile import PlanDocument
 from reconciler.render import render
+from reconciler.render_sections import render_all
 
 
 def run(*, plan_path: str, output_format: str, color: bool) -> int:
     document = PlanDocument.read(plan_path)
-    echo(render(document, output_format, color=color), nl=False)
+    if document.environment is not None and output_format in ("text", "markdown", "github"):
+        # as `plan` printed it: a section per environment
+        output = render_all([document], output_format, color=color)
+    else:
+        output = render(document, output_format, color=color)
+    echo(output, nl=False)
     return exitcodes.OK

@@ -34,6 +34,7 @@ async def test_admin_needs_no_keys_and_is_not_counted(settings: EmulatorSettings
             "committed": {"create": 0, "update": 0, "delete": 0},
             "total_requests": 0,
             "faults": dict.fromkeys(FAULTS, 0),
+            "keys_sha256": {},
             "snapshots": 1,
         }
 

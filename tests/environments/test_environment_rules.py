@@ -202,3 +202,28 @@ def test_an_alias_without_environments_is_a_problem_naming_what_to_add(repo: Pat
         "`applications:` in reconciler.yaml; or write application_id",
         "snapshots/x.yaml:2:15: 'environments' needs `environments:` in reconciler.yaml",
     ]
+
+
+def test_two_environments_may_not_read_a_key_from_one_variable(repo: Path) -> None:
+    (repo / "reconciler.yaml").write_text(
+        CONFIG.replace(
+            "    prune: false\n", "    prune: false\n    api_key_env: DD_API_KEY_PRODUCTION\n"
+        )
+    )
+    with pytest.raises(UsageProblem) as caught:
+        select(None, {}, {}, Selection(("staging",)))
+    assert str(caught.value) == (
+        "environments 'staging' and 'production' read a key from the same variable "
+        "DD_API_KEY_PRODUCTION: give each environment its own (api_key_env, app_key_env)"
+    )
+
+
+def test_a_key_variable_must_be_a_datadog_one(repo: Path) -> None:
+    (repo / "reconciler.yaml").write_text(
+        CONFIG.replace("    prune: false\n", "    prune: false\n    api_key_env: AWS_SECRET\n")
+    )
+    with pytest.raises(InvalidInput) as caught:
+        select(None, {}, {}, Selection(("staging",)))
+    [problem] = caught.value.problems
+    assert (problem.line, problem.col) == (8, 18)
+    assert "'environments.staging.api_key_env'" in problem.message

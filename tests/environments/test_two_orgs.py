@@ -43,8 +43,8 @@ def repo(tmp_path: Path, orgs: dict[str, str]) -> Path:
       checkout: {CHECKOUT_APP}
   production:
     api_url: {orgs["production"]}
-    api_key_env: PROD_DD_API_KEY
-    app_key_env: PROD_DD_APP_KEY
+    api_key_env: DD_PROD_API_KEY
+    app_key_env: DD_PROD_APP_KEY
     applications:
       storefront: {PRODUCTION_APP}
 """
@@ -74,7 +74,7 @@ def env_with_keys(*names: str) -> dict[str, str]:
     env = clean_env()
     variables = {
         "staging": ("DD_API_KEY_STAGING", "DD_APP_KEY_STAGING"),
-        "production": ("PROD_DD_API_KEY", "PROD_DD_APP_KEY"),
+        "production": ("DD_PROD_API_KEY", "DD_PROD_APP_KEY"),
     }
     for name in names:
         api, app = variables[name]
@@ -209,9 +209,9 @@ def test_json_plan_has_one_document_per_environment_and_the_saved_plans_name_the
             ["apply", "--all-envs", "--auto-approve"],
             ("staging",),
             None,
-            "error: environment 'production': missing PROD_DD_API_KEY and PROD_DD_APP_KEY: set "
-            "its Datadog API key in PROD_DD_API_KEY and its application key in "
-            "PROD_DD_APP_KEY (keys are never read from files)",
+            "error: environment 'production': missing DD_PROD_API_KEY and DD_PROD_APP_KEY: set "
+            "its Datadog API key in DD_PROD_API_KEY and its application key in "
+            "DD_PROD_APP_KEY (keys are never read from files)",
         ),
         (
             ["plan"],
