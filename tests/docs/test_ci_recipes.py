@@ -35,6 +35,7 @@ EXPECTED_GITHUB = {
     "reconciler-apply.yml",
     "reconciler-drift.yml",
     "reconciler-validate.yml",
+    "reconciler-environments.yml",
 }
 
 
@@ -88,6 +89,8 @@ def action_commands(path: Path) -> Iterator[CommandLine]:
         command = given["command"]
         extra = tuple(str(given.get("args", "")).split())
         plan_file = given.get("plan-file", "plan.json")
+        if given.get("environment") and command != "validate":
+            extra = ("--env", str(given["environment"]), *extra)
         if command == "validate":
             args: tuple[str, ...] = ("validate", "--format", "github", *extra)
         elif command == "plan":
@@ -206,7 +209,13 @@ def test_the_target_is_pinned_from_the_environment(path: Path) -> None:
     commands_used = {step["with"]["command"] for _, step in action_steps(path)}
     if commands_used <= {"validate"}:
         return
-    assert document["env"]["DD_SITE"] == "${{ vars.DD_SITE || 'datadoghq.com' }}"
+    pinned = "${{ vars.DD_SITE || 'datadoghq.com' }}"
+    if path.name == "reconciler-environments.yml":  # each job: its GitHub environment's
+        for job in document["jobs"].values():
+            assert job["environment"] == "reconciler-${{ matrix.environment }}"
+            assert job["env"]["DD_SITE"] == pinned
+    else:
+        assert document["env"]["DD_SITE"] == pinned
     content = json.dumps(document)  # without the comments
     assert "api_url" not in content
     assert "RECONCILER_API_URL" not in content
@@ -311,3 +320,24 @@ def test_the_checker_catches_bad_commands(line: str, problem: str) -> None:
 )
 def test_command_lines_are_found_in_shell_text(text: str, expected: list[str]) -> None:
     assert [" ".join(c.args) for c in find_in_shell(text, "x")] == expected
+
+
+def test_the_environments_recipe_runs_a_job_per_environment_with_its_own_secrets() -> None:
+    path = CI / "github" / "reconciler-environments.yml"
+    document = load(path)
+    plan, apply = document["jobs"]["plan"], document["jobs"]["apply"]
+    for job in (plan, apply):
+        assert job["strategy"]["matrix"]["environment"] == ["staging", "production"]
+    assert apply["needs"] == "plan"
+    assert apply["strategy"]["max-parallel"] == 1
+    steps = dict(action_steps(path))
+    assert all(
+        step["with"]["environment"] == "${{ matrix.environment }}" for step in steps.values()
+    )
+    download = apply["steps"][1]
+    assert download["with"] == {
+        "name": "reconciler-plan-${{ matrix.environment }}-${{ github.sha }}"
+    }
+    (applying,) = [s for s in steps.values() if s["with"]["command"] == "apply"]
+    assert applying["with"]["saved-plan"] == "true"
+    assert applying["with"]["expect-commit"] == "${{ github.sha }}"

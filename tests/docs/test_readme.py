@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh"})
 QUICKSTART_MARKER = "<!-- quickstart -->"
+#: Blocks of the two-org walk-through: run against two emulators (`test_two_orgs_*`).
+TWO_ORGS_MARKER = "<!-- two-orgs -->"
 UUID = re.compile(r"id=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -45,6 +47,7 @@ class Block:
     first_line: int  # line number of the block's first content line
     text: str
     quickstart: bool
+    two_orgs: bool = False
 
 
 def blocks(text: str) -> list[Block]:
@@ -63,7 +66,10 @@ def blocks(text: str) -> list[Block]:
         while end < len(lines) and not lines[end].startswith(fence):
             end += 1
         body = "\n".join(lines[index + 1 : end])
-        found.append(Block(language, index + 2, body, previous.strip() == QUICKSTART_MARKER))
+        marker = previous.strip()
+        found.append(
+            Block(language, index + 2, body, marker == QUICKSTART_MARKER, marker == TWO_ORGS_MARKER)
+        )
         index = end + 1
     return found
 
@@ -80,7 +86,7 @@ QUICKSTART = [b for b in README_BLOCKS if b.quickstart]
 OTHER_COMMANDS = [
     c
     for b in README_BLOCKS
-    if b.language in SHELL_LANGUAGES and not b.quickstart
+    if b.language in SHELL_LANGUAGES and not b.quickstart and not b.two_orgs
     for c in commands(b)
     if COMPLETE_VAR not in dict(c.env)
 ]
@@ -352,3 +358,47 @@ def test_readme_example_files_validate(tmp_path: Path) -> None:
     done = reconciler(["validate"], tmp_path, env_for("http://127.0.0.1:9"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "OK: 1 file, 1 snapshot, 2 views, config reconciler.yaml." in done.stdout
+
+
+# -- the two-org walk-through runs against two emulators ---------------------------------------
+
+
+def test_two_orgs_walkthrough_runs_with_the_stated_exit_codes(tmp_path: Path) -> None:
+    """The README's environments example, its targets pointed at two emulators: every
+    command exits as its comment says, both orgs converge, and each received only its own
+    keys."""
+    from reconciler.emulator.stats import key_digest
+
+    config, shell = [b for b in README_BLOCKS if b.two_orgs]
+    snapshots_file = next(b for b in README_BLOCKS if b.text.startswith("# snapshots/storefront"))
+    with serve_in_thread() as staging, serve_in_thread() as production:
+        text = config.text.replace("http://127.0.0.1:8127", staging)
+        assert "site: datadoghq.eu" in text
+        text = text.replace("site: datadoghq.eu", f"api_url: {production}")
+        (tmp_path / "reconciler.yaml").write_text(text, encoding="utf-8")
+        (tmp_path / "snapshots").mkdir()
+        (tmp_path / "snapshots" / "storefront.yaml").write_text(snapshots_file.text, "utf-8")
+        env = {
+            k: v for k, v in env_for(staging).items() if not k.startswith(("DD_", "RECONCILER_"))
+        }
+        ran = []
+        for number, line in enumerate(shell.text.splitlines(), start=shell.first_line):
+            found = list(find_in_shell(line, "README.md", number))
+            if not found:
+                run_setup_line(line.strip(), tmp_path, env)
+                continue
+            (command,) = found
+            done = reconciler(list(command.args), tmp_path, env)
+            assert done.returncode == expected_exit(command), (
+                str(command),
+                done.stdout,
+                done.stderr,
+            )
+            ran.append(command.args[0])
+        assert ran == ["validate", "plan", "apply", "plan", "plan", "apply"]
+        for url, name in ((staging, "STAGING"), (production, "PRODUCTION")):
+            data = httpx.get(f"{url}/_emulator/snapshots").json()["data"]
+            assert [d["attributes"]["snapshot_name"] for d in data] == ["Home, desktop hero"]
+            seen = set(httpx.get(f"{url}/_emulator/stats").json()["keys_sha256"])
+            own = {key_digest(env[f"DD_API_KEY_{name}"]), key_digest(env[f"DD_APP_KEY_{name}"])}
+            assert seen == own

@@ -303,3 +303,36 @@ def test_an_unknown_command_fails(installed: dict[str, Any], tmp_path: Path) -> 
     run = act(installed, repo, {"command": "destroy"}, {"DD_SITE": "datadoghq.eu"})
     assert "command must be validate, plan or apply" in run.step("reconciler destroy").stdout
     assert run.step("Exit as reconciler did").code == 1
+
+
+def test_an_environment_job_plans_only_its_environment_with_the_jobs_keys(
+    installed: dict[str, Any], tmp_path: Path, emulator: str
+) -> None:
+    """A matrix job of the environments recipe: `environment: staging` passes --env, the
+    job's DD_API_KEY / DD_APP_KEY as staging's key variables, and posts staging's own
+    comment; the other environment's host receives nothing."""
+    repo = repo_with_examples(tmp_path / "repo")
+    app = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"  # the examples' application id
+    for path in (repo / "snapshots").glob("*.yaml"):
+        path.write_text(path.read_text().replace(f"application_id: {app}", "application: shop"))
+    with serve_in_thread() as other:
+        (repo / "reconciler.yaml").write_text(
+            "environments:\n"
+            f"  staging:\n    api_url: {other}\n    applications: {{shop: {app}}}\n"
+            f"  production:\n    api_url: {other}\n    applications: {{shop: {app}}}\n"
+        )
+        inputs = {"command": "plan", "post-comment": "true", "environment": "staging"}
+        pr = {"event": {"pull_request": {"number": 9}}}
+        run = act(installed, repo, inputs, {"RECONCILER_API_URL": emulator}, pr)
+        step = run.step("reconciler plan")
+        assert step.outputs["exit-code"] == "0", (step.stdout, step.stderr)
+        assert httpx.get(f"{other}/_emulator/stats").json()["total_requests"] == 0
+    assert httpx.get(f"{emulator}/_emulator/stats").json()["total_requests"] > 0
+    (comment,) = comments(repo)
+    assert comment["body"].startswith(
+        "<!-- reconciler-plan:staging -->\n### reconciler plan: environment `staging`\n"
+    )
+    assert json.loads((repo / "plan.json").read_text())["environment"] == "staging"
+    bad = act(installed, repo, {"command": "plan", "environment": "x; rm -rf /"}, {})
+    assert bad.step("reconciler plan").outputs["exit-code"] == "1"
+    assert "environment must be a name" in bad.step("reconciler plan").stdout
