@@ -204,6 +204,7 @@ async def compute_plan(
     targets: Sequence[str] = (),
     scopes: Sequence[ViewScope] | None = None,
     fingerprints: bool = False,
+    require_match: bool = True,
 ) -> tuple[PlanDocument, Listing]:
     """List the managed views (or those of `scopes` that are managed), diff, and build the
     ordered, checked plan. `fingerprints`: compute them (only saved and JSON plans show them).
@@ -212,14 +213,16 @@ async def compute_plan(
     managed = {view.scope for view in desired.views}
     wanted = sorted(managed if scopes is None else managed & set(scopes))
     sources = {view.scope: view.position for view in desired.views}
-    chosen = TargetSet.parse(targets, {scope: pos.path for scope, pos in sources.items()})
+    chosen = TargetSet.parse(
+        targets, {scope: pos.path for scope, pos in sources.items()}, context.application_names
+    )
     listing = await list_all(context, client, wanted)
     unmatched = chosen.unmatched(
         managed,
         [s.key for s in desired.snapshots]
         + [s.key for items in listing.snapshots.values() for s in items],
     )
-    if unmatched:
+    if unmatched and require_match:
         raise UnmatchedTarget(unmatched[0])
     result = diff_report(
         (s for s in desired.snapshots if s.key.scope in listing.snapshots),
@@ -247,5 +250,14 @@ async def compute_plan(
         ignored=sum(1 for key in result.ignored if chosen.selects(key)),
         unpruned=sum(1 for key in result.unpruned if chosen.selects(key)),
         sources=sources,
+        unmatched=tuple(unmatched),
     )
     return document, listing
+
+
+def check_targets_matched(documents: Sequence[PlanDocument]) -> None:
+    """With several environments a `--target` may match in some only; matching in none
+    is the typo `compute_plan` reports for one."""
+    for target in documents[0].unmatched if documents else ():
+        if all(target in document.unmatched for document in documents):
+            raise UnmatchedTarget(target)

@@ -79,6 +79,8 @@ class PlanDocument:
     environment: str | None = None
     #: application id -> alias of the environment, for display.
     applications: Mapping[str, str] = field(default_factory=dict)
+    #: `--target`s that matched nothing here (several environments: checked across all).
+    unmatched: tuple[str, ...] = ()
 
     def application_name(self, application_id: str) -> str:
         """`storefront (1111…)` when the id has an alias, else the id."""

@@ -1,7 +1,7 @@
 """`--target`: which operations a plan is restricted to. Pure.
 
 Syntax (each `--target` is one of):
-- `app:GLOB`   the application id;
+- `app:GLOB`   the application id (or, with environments, its alias);
 - `file:PATH`  the views a snapshots file declares (the path as given, from the working
   directory; `*` and `?` allowed);
 - `view:GLOB`  the view name only;
@@ -68,10 +68,19 @@ class TargetSet:
 
     targets: tuple[Target, ...] = ()
     files: Mapping[ViewScope, str] = field(default_factory=dict)
+    #: application id -> its alias in the environment (`app:` matches either).
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, texts: Iterable[str], files: Mapping[ViewScope, str] | None = None) -> TargetSet:
-        return cls(tuple(parse_target(text) for text in texts), dict(files or {}))
+    def parse(
+        cls,
+        texts: Iterable[str],
+        files: Mapping[ViewScope, str] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> TargetSet:
+        return cls(
+            tuple(parse_target(text) for text in texts), dict(files or {}), dict(names or {})
+        )
 
     @property
     def active(self) -> bool:
@@ -79,7 +88,10 @@ class TargetSet:
 
     def _hits(self, target: Target, key: SnapshotKey | None, scope: ViewScope) -> bool:
         if target.kind == "app":
-            return glob_match(scope.application_id, target.pattern)
+            alias = self.names.get(scope.application_id)
+            return glob_match(scope.application_id, target.pattern) or (
+                alias is not None and glob_match(alias, target.pattern)
+            )
         if target.kind == "view":
             return glob_match(scope.view_name, target.pattern)
         if target.kind == "file":

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from reconciler import exitcodes
 from reconciler.baseref import managed_at
 from reconciler.client import ApiClient
-from reconciler.engine import Context, compute_plan, list_all, prepare_all
+from reconciler.engine import Context, check_targets_matched, compute_plan, list_all, prepare_all
 from reconciler.environments import NO_SELECTION, Selection
 from reconciler.errors import UsageProblem
 from reconciler.model import DesiredState, RemovedView
@@ -44,7 +44,12 @@ def run(
     async def plan(context: Context, desired: DesiredState) -> PlanDocument:
         async with context.client() as client:
             document, _ = await compute_plan(
-                context, client, desired, targets=targets, fingerprints=fingerprints
+                context,
+                client,
+                desired,
+                targets=targets,
+                fingerprints=fingerprints,
+                require_match=len(prepared) == 1,
             )
             if base is not None:
                 removed = await removed_views(context, client, desired, base)
@@ -56,6 +61,7 @@ def run(
         return list(await asyncio.gather(*(plan(c, d) for c, d in prepared)))
 
     documents = asyncio.run(plan_all())
+    check_targets_matched(documents)
     echo(render_all(documents, output_format, color=color, sectioned=sectioned), nl=False)
     codes = [_outcome(document, out, detailed_exitcode) for document in documents]
     return exitcodes.combined(codes)

@@ -385,3 +385,17 @@ def test_a_plan_with_a_view_error_is_refused(ws: Workspace) -> None:
     assert result.code == 1
     assert "saved plan is stale: some of its views could not be listed" in result.err
     assert ws.remote() == []
+
+
+def test_a_format_2_plan_without_environment_is_still_applied(ws: Workspace) -> None:
+    """Format 3 only adds `environment` and `applications`: a plan saved by the previous
+    release applies as before (no environments declared)."""
+    ws.write_snapshots({"/checkout": [snapshot("hero")]})
+    assert ws.plan(out="plan.json").code == 0
+    data = json.loads(Path("plan.json").read_text())
+    assert (data["format_version"], data["environment"]) == (3, None)
+    old = {k: v for k, v in data.items() if k not in ("environment", "applications")}
+    Path("plan.json").write_text(json.dumps({**old, "format_version": 2}))
+    result = ws.apply("plan.json")
+    assert result.code == 0, result.err
+    assert [key[3] for key in ws.remote_keys()] == ["hero"]

@@ -259,3 +259,29 @@ def test_validate_resolves_every_alias_in_every_environment(repo: Path) -> None:
             "(reconciler.yaml declares: staging, production)",
         ],
     )
+
+
+def test_a_target_may_match_in_one_environment_but_not_in_none(repo: Path) -> None:
+    env = env_with_keys("staging", "production")
+    only_staging = reconciler(["plan", "--all-envs", "--target", "app:checkout"], repo, env)
+    assert only_staging.returncode == 0, only_staging.stderr
+    assert '+ create /pay desktop "form" (application checkout)' in only_staging.stdout
+    assert "/home" not in only_staging.stdout  # app:checkout leaves storefront out
+    assert only_staging.stdout.count("No changes.") == 1  # production: checkout is not there
+    nowhere = reconciler(["plan", "--all-envs", "--target", "app:nothing"], repo, env)
+    assert nowhere.returncode == 1
+    assert nowhere.stderr.startswith("error: --target 'app:nothing' matches no managed")
+
+
+def test_export_writes_the_alias_of_the_environment(repo: Path, orgs: dict[str, str]) -> None:
+    env = env_with_keys("staging", "production")
+    assert reconciler(["apply", "--env", "production", "--auto-approve"], repo, env).returncode == 0
+    args = ["export", "--env", "production", "--application-id", "storefront", "--view", "/home"]
+    exported = reconciler(args, repo, env)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.splitlines()[1:3] == ["application: storefront", "views:"]
+    both = reconciler([*args[:1], "--all-envs", *args[3:]], repo, env)
+    assert (both.returncode, both.stderr) == (
+        1,
+        "error: this command works in one environment at a time: give one --env\n",
+    )
