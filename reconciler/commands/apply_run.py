@@ -127,7 +127,8 @@ class ApplyRun:
                     self.show(document)
         return document
 
-    async def plan(self, client: ApiClient, show: bool = True) -> PlanDocument:
+    async def planned(self, client: ApiClient) -> PlanDocument:
+        """The plan of this run's files and targets as the server is now."""
         document, _ = await compute_plan(
             self.context,
             client,
@@ -135,6 +136,10 @@ class ApplyRun:
             targets=self.targets,
             require_match=self.require_match,
         )
+        return document
+
+    async def plan(self, client: ApiClient, show: bool = True) -> PlanDocument:
+        document = await self.planned(client)
         if show:
             self.show(document)
         if document.errors:
@@ -155,13 +160,7 @@ class ApplyRun:
         (else the new plan is returned, to be shown and confirmed)."""
         async with self.context.client() as client:
             if replan:
-                fresh, _ = await compute_plan(
-                    self.context,
-                    client,
-                    self.desired,
-                    targets=self.targets,
-                    require_match=self.require_match,
-                )
+                fresh = await self.planned(client)
                 if fresh.errors:
                     raise ReconcilerError("some views could not be listed; nothing was applied")
                 if fresh.plan.operations != document.plan.operations:

@@ -13,6 +13,7 @@ import pytest
 from reconciler.desired import load_report
 from reconciler.environments import Selection, select
 from reconciler.errors import InvalidInput, UsageProblem
+from reconciler.model import Problem
 from reconciler.placement import for_environment, without_environments
 
 STAGING = "11111111-1111-4111-8111-111111111111"
@@ -107,13 +108,19 @@ def test_without_environments_nothing_changes_and_env_options_are_refused(repo: 
         select(None, {}, {}, Selection(("staging",)))
 
 
-def test_an_environment_api_url_passes_the_target_policy_at_its_place(repo: Path) -> None:
-    (repo / "reconciler.yaml").write_text(
-        CONFIG.replace("api_url: http://127.0.0.1:9001", "api_url: https://attacker.example")
-    )
+def config_problem(repo: Path, old: str, new: str) -> Problem:
+    """The one problem of CONFIG with `old` replaced by `new`, selecting staging."""
+    (repo / "reconciler.yaml").write_text(CONFIG.replace(old, new))
     with pytest.raises(InvalidInput) as caught:
         select(None, {}, {}, Selection(("staging",)))
     [problem] = caught.value.problems
+    return problem
+
+
+def test_an_environment_api_url_passes_the_target_policy_at_its_place(repo: Path) -> None:
+    problem = config_problem(
+        repo, "api_url: http://127.0.0.1:9001", "api_url: https://attacker.example"
+    )
     assert (problem.path, problem.line, problem.col) == ("reconciler.yaml", 5, 14)
     assert "attacker.example" in problem.message
 
@@ -219,11 +226,8 @@ def test_two_environments_may_not_read_a_key_from_one_variable(repo: Path) -> No
 
 
 def test_a_key_variable_must_be_a_datadog_one(repo: Path) -> None:
-    (repo / "reconciler.yaml").write_text(
-        CONFIG.replace("    prune: false\n", "    prune: false\n    api_key_env: AWS_SECRET\n")
+    problem = config_problem(
+        repo, "    prune: false\n", "    prune: false\n    api_key_env: AWS_SECRET\n"
     )
-    with pytest.raises(InvalidInput) as caught:
-        select(None, {}, {}, Selection(("staging",)))
-    [problem] = caught.value.problems
     assert (problem.line, problem.col) == (8, 18)
     assert "'environments.staging.api_key_env'" in problem.message
