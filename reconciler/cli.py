@@ -18,13 +18,11 @@ import click
 from reconciler import __version__
 from reconciler.cli_emulator import emulator
 from reconciler.cli_options import (
+    Connection,
     configure_logging,
     connection_options,
-    environment_options,
     format_option,
-    overrides_from,
     runtime,
-    selection_from,
     target_option,
     timeout_option,
     use_color,
@@ -94,7 +92,6 @@ def validate(
     help="Exit 2 when there are changes (0 none, 1 error), for drift checks.",
 )
 @target_option
-@environment_options
 @click.option(
     "--base",
     metavar="REF",
@@ -103,18 +100,11 @@ def validate(
 @timeout_option
 @verbose_option
 def plan(
-    config_path: str | None,
-    site: str | None,
-    api_url: str | None,
-    snapshots_dir: str | None,
-    parallelism: int | None,
-    page_limit: int | None,
+    connection: Connection,
     output_format: str,
     out: str | None,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
-    env_names: tuple[str, ...],
-    all_envs: bool,
     base: str | None,
     timeout: float,
     verbose: int,
@@ -128,8 +118,7 @@ def plan(
 
     configure_logging(verbose)
     return command.run(
-        config_path=config_path,
-        overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+        **connection,
         output_format=output_format,
         out=out,
         detailed_exitcode=detailed_exitcode,
@@ -137,7 +126,6 @@ def plan(
         color=use_color() and output_format == "text",
         base=base,
         runtime=runtime(timeout),
-        selection=selection_from(env_names, all_envs),
     )
 
 
@@ -156,24 +144,16 @@ def plan(
 )
 @format_option(["text", "json"], "json: the result of each operation as JSON on stdout.")
 @target_option
-@environment_options
 @timeout_option
 @verbose_option
 def apply(
+    connection: Connection,
     plan_path: str | None,
-    config_path: str | None,
-    site: str | None,
-    api_url: str | None,
-    snapshots_dir: str | None,
-    parallelism: int | None,
-    page_limit: int | None,
     auto_approve: bool,
     force: bool,
     consistency_window: float | None,
     output_format: str,
     targets: tuple[str, ...],
-    env_names: tuple[str, ...],
-    all_envs: bool,
     timeout: float,
     verbose: int,
 ) -> int:
@@ -190,8 +170,7 @@ def apply(
         raise click.UsageError("--target cannot be combined with a saved PLAN")
     return command.run(
         plan_path=plan_path,
-        config_path=config_path,
-        overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+        **connection,
         auto_approve=auto_approve,
         force=force,
         output_format=output_format,
@@ -200,7 +179,6 @@ def apply(
         interactive=sys.stdin.isatty(),
         progress=sys.stdout.isatty() and output_format == "text",
         runtime=runtime(timeout, consistency_window=consistency_window),
-        selection=selection_from(env_names, all_envs),
     )
 
 
@@ -249,23 +227,15 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
 )
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @connection_options
-@environment_options
 @timeout_option
 @verbose_option
 def export(
+    connection: Connection,
     application_id: str,
     views: tuple[str, ...],
     output: str | None,
     merge: str | None,
     force: bool,
-    config_path: str | None,
-    site: str | None,
-    api_url: str | None,
-    snapshots_dir: str | None,
-    parallelism: int | None,
-    page_limit: int | None,
-    env_names: tuple[str, ...],
-    all_envs: bool,
     timeout: float,
     verbose: int,
 ) -> int:
@@ -285,11 +255,9 @@ def export(
         views=list(views),
         output=output,
         merge=merge,
-        config_path=config_path,
-        overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+        **connection,
         runtime=runtime(timeout),
         force=force,
-        selection=selection_from(env_names, all_envs),
     )
 
 
@@ -306,20 +274,12 @@ def export(
     default=None,
     help="Scratch view of --write-probe (default: /reconciler-doctor-probe).",
 )
-@environment_options
 @timeout_option
 @verbose_option
 def doctor(
-    config_path: str | None,
-    site: str | None,
-    api_url: str | None,
-    snapshots_dir: str | None,
-    parallelism: int | None,
-    page_limit: int | None,
+    connection: Connection,
     write_probe: bool,
     probe_view: str | None,
-    env_names: tuple[str, ...],
-    all_envs: bool,
     timeout: float | None,
     verbose: int,
 ) -> int:
@@ -334,12 +294,10 @@ def doctor(
 
     configure_logging(verbose)
     return command.run(
-        config_path=config_path,
-        overrides=overrides_from(site, api_url, snapshots_dir, parallelism, page_limit),
+        **connection,
         write_probe=write_probe,
         probe_view=probe_view,
         runtime=runtime(timeout),
-        selection=selection_from(env_names, all_envs),
     )
 
 

@@ -6,11 +6,12 @@ Imports nothing of the HTTP stack at module level: the offline commands load thi
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 import click
 
@@ -81,8 +82,48 @@ def use_color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+class Connection(TypedDict):
+    """What the commands that talk to the API take from the connection options."""
+
+    config_path: str | None
+    overrides: dict[str, object]
+    selection: Selection
+
+
 def connection_options(func: F) -> F:
-    """Options shared by the commands that talk to the API; each overrides reconciler.yaml."""
+    """Options shared by the commands that talk to the API (each overrides
+    reconciler.yaml) and the environments to work in; the command receives them as one
+    `connection: Connection` argument."""
+
+    @functools.wraps(func)
+    def command(
+        *args: Any,
+        config_path: str | None,
+        site: str | None,
+        api_url: str | None,
+        snapshots_dir: str | None,
+        parallelism: int | None,
+        page_limit: int | None,
+        env_names: tuple[str, ...],
+        all_envs: bool,
+        **kwargs: Any,
+    ) -> Any:
+        from reconciler.environments import Selection
+
+        overrides: dict[str, object] = {
+            "site": site,
+            "api_url": api_url,
+            "snapshots": snapshots_dir,
+            "parallelism": parallelism,
+            "page_limit": page_limit,
+        }
+        connection = Connection(
+            config_path=config_path,
+            overrides=overrides,
+            selection=Selection(tuple(env_names), all_envs),
+        )
+        return func(*args, connection=connection, **kwargs)
+
     options = [
         click.option("--config", "config_path", type=click.Path(), help="Path of reconciler.yaml."),
         click.option("--site", help="Datadog site, e.g. datadoghq.eu (default: DD_SITE)."),
@@ -90,10 +131,21 @@ def connection_options(func: F) -> F:
         click.option("--snapshots", "snapshots_dir", help="Folder of snapshot files."),
         click.option("--parallelism", type=click.IntRange(1, 64), help="Concurrent requests."),
         click.option("--page-limit", type=click.IntRange(1), help="page[limit] of each listing."),
+        click.option(
+            "--env",
+            "env_names",
+            multiple=True,
+            metavar="NAME",
+            help="Only this environment of reconciler.yaml (repeatable).",
+        ),
+        click.option(
+            "--all-envs", is_flag=True, help="Every environment of reconciler.yaml, concurrently."
+        ),
     ]
+    decorated: Any = command
     for option in reversed(options):
-        func = option(func)
-    return func
+        decorated = option(decorated)
+    return cast(F, decorated)
 
 
 def timeout_option(func: F) -> F:
@@ -123,22 +175,6 @@ target_option = click.option(
 )
 
 
-def overrides_from(
-    site: str | None,
-    api_url: str | None,
-    snapshots_dir: str | None,
-    parallelism: int | None,
-    page_limit: int | None,
-) -> dict[str, object]:
-    return {
-        "site": site,
-        "api_url": api_url,
-        "snapshots": snapshots_dir,
-        "parallelism": parallelism,
-        "page_limit": page_limit,
-    }
-
-
 def runtime(timeout: float | None = None, *, consistency_window: float | None = None) -> Runtime:
     """The seam handed to `main` (tests: a transport, a clock, a retry policy), else the
     defaults; with the run's deadline `timeout` seconds from now, and an option given on the
@@ -152,28 +188,3 @@ def runtime(timeout: float | None = None, *, consistency_window: float | None = 
     if consistency_window is not None:
         chosen = dataclasses.replace(chosen, consistency_window=consistency_window)
     return chosen.with_timeout(timeout)
-
-
-def environment_options(func: F) -> F:
-    """`--env NAME` (repeatable) and `--all-envs`: which environments of reconciler.yaml."""
-    options = [
-        click.option(
-            "--env",
-            "env_names",
-            multiple=True,
-            metavar="NAME",
-            help="Only this environment of reconciler.yaml (repeatable).",
-        ),
-        click.option(
-            "--all-envs", is_flag=True, help="Every environment of reconciler.yaml, concurrently."
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def selection_from(env_names: tuple[str, ...], all_envs: bool) -> Selection:
-    from reconciler.environments import Selection
-
-    return Selection(tuple(env_names), all_envs)

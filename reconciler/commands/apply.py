@@ -75,6 +75,11 @@ def _saved_plan_selection(
                 "environments: make it again with `reconciler plan --env NAME --out PATH`"
             )
         return selection
+    if not declared(config_path):
+        raise UsageProblem(
+            f"the saved plan is for environment {saved.environment!r}, and reconciler.yaml "
+            "declares no environments"
+        )
     if selection.names and selection.names != (saved.environment,):
         raise UsageProblem(
             f"the saved plan is for environment {saved.environment!r}; it cannot be applied "
