@@ -285,3 +285,19 @@ def test_export_writes_the_alias_of_the_environment(repo: Path, orgs: dict[str, 
         1,
         "error: this command works in one environment at a time: give one --env\n",
     )
+
+
+def test_exit_codes_combine_across_environments(repo: Path, orgs: dict[str, str]) -> None:
+    env = env_with_keys("staging", "production")
+    changes = reconciler(["plan", "--all-envs", "--detailed-exitcode"], repo, env)
+    assert changes.returncode == 2  # both have changes
+    assert reconciler(["apply", "--env", "staging", "--auto-approve"], repo, env).returncode == 0
+    one = reconciler(["plan", "--all-envs", "--detailed-exitcode"], repo, env)
+    assert one.returncode == 2  # production still has changes
+    # production unreachable: its error wins over staging's "no changes"
+    config = repo / "reconciler.yaml"
+    config.write_text(config.read_text().replace(orgs["production"], "http://127.0.0.1:9"))
+    failed = reconciler(["plan", "--all-envs", "--detailed-exitcode", "--timeout", "3"], repo, env)
+    assert failed.returncode == 1
+    assert f"Environment staging ({orgs['staging']}):\nNo changes." in failed.stdout
+    assert "error: environment production: " in failed.stderr
