@@ -78,7 +78,12 @@ def test_the_written_files_are_the_recipes_and_schemas_of_this_repository(
         written = (repo / "schemas" / f"{name}.schema.json").read_bytes()
         assert written == (ROOT / "schemas" / f"{name}.schema.json").read_bytes()
     for recipe in (ROOT / "docs" / "ci" / "github").glob("*.yml"):
-        assert (repo / ".github" / "workflows" / recipe.name).read_bytes() == recipe.read_bytes()
+        written = repo / ".github" / "workflows" / recipe.name
+        if recipe.name == "reconciler-environments.yml":
+            # it replaces the plan, apply and drift workflows: only for `environments:`
+            assert not written.exists()
+            continue
+        assert written.read_bytes() == recipe.read_bytes()
 
 
 def test_init_again_skips_everything_and_changes_nothing(tmp_path: Path) -> None:
