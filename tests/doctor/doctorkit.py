@@ -42,15 +42,8 @@ def doctor(
     **overrides: Any,
 ) -> Outcome:
     runtime = Runtime(transport=transport or ws.transport(), clock=clock or StepClock())
-    return ws._run(
-        lambda: doctor_command.run(
-            config_path=None,
-            overrides={"api_url": "http://127.0.0.1:9", **overrides},
-            write_probe=write_probe,
-            probe_view=probe_view,
-            runtime=runtime,
-        )
-    )
+    given = {"write_probe": write_probe, "probe_view": probe_view, **overrides}
+    return ws.command(doctor_command.run, given, runtime)
 
 
 def lines_of(outcome: Outcome, status: str) -> list[str]:
