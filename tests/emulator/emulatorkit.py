@@ -8,6 +8,27 @@ import httpx
 
 KEYS = {"DD-API-KEY": "api-key", "DD-APPLICATION-KEY": "app-key"}
 COLLECTION = "/api/v2/replay/heatmap/snapshots"
+#: `GET /_emulator/config` of an emulator given no options (the seed aside): every default
+#: is the plain behaviour.
+PLAIN_CONFIG = {
+    "fail_rate": 0.0,
+    "latency_ms": 0.0,
+    "drop_after_commit_rate": 0.0,
+    "rate_limit": None,
+    "rate_period": 1,
+    "page_limit_default": 100,
+    "page_limit_max": 1000,
+    "page_cap_mode": "silent",
+    "list_lag_ms": 0.0,
+    "sparse_items": [],
+    "timestamp_precision": "fixed",
+    "normalize_view_names": False,
+    "error_style": "strings",
+    "extra_attributes": False,
+    "repeat_ids_rate": 0.0,
+    "create_without_id_rate": 0.0,
+    "concurrent_writer_rate": 0.0,
+}
 
 
 class FakeClock:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emulator.emulatorkit import COLLECTION, KEYS, attributes, create, list_view
+from emulator.emulatorkit import COLLECTION, KEYS, PLAIN_CONFIG, attributes, create, list_view
 
 from reconciler.emulator import EmulatorSettings, create_app, serve_in_thread
 from reconciler.emulator.stats import FAULTS
@@ -84,26 +84,7 @@ async def test_bulk_seed_quiet_and_validation(client: httpx.AsyncClient) -> None
 
 async def test_config_changes_and_reports_settings(client: httpx.AsyncClient) -> None:
     current = (await client.get("/_emulator/config")).json()
-    assert current == {
-        "fail_rate": 0.0,
-        "latency_ms": 0.0,
-        "drop_after_commit_rate": 0.0,
-        "rate_limit": None,
-        "rate_period": 1,
-        "page_limit_default": 100,
-        "page_limit_max": 1000,
-        "page_cap_mode": "silent",
-        "list_lag_ms": 0.0,
-        "sparse_items": [],
-        "timestamp_precision": "fixed",
-        "normalize_view_names": False,
-        "error_style": "strings",
-        "extra_attributes": False,
-        "repeat_ids_rate": 0.0,
-        "create_without_id_rate": 0.0,
-        "concurrent_writer_rate": 0.0,
-        "seed": 7,
-    }
+    assert current == {**PLAIN_CONFIG, "seed": 7}
     changed = await client.post(
         "/_emulator/config", json={"fail_rate": 0.25, "rate_limit": 5, "rate_period": 2}
     )
