@@ -10,7 +10,7 @@ import asyncio
 import inspect
 import json
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,17 @@ DEAD_URL = "http://127.0.0.1:9"
 DEFAULTS: dict[str, object] = {"config_path": None, "output_format": "text", "out": None}
 DEFAULTS |= {"targets": (), "detailed_exitcode": False, "color": False, "progress": False}
 DEFAULTS |= {"auto_approve": True, "force": False, "interactive": False}
+
+
+def enter_repository(root: Path, monkeypatch: pytest.MonkeyPatch, cleared: Iterable[str]) -> None:
+    """Make `root` the cwd, a repository with an empty snapshots folder, the test keys in
+    the environment and the `cleared` variables out of it."""
+    for name in cleared:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DD_API_KEY", API_KEY)
+    monkeypatch.setenv("DD_APP_KEY", APP_KEY)
+    monkeypatch.chdir(root)
+    (root / "snapshots").mkdir()
 
 
 @dataclass
