@@ -220,28 +220,8 @@ def emulator_url() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("command", ["plan", "apply", "export"])
-@pytest.mark.parametrize("how", ["--api-url", "RECONCILER_API_URL"])
-def test_a_url_given_higher_up_beats_the_files(
-    how: str,
-    command: str,
-    repo: Path,
-    capture: RawServer,
-    emulator_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    write_config(repo, capture.url)
-    args = given_higher_up(COMMANDS[command], how, emulator_url, monkeypatch)
-    code, output = run([*args, "-v"], Runtime(), capsys)  # the real network transport
-    assert code == 0, output
-    port = emulator_url.rsplit(":", 1)[1]
-    assert f"API host 127.0.0.1:{port} (api_url from {how})" in output
-    assert capture.connections == 0
-
-
-@pytest.mark.parametrize("command", ["plan", "apply", "export"])
-@pytest.mark.parametrize("how", ["--site", "DD_SITE"])
-def test_a_site_given_higher_up_beats_the_files_api_url(
+@pytest.mark.parametrize("how", ["--api-url", "RECONCILER_API_URL", "--site", "DD_SITE"])
+def test_a_target_given_higher_up_beats_the_files_api_url(
     how: str,
     command: str,
     repo: Path,
@@ -249,12 +229,21 @@ def test_a_site_given_higher_up_beats_the_files_api_url(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """A URL given higher up is used, over the real network transport; a site's host is
+    never reached (the recording transport answers). The file's server sees nothing."""
     write_config(repo, capture.url)
-    args = given_higher_up(COMMANDS[command], how, "datadoghq.eu", monkeypatch)
-    recorder = Recorder()  # the site's host is never reached: the transport answers
-    code, output = run(args, recorder.runtime(), capsys)
-    assert code == 0, output
-    assert set(recorder.hosts) == {"https://api.datadoghq.eu"}
+    if how in ("--site", "DD_SITE"):
+        recorder = Recorder()
+        args = given_higher_up(COMMANDS[command], how, "datadoghq.eu", monkeypatch)
+        code, output = run(args, recorder.runtime(), capsys)
+        assert code == 0, output
+        assert set(recorder.hosts) == {"https://api.datadoghq.eu"}
+    else:
+        with serve_in_thread(EmulatorSettings()) as url:
+            args = given_higher_up(COMMANDS[command], how, url, monkeypatch)
+            code, output = run([*args, "-v"], Runtime(), capsys)
+        assert code == 0, output
+        assert f"API host 127.0.0.1:{url.rsplit(':', 1)[1]} (api_url from {how})" in output
     assert capture.connections == 0
 
 
