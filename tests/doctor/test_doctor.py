@@ -22,6 +22,13 @@ def managed_view(ws: Workspace, view: str = "/checkout", count: int = 3) -> None
     ws.seed(*(remote_attributes(f"s{i}", view=view, start=i) for i in range(count)))
 
 
+def big_view(ws: Workspace, count: int) -> None:
+    """/big, declared with one snapshot, holds `count` in Datadog, half desktop, half mobile."""
+    ws.write_snapshots({"/big": [snapshot("declared")]})
+    devices = ("mobile", "desktop")
+    ws.seed(*(remote_attributes(f"s{i}", view="/big", device=devices[i % 2]) for i in range(count)))
+
+
 def test_default_emulator_holds_every_assumption_read_only(ws: Workspace) -> None:
     managed_view(ws)
     result = doctor(ws)
@@ -70,13 +77,7 @@ def test_reject_mode_above_page_limit_holds(ws: Workspace) -> None:
 
 
 def test_silent_cap_is_found_through_device_partitions(ws: Workspace) -> None:
-    ws.write_snapshots({"/big": [snapshot("declared")]})
-    ws.seed(
-        *(
-            remote_attributes(f"s{i}", view="/big", device="desktop" if i % 2 else "mobile")
-            for i in range(150)
-        )
-    )
+    big_view(ws, 150)
     ws.configure(page_limit_max=100)
     result = doctor(ws)
     assert result.code == 1
@@ -88,13 +89,7 @@ def test_silent_cap_is_found_through_device_partitions(ws: Workspace) -> None:
 
 
 def test_reject_mode_with_a_view_over_the_cap_is_never_called_silent(ws: Workspace) -> None:
-    ws.write_snapshots({"/big": [snapshot("declared")]})
-    ws.seed(
-        *(
-            remote_attributes(f"s{i}", view="/big", device="desktop" if i % 2 else "mobile")
-            for i in range(60)
-        )
-    )
+    big_view(ws, 60)
     ws.configure(page_limit_max=50, page_cap_mode="reject")
     result = doctor(ws)
     assert result.code == 1
