@@ -4,6 +4,7 @@ settings, and exits 0 only when every assumption holds."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from doctor.doctorkit import (
     DeletesAlwaysSucceed,
     Rewriting,
@@ -102,15 +103,43 @@ def test_reject_mode_with_a_view_over_the_cap_is_never_called_silent(ws: Workspa
     assert "silent" not in result.out
 
 
-def test_sparse_items_are_named(ws: Workspace) -> None:
-    managed_view(ws)
-    ws.configure(sparse_items=["start", "application_id"])
+@pytest.mark.parametrize(
+    ("view", "settings", "code", "finding"),
+    [
+        pytest.param(
+            "/checkout",
+            {"sparse_items": ["start", "application_id"]},
+            1,
+            "differs  items: sparse: the API returned no `application_id` for 3 of 3, "
+            "no `start` for 3 of 3 listed snapshots",
+            id="sparse items",
+        ),
+        pytest.param(
+            "/Shop/Cart/",
+            {"normalize_view_names": True},
+            1,
+            "differs  view names: normalised on write: '/Shop/Cart/' is listed as '/shop/cart' "
+            "(rule seen: lower case + trailing slash stripped)",
+            id="normalisation, with the rule seen",
+        ),
+        pytest.param(
+            "/checkout",
+            {"extra_attributes": True},
+            0,
+            "note     items: unknown extra attributes (ignored): heatmap_type, is_archived, "
+            "metadata, revision",
+            id="extra attributes: a note",
+        ),
+    ],
+)
+def test_an_open_behaviour_is_named(
+    view: str, settings: dict[str, object], code: int, finding: str, ws: Workspace
+) -> None:
+    ws.configure(**settings)
+    managed_view(ws, view)
     result = doctor(ws)
-    assert result.code == 1
-    assert (
-        "differs  items: sparse: the API returned no `application_id` for 3 of 3, "
-        "no `start` for 3 of 3 listed snapshots"
-    ) in result.out
+    assert result.code == code, result.out
+    assert finding in result.out
 
 
 def test_variable_precision_is_named(ws: Workspace) -> None:
@@ -121,28 +150,6 @@ def test_variable_precision_is_named(ws: Workspace) -> None:
     [line] = [line for line in lines_of(result, "differs") if "timestamps" in line]
     assert line.startswith("differs  timestamps: variable precision: ")
     assert line.endswith(" fraction digits seen; order by parsed time, not text")
-
-
-def test_normalisation_is_named_with_the_rule_seen(ws: Workspace) -> None:
-    ws.configure(normalize_view_names=True)
-    managed_view(ws, "/Shop/Cart/")
-    result = doctor(ws)
-    assert result.code == 1
-    assert (
-        "differs  view names: normalised on write: '/Shop/Cart/' is listed as '/shop/cart' "
-        "(rule seen: lower case + trailing slash stripped)"
-    ) in result.out
-
-
-def test_extra_attributes_are_a_note(ws: Workspace) -> None:
-    managed_view(ws)
-    ws.configure(extra_attributes=True)
-    result = doctor(ws)
-    assert result.code == 0, result.out
-    assert (
-        "note     items: unknown extra attributes (ignored): heatmap_type, is_archived, "
-        "metadata, revision"
-    ) in result.out
 
 
 def test_refused_keys_stop_the_checks(ws: Workspace) -> None:
