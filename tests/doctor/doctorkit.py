@@ -11,7 +11,19 @@ import httpx
 from reconciler.commands import doctor as doctor_command
 from reconciler.doctor_probe import PROBE_PREFIX
 from reconciler.runtime import Runtime
-from support.workspace import Outcome, Workspace
+from support.workspace import Outcome, Workspace, remote_attributes, snapshot
+
+
+def managed_view(ws: Workspace, view: str = "/checkout", count: int = 3) -> None:
+    ws.write_snapshots({view: [snapshot(f"s{i}", start=i) for i in range(count)]})
+    ws.seed(*(remote_attributes(f"s{i}", view=view, start=i) for i in range(count)))
+
+
+def big_view(ws: Workspace, count: int) -> None:
+    """/big, declared with one snapshot, holds `count` in Datadog, half desktop, half mobile."""
+    ws.write_snapshots({"/big": [snapshot("declared")]})
+    devices = ("mobile", "desktop")
+    ws.seed(*(remote_attributes(f"s{i}", view="/big", device=devices[i % 2]) for i in range(count)))
 
 
 class StepClock:
