@@ -252,22 +252,46 @@ def test_a_round_count_is_cross_checked_and_planned_when_the_parts_agree(
     assert len(api.requests) == requests
 
 
-def test_a_view_another_writer_grows_while_cross_checked_is_listed_again() -> None:
-    """More by device type than in the whole, but the whole grew meanwhile: not a cap."""
-    items = spread(100)
+def creates_two(items: list[dict[str, Any]]) -> None:
+    items.extend([item("new1", "new1"), item("new2", "new2")])
+
+
+def removes_four(items: list[dict[str, Any]]) -> None:
+    del items[:4]
+
+
+@pytest.mark.parametrize(
+    ("devices", "count", "writer", "listed"),
+    [
+        pytest.param(DEVICES, 100, creates_two, 102, id="grows: not a cap"),
+        pytest.param(("desktop",), 150, removes_four, 146, id="shrinks: a partition"),
+    ],
+)
+def test_a_view_another_writer_changes_while_cross_checked_is_listed_again(
+    devices: Sequence[str],
+    count: int,
+    writer: Callable[[list[dict[str, Any]]], None],
+    listed: int,
+) -> None:
+    """Another writer changes the view after the first whole listing. Grown: more by device
+    type than in the whole, but the whole grew meanwhile, so it is not a cap. Shrunk (racing
+    applies): those deleted between the whole listing and the listing by device type are gone
+    from a second whole listing too, so the filter is a partition. Either way the view is
+    listed again and planned."""
+    items = spread(count, devices)
     api = FakeApi(items)
     plain_handler = api.handler
 
-    def growing(request: httpx.Request) -> httpx.Response:
+    def changing(request: httpx.Request) -> httpx.Response:
         response = plain_handler(request)
-        if len(api.requests) == 1:  # another writer creates two after the first listing
-            items.extend([item("new1", "new1"), item("new2", "new2")])
+        if len(api.requests) == 1:
+            writer(items)
         return response
 
-    api.handler = growing  # type: ignore[method-assign]
+    api.handler = changing  # type: ignore[method-assign]
     [result] = listing(api)
     assert result.errors == ()
-    assert len(result.snapshots[SCOPE]) == 102
+    assert len(result.snapshots[SCOPE]) == listed
     assert diff(desired_of(items), result.snapshots) == []
 
 
@@ -390,26 +414,6 @@ def test_a_device_type_filter_that_loses_snapshots_is_a_view_error() -> None:
     [result] = listing(api, server_page_cap=50)
     assert result.snapshots == {}
     assert "misses" in result.errors[0].message
-
-
-def test_a_view_another_writer_shrinks_while_cross_checked_is_planned() -> None:
-    """Racing applies: snapshots deleted between the whole listing and the listing by device
-    type are gone from a second whole listing too, so the filter is a partition."""
-    items = spread(150, devices=("desktop",))
-    api = FakeApi(items)
-    plain_handler = api.handler
-
-    def shrinking(request: httpx.Request) -> httpx.Response:
-        response = plain_handler(request)
-        if len(api.requests) == 1:  # another writer removes four after the first listing
-            del items[:4]
-        return response
-
-    api.handler = shrinking  # type: ignore[method-assign]
-    [result] = listing(api)
-    assert result.errors == ()
-    assert len(result.snapshots[SCOPE]) == 146
-    assert diff(desired_of(items), result.snapshots) == []
 
 
 def test_a_round_listing_whose_device_filter_drops_snapshots_stays_a_view_error() -> None:
