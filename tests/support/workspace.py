@@ -23,9 +23,9 @@ from reconciler.commands import apply as apply_command
 from reconciler.commands import plan as plan_command
 from reconciler.emulator import EmulatorSettings, create_app
 from reconciler.runtime import Runtime
+from support.factories import APP, key_attributes
+from support.factories import APP2 as APP2  # the tests' second application
 
-APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
-APP2 = "0c7f7c52-9d37-4a6a-8b1e-2f0a4f3c5d10"
 API_KEY = "test-api-key-0001"
 APP_KEY = "test-app-key-0001"
 #: The configured API URL of in-process runs: nothing listens there.
@@ -170,13 +170,8 @@ def snapshot(
     **extra: Any,
 ) -> dict[str, Any]:
     """One snapshot entry as written in a file."""
-    return {
-        "snapshot_name": name,
-        "device_type": device,
-        "event_id": event_id,
-        "start": start,
-        **extra,
-    }
+    entry = {"snapshot_name": name, "device_type": device}
+    return {**entry, "event_id": event_id, "start": start, **extra}
 
 
 def remote_attributes(
@@ -190,13 +185,5 @@ def remote_attributes(
     **extra: Any,
 ) -> dict[str, Any]:
     """Attributes of a snapshot seeded into the emulator."""
-    return {
-        "application_id": app,
-        "view_name": view,
-        "device_type": device,
-        "snapshot_name": name,
-        "event_id": event_id,
-        "start": start,
-        "is_device_type_selected_by_user": selected,
-        **extra,
-    }
+    fields = {"event_id": event_id, "start": start, "is_device_type_selected_by_user": selected}
+    return {**key_attributes(name, view, device, app), **fields, **extra}
