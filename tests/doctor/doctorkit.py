@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -99,3 +99,21 @@ class Rewriting(httpx.AsyncBaseTransport):
         if replaced is not None:
             return replaced
         return await self._inner.handle_async_request(request)
+
+
+#: The response headers a proxy sends instead, from the request and the emulator's headers.
+HeaderRewrite = Callable[[httpx.Request, httpx.Headers], Mapping[str, str] | list[tuple[str, str]]]
+
+
+class RewrittenHeaders(httpx.AsyncBaseTransport):
+    """The emulator behind a proxy that rewrites the headers of every response."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, rewrite: HeaderRewrite) -> None:
+        self._inner = inner
+        self._rewrite = rewrite
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        body = await response.aread()
+        headers = self._rewrite(request, response.headers)
+        return httpx.Response(response.status_code, headers=headers, content=body)

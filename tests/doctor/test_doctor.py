@@ -7,6 +7,7 @@ import httpx
 import pytest
 from doctor.doctorkit import (
     Rewriting,
+    RewrittenHeaders,
     big_view,
     doctor,
     lines_of,
@@ -186,20 +187,15 @@ def test_a_failure_after_the_first_listing_still_prints_the_report(ws: Workspace
     assert result.out.endswith("1 assumption(s) do not hold.\n")
 
 
-class NoRateLimitHeaders(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        body = await response.aread()
-        headers = [(k, v) for k, v in response.headers.items() if not k.startswith("x-ratelimit")]
-        return httpx.Response(response.status_code, headers=headers, content=body)
+def without_rate_limit_headers(
+    request: httpx.Request, headers: httpx.Headers
+) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in headers.items() if not k.startswith("x-ratelimit")]
 
 
 def test_missing_rate_limit_headers_are_reported(ws: Workspace) -> None:
     managed_view(ws)
-    result = doctor(ws, transport=NoRateLimitHeaders(ws.transport()))
+    result = doctor(ws, transport=RewrittenHeaders(ws.transport(), without_rate_limit_headers))
     assert result.code == 1
     assert lines_of(result, "differs") == [
         "differs  rate limits: list: no usable X-RateLimit-Limit/-Period/-Name headers; "
@@ -207,22 +203,18 @@ def test_missing_rate_limit_headers_are_reported(ws: Workspace) -> None:
     ]
 
 
-class GarbledRateLimitHeaders(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        body = await response.aread()
-        headers = dict(response.headers) | {"x-ratelimit-name": "bucket\tname" + "x" * 500}
-        if request.method == "POST":
-            headers["x-ratelimit-limit"] = "lots"
-        return httpx.Response(response.status_code, headers=headers, content=body)
+def garbled_rate_limit_headers(request: httpx.Request, headers: httpx.Headers) -> dict[str, str]:
+    garbled = dict(headers) | {"x-ratelimit-name": "bucket\tname" + "x" * 500}
+    if request.method == "POST":
+        garbled["x-ratelimit-limit"] = "lots"
+    return garbled
 
 
 def test_rate_limit_headers_are_parsed_not_echoed(ws: Workspace) -> None:
     managed_view(ws)
-    result = doctor(ws, write_probe=True, transport=GarbledRateLimitHeaders(ws.transport()))
+    result = doctor(
+        ws, write_probe=True, transport=RewrittenHeaders(ws.transport(), garbled_rate_limit_headers)
+    )
     assert result.code == 1
     [listing] = [line for line in result.out.splitlines() if "rate limits: list" in line]
     assert listing.startswith("ok       rate limits: list: bucket?namexxx")
