@@ -7,9 +7,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emulator.emulatorkit import COLLECTION, KEYS, PLAIN_CONFIG, attributes, create, list_view
+from emulator.emulatorkit import (
+    COLLECTION,
+    KEYS,
+    PLAIN_CONFIG,
+    attributes,
+    client_for,
+    create,
+    list_view,
+)
 
-from reconciler.emulator import EmulatorSettings, create_app, serve_in_thread
+from reconciler.emulator import EmulatorSettings, serve_in_thread
 from reconciler.emulator.stats import FAULTS
 from reconciler.emulator.store import list_query
 
@@ -21,8 +29,7 @@ pytestmark = pytest.mark.anyio
 async def test_admin_needs_no_keys_and_is_not_counted(settings: EmulatorSettings) -> None:
     settings.fail_rate = 1.0
     settings.rate_limit = 0
-    app = create_app(settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e") as c:
+    async with client_for(settings, headers=None) as c:
         seeded = await c.post("/_emulator/snapshots", json={"data": [attributes()]})
         assert seeded.status_code == 201
         [data] = seeded.json()["data"]
@@ -118,8 +125,7 @@ async def test_large_listing_is_one_indexed_query_in_creation_order(tmp_path: Pa
         attributes(view_name=f"/v{i % 10}", snapshot_name=f"s{i}", start=i) for i in range(10_000)
     ]
     db = str(tmp_path / "emulator.sqlite3")
-    transport = httpx.ASGITransport(app=create_app(EmulatorSettings(db_path=db)))
-    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEYS) as c:
+    async with client_for(EmulatorSettings(db_path=db)) as c:
         await c.post("/_emulator/snapshots?quiet=1", json={"data": items})
         listed = await list_view(c, "/v3", **{"page[limit]": "1000"})
     assert [s["attributes"]["start"] for s in listed] == list(range(3, 10_000, 10))
@@ -137,13 +143,11 @@ async def test_large_listing_is_one_indexed_query_in_creation_order(tmp_path: Pa
 
 async def test_file_database_survives_a_restart(tmp_path: Path) -> None:
     db = str(tmp_path / "emulator.sqlite3")
-    transport = httpx.ASGITransport(app=create_app(EmulatorSettings(db_path=db)))
-    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEYS) as c:
+    async with client_for(EmulatorSettings(db_path=db)) as c:
         first = await create(c, session_id="s")
         second = await create(c)
         await c.delete(f"{COLLECTION}/{second['id']}")
-    transport = httpx.ASGITransport(app=create_app(EmulatorSettings(db_path=db)))
-    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEYS) as c:
+    async with client_for(EmulatorSettings(db_path=db)) as c:
         assert await list_view(c) == [first]
         third = await create(c)
         assert third["attributes"]["created_at"] > first["attributes"]["created_at"]
