@@ -9,7 +9,6 @@ next to the floor: `reconciler validate` of one small valid file, in the same ru
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -17,51 +16,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The hostile files are the tests' own (tests/support/hostile_files.py): one corpus.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from common import measure
 
-APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
-HEADER = f"application_id: {APP}\nviews:\n"
+from support.hostile_files import (
+    HEADER,
+    alias_bomb,
+    deep_flow,
+    fifo,
+    fifty_megabytes,
+    link_to_filesystem_root,
+)
 
 
 def small_valid(root: Path) -> str:
     (root / "ok.yaml").write_text(HEADER + "  /a: []\n")
     return "ok.yaml"
-
-
-def alias_bomb(root: Path) -> str:
-    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    for level in range(1, 10):
-        previous, current = chr(ord("a") + level - 1), chr(ord("a") + level)
-        lines.append(f"{current}: &{current} [{', '.join([f'*{previous}'] * 9)}]")
-    (root / "bomb.yaml").write_text("\n".join(lines) + "\n")
-    return "bomb.yaml"
-
-
-def deep_flow(root: Path) -> str:
-    (root / "deep.yaml").write_text(HEADER + "  /a: " + "[" * 200_000 + "]" * 200_000 + "\n")
-    return "deep.yaml"
-
-
-def fifty_megabytes(root: Path) -> str:
-    with (root / "big.yaml").open("w") as stream:
-        stream.write(HEADER + "  /a: []\npad: '")
-        chunk = "x" * (1 << 20)  # in chunks: a forked child's peak counts this process's
-        for _ in range(50):
-            stream.write(chunk)
-        stream.write("'\n")
-    return "big.yaml"
-
-
-def link_to_filesystem_root(root: Path) -> str:
-    (root / "snapshots").mkdir()
-    os.symlink("/", root / "snapshots" / "root")
-    return "snapshots"
-
-
-def fifo(root: Path) -> str:
-    os.mkfifo(root / "pipe.yaml")
-    return "pipe.yaml"
 
 
 CASES: dict[str, Callable[[Path], str]] = {

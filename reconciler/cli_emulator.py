@@ -1,5 +1,11 @@
 """The `emulator` command: runs the local Datadog API emulator, each unknown behaviour of the
-API an option (registered on the group by `reconciler.cli`)."""
+API an option (registered on the group by `reconciler.cli`).
+
+The options of the settings that may change while it runs are made from the emulator's own
+table of them (`EmulatorSettings`: default, type, help), so that the command line, the
+config endpoint and the checks of values never disagree. They are made on first use: the
+emulator (Starlette, the HTTP stack) is imported only when `emulator` runs or shows its
+help, never by the offline commands."""
 
 from __future__ import annotations
 
@@ -10,97 +16,58 @@ import click
 from reconciler.cli_options import configure_logging, verbose_option
 
 
-@click.command()
+def _live_options() -> list[click.Parameter]:
+    """`--NAME` (dashed) for each live setting, shaped by its type and default."""
+    from dataclasses import fields
+    from typing import get_type_hints
+
+    from reconciler.emulator.settings import CHOICES, HELP, EmulatorSettings
+
+    types = get_type_hints(EmulatorSettings)
+    defaults = {setting.name: setting.default for setting in fields(EmulatorSettings)}
+    aliases = {"page_limit_max": ("--page-cap",)}  # the README's spelling
+    options: list[click.Parameter] = []
+    for name, help_text in HELP.items():
+        hint, default = types[name], defaults[name]
+        shape: dict[str, Any]
+        if hint is bool:
+            shape = {"is_flag": True}
+        elif name == "sparse_items":  # a tuple of names: comma-separated here
+            help_text = help_text.rstrip(".") + ", comma-separated (e.g. start,application_id)."
+            shape = {"default": "", "metavar": "FIELDS"}
+        elif name in CHOICES:
+            shape = {"type": click.Choice(CHOICES[name]), "default": default, "show_default": True}
+        else:
+            kind = float if hint is float else int
+            shape = {"type": kind, "default": default, "show_default": default is not None}
+        spellings = [f"--{name.replace('_', '-')}", *aliases.get(name, ()), name]
+        options.append(click.Option(spellings, help=help_text, **shape))
+    return options
+
+
+class _EmulatorCommand(click.Command):
+    """Adds the options of the live settings, before `--verbose`, when first asked for its
+    parameters (to parse, complete or show help)."""
+
+    _live_added = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not self._live_added:
+            self._live_added = True
+            at = next(i for i, param in enumerate(self.params) if param.name == "verbose")
+            self.params[at:at] = _live_options()
+        return super().get_params(ctx)
+
+
+@click.command(cls=_EmulatorCommand)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8126, show_default=True, type=int, help="Port to listen on.")
 @click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file.")
-@click.option("--fail-rate", default=0.0, type=float, help="Fraction of requests answered 5xx.")
-@click.option("--latency-ms", default=0.0, type=float, help="Added latency per request.")
-@click.option(
-    "--drop-after-commit-rate",
-    default=0.0,
-    type=float,
-    help="Fraction of writes committed, then answered by a dropped connection or a 502.",
-)
-@click.option(
-    "--rate-limit",
-    default=None,
-    type=int,
-    help="Requests allowed per period, per operation (default: unlimited).",
-)
-@click.option("--rate-period", default=1, type=int, show_default=True, help="Seconds.")
-@click.option("--page-limit-default", default=100, type=int, show_default=True)
-@click.option(
-    "--page-limit-max",
-    "--page-cap",
-    "page_limit_max",
-    default=1000,
-    type=int,
-    show_default=True,
-    help="The server's page cap.",
-)
-@click.option(
-    "--page-cap-mode",
-    type=click.Choice(["silent", "reject"]),
-    default="silent",
-    show_default=True,
-    help="Above the cap: cut the page silently, or answer 400 'page[limit] must be <= N'.",
-)
-@click.option("--list-lag-ms", default=0.0, type=float, help="Writes show in listings this late.")
-@click.option(
-    "--sparse-items",
-    default="",
-    metavar="FIELDS",
-    help="Attributes left out of list items, comma-separated (e.g. start,application_id).",
-)
-@click.option(
-    "--timestamp-precision",
-    type=click.Choice(["fixed", "variable"]),
-    default="fixed",
-    show_default=True,
-    help="variable: created_at / modified_at with 0 to 6 fraction digits.",
-)
-@click.option(
-    "--normalize-view-names",
-    is_flag=True,
-    help="Store view names as NFC, lower case, without trailing slash; filter likewise.",
-)
-@click.option(
-    "--error-style",
-    type=click.Choice(["strings", "objects"]),
-    default="strings",
-    show_default=True,
-    help='{"errors": ["..."]} or {"errors": [{"status", "title", "detail"}]}.',
-)
-@click.option("--extra-attributes", is_flag=True, help="Unknown extra attributes on items.")
 @click.option("--api-key", default=None, help="Accept only this API key (with --app-key).")
 @click.option("--app-key", default=None, help="Accept only this application key.")
-@click.option("--repeat-ids-rate", default=0.0, type=float, help="Listings with an id twice.")
-@click.option(
-    "--create-without-id-rate",
-    default=0.0,
-    type=float,
-    help="Creates committed and answered 201 without data.id (or without a body).",
-)
-@click.option(
-    "--concurrent-writer-rate",
-    default=0.0,
-    type=float,
-    help="Creates that another writer makes too, at the same moment.",
-)
 @click.option("--seed", default=None, type=int, help="Seed of the fault injection.")
 @verbose_option
-def emulator(
-    host: str,
-    port: int,
-    db_path: str,
-    sparse_items: str,
-    api_key: str | None,
-    app_key: str | None,
-    seed: int | None,
-    verbose: int,
-    **options: Any,
-) -> int:
+def emulator(sparse_items: str, verbose: int, **options: Any) -> int:
     """Run the local Datadog API emulator (heatmap snapshot endpoints only).
 
     Any non-empty DD-API-KEY / DD-APPLICATION-KEY pair is accepted, unless --api-key and
@@ -109,14 +76,5 @@ def emulator(
     from reconciler.commands import emulator as command
 
     configure_logging(verbose)
-    fields = tuple(name.strip() for name in sparse_items.split(",") if name.strip())
-    return command.run(
-        host=host,
-        port=port,
-        db_path=db_path,
-        seed=seed,
-        api_key=api_key,
-        app_key=app_key,
-        sparse_items=fields,
-        **options,
-    )
+    names = tuple(name.strip() for name in sparse_items.split(",") if name.strip())
+    return command.run(sparse_items=names, **options)

@@ -55,6 +55,10 @@ class Report:
     def add(self, status: Status, topic: str, message: str) -> None:
         self.findings.append(Finding(status, topic, message))
 
+    def suggest(self, key: str, value: int, why: str) -> None:
+        """A reconciler.yaml setting that fits what was found (the last word wins)."""
+        self.suggestions[key] = (str(value), why)
+
     @property
     def holds(self) -> bool:
         return all(finding.status != "differs" for finding in self.findings)
@@ -152,19 +156,12 @@ async def check_page_limit(
         if cap is None or not await _accepts(client, scope, cap):
             cap = await _largest_accepted(client, scope, probe)
             how += f"; the largest accepted, found by halving, is {cap}"
+        found = f"reject mode: page[limit] above {cap} is rejected ({how})"
         if cap < page_limit:
-            report.add(
-                "differs",
-                "page limit",
-                f"reject mode: page[limit] above {cap} is rejected ({how}); "
-                f"page_limit {page_limit} would fail every listing",
-            )
-            report.suggestions["page_limit"] = (str(cap), "the server rejects more")
-        else:
-            report.add(
-                "ok", "page limit", f"reject mode: page[limit] above {cap} is rejected ({how})"
-            )
-        report.suggestions["server_page_cap"] = (str(cap), "reject mode: the server's maximum")
+            found += f"; page_limit {page_limit} would fail every listing"
+            report.suggest("page_limit", cap, "the server rejects more")
+        report.add("differs" if cap < page_limit else "ok", "page limit", found)
+        report.suggest("server_page_cap", cap, "reject mode: the server's maximum")
         return min(page_limit, cap)
     report.add(
         "ok", "page limit", f"page[limit]={probe} accepted: no reject mode below it (silent cap?)"
@@ -243,21 +240,15 @@ async def check_silent_cap(
             report.add("unknown", "page cap", f"not checked: a partitioned listing failed: {exc}")
             return
         parts += len(partition)
-    if parts > count:
-        report.add(
-            "differs",
-            "page cap",
-            f"silent mode: listings stop at {count} without an error ({scope} lists "
-            f"{count}, its device-type partitions {parts})",
-        )
-        report.suggestions["server_page_cap"] = (str(count), "silent mode: listings stop there")
-    else:
-        report.add(
-            "unknown",
-            "page cap",
-            f"not detectable: the largest managed view ({scope}) holds {count} snapshots, "
-            f"fewer than any cap seen",
-        )
+    if parts <= count:
+        largest = f"the largest managed view ({scope}) holds {count} snapshots"
+        report.add("unknown", "page cap", f"not detectable: {largest}, fewer than any cap seen")
+        return
+    stop = f"silent mode: listings stop at {count} without an error"
+    report.add(
+        "differs", "page cap", f"{stop} ({scope} lists {count}, its device-type partitions {parts})"
+    )
+    report.suggest("server_page_cap", count, "silent mode: listings stop there")
 
 
 def check_rate_limits(recorder: HeaderRecorder, report: Report) -> None:

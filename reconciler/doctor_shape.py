@@ -29,8 +29,7 @@ Json = dict[str, Any]
 EXPECTED_ATTRIBUTES: Final = (
     *resource.KEY_FIELDS,
     *resource.REQUIRED_MUTABLE_FIELDS,
-    "created_at",
-    "modified_at",
+    *resource.TIMESTAMP_FIELDS,
 )
 KNOWN_ATTRIBUTES: Final = frozenset(
     (*resource.KEY_FIELDS, *resource.MUTABLE_FIELDS, *resource.SERVER_FIELDS)
@@ -71,7 +70,7 @@ def _check_attributes(items: Sequence[Json], report: Report) -> None:
 def _check_timestamps(items: Sequence[Json], report: Report) -> None:
     digits: set[int] = set()
     for item in items:
-        for name in ("created_at", "modified_at"):
+        for name in resource.TIMESTAMP_FIELDS:
             value = item["attributes"].get(name)
             if value is None:
                 continue

@@ -38,11 +38,14 @@ OPTIONAL_MUTABLE_FIELDS: Final = ("session_id", "view_id")
 #: Defaults applied to a desired snapshot when the YAML leaves the field out.
 DEFAULTS: Final[Mapping[str, bool | int | str]] = {"is_device_type_selected_by_user": False}
 
+#: When the server created and last modified a snapshot (date-time strings); the older of
+#: two duplicates is the one created first.
+TIMESTAMP_FIELDS: Final = ("created_at", "modified_at")
+
 #: Read-only fields set by the server; never diffed.
 SERVER_FIELDS: Final = (
     "id",
-    "created_at",
-    "modified_at",
+    *TIMESTAMP_FIELDS,
     "created_by",
     "created_by_handle",
     "created_by_user_id",

@@ -41,16 +41,18 @@ class UnmatchedTarget(ReconcilerError):
 
 @dataclass(frozen=True, slots=True)
 class Target:
+    """One `--target` as given, its kind, and the pattern after the kind's prefix."""
+
     text: str
     kind: TargetKind
     pattern: str
 
-
-def parse_target(text: str) -> Target:
-    for kind in _PREFIXES:
-        if text.startswith(kind + ":"):
-            return Target(text, kind, text[len(kind) + 1 :])
-    return Target(text, "name", text)
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        for kind in _PREFIXES:
+            if text.startswith(kind + ":"):
+                return cls(text, kind, text[len(kind) + 1 :])
+        return cls(text, "name", text)
 
 
 def _same_path(pattern: str, path: str) -> bool:
@@ -79,7 +81,7 @@ class TargetSet:
         names: Mapping[str, str] | None = None,
     ) -> TargetSet:
         return cls(
-            tuple(parse_target(text) for text in texts), dict(files or {}), dict(names or {})
+            tuple(Target.parse(text) for text in texts), dict(files or {}), dict(names or {})
         )
 
     @property

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorSettings
-from support.workspace import API_KEY, APP_KEY, Workspace
+from support.workspace import Workspace, enter_repository
 
 _ENV_TO_CLEAR = (
     "DD_SITE",
@@ -39,10 +39,5 @@ def ws(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Workspace:
     """A repository folder (the cwd) with keys in the environment and an in-process emulator."""
-    for name in _ENV_TO_CLEAR:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DD_API_KEY", API_KEY)
-    monkeypatch.setenv("DD_APP_KEY", APP_KEY)
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "snapshots").mkdir()
+    enter_repository(tmp_path, monkeypatch, _ENV_TO_CLEAR)
     return Workspace(tmp_path, capsys, EmulatorSettings())

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+from dataclasses import dataclass, field, fields
+from types import UnionType
+from typing import Any, Final, Literal, get_args, get_origin, get_type_hints
 
 from reconciler.emulator.attributes import ITEM_ATTRIBUTES
 
@@ -20,48 +21,63 @@ ErrorStyle = Literal["strings", "objects"]
 SPARSE_CANDIDATES: Final = ITEM_ATTRIBUTES
 
 
+def _live(default: Any, help: str) -> Any:
+    """A setting that may change while the emulator runs (`POST /_emulator/config`); `help`
+    says what it does (the command line's option `--NAME` shows it)."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class EmulatorSettings:
     """Settings read live by the app on every request, so tests (and `/_emulator/config`)
-    may change the behaviour of a running emulator. Every default is the plain behaviour."""
+    may change the behaviour of a running emulator. Every default is the plain behaviour.
+    The live ones are in the order the config endpoint reports them."""
 
     db_path: str = ":memory:"
     # (api_key, app_key) pairs; None accepts any pair of non-empty keys.
     accepted_keys: tuple[tuple[str, str], ...] | None = None
-    page_limit_default: int = 100
-    # The server's page cap; what happens above it is `page_cap_mode`.
-    page_limit_max: int = 1000
-    # silent: a larger page[limit] is cut to the cap; reject: 400 "page[limit] must be <= N".
-    page_cap_mode: PageCapMode = "silent"
-    # Requests per period, per operation bucket (list/create/update/delete); None = unlimited.
-    rate_limit: int | None = None
-    rate_period: int = 1
-    # Fraction of API requests answered with a random 500/502/503/504 before the store is touched.
-    fail_rate: float = 0.0
-    latency_ms: float = 0.0
-    # Fraction of writes committed and then answered by a dropped connection (or a 502).
-    drop_after_commit_rate: float = 0.0
     seed: int | None = None
+    # ---- faults: a random 500/502/503/504 comes before the store is touched ----------------
+    fail_rate: float = _live(0.0, "Fraction of requests answered 5xx.")
+    latency_ms: float = _live(0.0, "Added latency per request.")
+    drop_after_commit_rate: float = _live(
+        0.0, "Fraction of writes committed, then answered by a dropped connection or a 502."
+    )
+    # One bucket per operation (list/create/update/delete).
+    rate_limit: int | None = _live(
+        None, "Requests allowed per period, per operation (default: unlimited)."
+    )
+    rate_period: int = _live(1, "Seconds.")
+    page_limit_default: int = _live(100, "page[limit] of a listing that names none.")
+    # What happens above the cap is `page_cap_mode`.
+    page_limit_max: int = _live(1000, "The server's page cap.")
+    page_cap_mode: PageCapMode = _live(
+        "silent", "Above the cap: cut the page silently, or answer 400 'page[limit] must be <= N'."
+    )
     # ---- realism: behaviours the API's documentation leaves open ----------------------------
-    # A write shows in listings only this long (on `clock`) after its commit.
-    list_lag_ms: float = 0.0
-    # Attribute names left out of list items.
-    sparse_items: tuple[str, ...] = ()
-    # variable: created_at / modified_at with 0 to 6 fraction digits (seeded, lossless).
-    timestamp_precision: TimestampPrecision = "fixed"
-    # view_name stored as NFC, lower case, trailing slashes stripped; the filter likewise.
-    normalize_view_names: bool = False
-    # strings: {"errors": ["msg"]}; objects: {"errors": [{"status", "title", "detail"}]}.
-    error_style: ErrorStyle = "strings"
-    # Unknown extra attributes on every snapshot answered.
-    extra_attributes: bool = False
+    # Measured on `clock`, from the commit.
+    list_lag_ms: float = _live(0.0, "Writes show in listings this late.")
+    sparse_items: tuple[str, ...] = _live((), "Attributes left out of list items.")
+    # The fraction digits are seeded, and lossless.
+    timestamp_precision: TimestampPrecision = _live(
+        "fixed", "variable: created_at / modified_at with 0 to 6 fraction digits."
+    )
+    normalize_view_names: bool = _live(
+        False, "Store view names as NFC, lower case, without trailing slash; filter likewise."
+    )
+    error_style: ErrorStyle = _live(
+        "strings", '{"errors": ["..."]} or {"errors": [{"status", "title", "detail"}]}.'
+    )
+    extra_attributes: bool = _live(False, "Unknown extra attributes on items.")
     # ---- world faults ------------------------------------------------------------------------
-    # Fraction of non-empty list answers in which one item appears twice (same id).
-    repeat_ids_rate: float = 0.0
-    # Fraction of creates committed and answered 201 without `data.id` (or with no body).
-    create_without_id_rate: float = 0.0
-    # Fraction of creates for which another writer commits an identical snapshot too.
-    concurrent_writer_rate: float = 0.0
+    # Of the non-empty list answers; the item repeated keeps its id.
+    repeat_ids_rate: float = _live(0.0, "Listings with an id twice.")
+    create_without_id_rate: float = _live(
+        0.0, "Creates committed and answered 201 without data.id (or without a body)."
+    )
+    concurrent_writer_rate: float = _live(
+        0.0, "Creates that another writer makes too, at the same moment."
+    )
     # Rate-limit windows and listing lag are measured with this clock (tests: a fake one).
     clock: Callable[[], float] = time.monotonic
     # Source of created_at / modified_at (seconds since the epoch).
@@ -76,31 +92,29 @@ class EmulatorSettings:
     created_by_user_id: int = 4242
 
 
-#: Settings that may change while the emulator runs (`POST /_emulator/config`), with their
-#: JSON types. Keys and storage are fixed at start.
-CONFIGURABLE: Final[dict[str, tuple[type, ...]]] = {
-    "fail_rate": (int, float),
-    "latency_ms": (int, float),
-    "drop_after_commit_rate": (int, float),
-    "rate_limit": (int, type(None)),
-    "rate_period": (int,),
-    "page_limit_default": (int,),
-    "page_limit_max": (int,),
-    "page_cap_mode": (str,),
-    "list_lag_ms": (int, float),
-    "sparse_items": (list, tuple),
-    "timestamp_precision": (str,),
-    "normalize_view_names": (bool,),
-    "error_style": (str,),
-    "extra_attributes": (bool,),
-    "repeat_ids_rate": (int, float),
-    "create_without_id_rate": (int, float),
-    "concurrent_writer_rate": (int, float),
-}
-_CHOICES: Final[dict[str, tuple[str, ...]]] = {
-    "page_cap_mode": ("silent", "reject"),
-    "timestamp_precision": ("fixed", "variable"),
-    "error_style": ("strings", "objects"),
+def _json_types(hint: Any) -> tuple[type, ...]:
+    """The JSON types a setting of this Python type accepts."""
+    if hint is float:
+        return (int, float)
+    if get_origin(hint) is Literal:
+        return (str,)
+    if get_origin(hint) is tuple:
+        return (list, tuple)
+    if get_origin(hint) is UnionType:
+        return get_args(hint)
+    return (hint,)
+
+
+_TYPES: Final = get_type_hints(EmulatorSettings)
+_LIVE: Final = [setting for setting in fields(EmulatorSettings) if "help" in setting.metadata]
+#: The settings that may change while the emulator runs (`POST /_emulator/config`), with
+#: their JSON types. Keys and storage are fixed at start.
+CONFIGURABLE: Final = {setting.name: _json_types(_TYPES[setting.name]) for setting in _LIVE}
+#: What each of them does, for the command line's help.
+HELP: Final[dict[str, str]] = {setting.name: setting.metadata["help"] for setting in _LIVE}
+#: The values of those that are a choice, from their Literal types.
+CHOICES: Final[dict[str, tuple[str, ...]]] = {
+    name: get_args(_TYPES[name]) for name in CONFIGURABLE if get_origin(_TYPES[name]) is Literal
 }
 _AT_LEAST_ONE: Final = ("rate_period", "page_limit_default", "page_limit_max")
 
@@ -120,9 +134,9 @@ def setting_problems(values: Mapping[str, Any], name_of: Callable[[str], str]) -
             continue
         if value is None or isinstance(value, bool):
             continue
-        if name in _CHOICES:
-            if value not in _CHOICES[name]:
-                problems.append(f"{shown} must be one of {', '.join(_CHOICES[name])}")
+        if name in CHOICES:
+            if value not in CHOICES[name]:
+                problems.append(f"{shown} must be one of {', '.join(CHOICES[name])}")
         elif name == "sparse_items" and isinstance(value, list | tuple):
             unknown = [item for item in value if item not in SPARSE_CANDIDATES]
             if unknown:

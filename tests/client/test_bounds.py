@@ -53,6 +53,15 @@ def client(
     )
 
 
+def always_down(clock: FakeClock, *, deadline: float, delay: float, **retry: Any) -> ApiClient:
+    """A client of a server that answers every request 503, retrying every `delay` s."""
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"errors": ["down"]})
+
+    return client(down, clock, deadline=deadline, base_delay=delay, max_delay=delay, **retry)
+
+
 def lists(api: ApiClient, count: int) -> None:
     async def go() -> None:
         async with api:
@@ -126,14 +135,7 @@ def test_the_deadline_cuts_pacing_held_by_an_earlier_answer() -> None:
 def test_backoff_stops_at_the_deadline() -> None:
     clock = FakeClock()
     start = clock.monotonic()
-    api = client(
-        lambda r: httpx.Response(503, json={"errors": ["down"]}),
-        clock,
-        deadline=start + 3,
-        max_attempts=100,
-        base_delay=1.0,
-        max_delay=1.0,
-    )
+    api = always_down(clock, deadline=start + 3, delay=1.0, max_attempts=100)
     with pytest.raises(DeadlineExceeded):
         lists(api, 1)
     assert sum(clock.sleeps) <= 3
@@ -143,13 +145,7 @@ def test_backoff_stops_at_the_deadline() -> None:
 def test_an_idempotent_write_cut_by_the_deadline_may_have_been_applied() -> None:
     clock = FakeClock()
     start = clock.monotonic()
-    api = client(
-        lambda r: httpx.Response(503, json={"errors": ["down"]}),
-        clock,
-        deadline=start + 2,
-        base_delay=1.5,
-        max_delay=1.5,
-    )
+    api = always_down(clock, deadline=start + 2, delay=1.5)
 
     async def go() -> None:
         async with api:

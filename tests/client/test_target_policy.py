@@ -12,7 +12,6 @@ here reaches the network. The capture cases use a real socket server of the test
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,8 @@ import pytest
 from reconciler.cli import main
 from reconciler.emulator import EmulatorSettings, serve_in_thread
 from reconciler.runtime import Runtime
-from support.workspace import API_KEY, APP, APP_KEY
+from support.rawserver import RawServer, hang_up
+from support.workspace import APP, enter_repository
 
 HOSTILE = ("https://collector.example.net", "http://collector.example.net:8080")
 COMMANDS = {
@@ -50,12 +50,7 @@ class Recorder:
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in TARGET_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DD_API_KEY", API_KEY)
-    monkeypatch.setenv("DD_APP_KEY", APP_KEY)
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "snapshots").mkdir()
+    enter_repository(tmp_path, monkeypatch, TARGET_VARS)
     (tmp_path / "snapshots" / "a.yaml").write_text(f"application_id: {APP}\nviews:\n  /a: []\n")
     return tmp_path
 
@@ -78,6 +73,17 @@ def lookups(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 def write_config(root: Path, api_url: str) -> None:
     (root / "reconciler.yaml").write_text(f"prune: true\napi_url: {api_url}\n")
+
+
+def given_higher_up(
+    args: list[str], how: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """`args` with `value` given as the option `how` (`--site`), or else in the environment
+    variable `how` (`DD_SITE`)."""
+    if how.startswith("--"):
+        return [*args, how, value]
+    monkeypatch.setenv(how, value)
+    return args
 
 
 def run(args: list[str], runtime: Runtime, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -199,41 +205,10 @@ def test_verbose_names_the_host_once(repo: Path, capsys: pytest.CaptureFixture[s
 # -- a target given higher up replaces the file's: the file's server sees nothing ---------
 
 
-class CaptureServer:
-    """A loopback socket server that counts connections (and answers none usefully)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
-
-
 @pytest.fixture
-def capture() -> Iterator[CaptureServer]:
-    server = CaptureServer()
+def capture() -> Iterator[RawServer]:
+    """A loopback server that counts connections (and answers none)."""
+    server = RawServer(hang_up)
     yield server
     server.close()
 
@@ -245,55 +220,36 @@ def emulator_url() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("command", ["plan", "apply", "export"])
-@pytest.mark.parametrize("how", ["--api-url", "RECONCILER_API_URL"])
-def test_a_url_given_higher_up_beats_the_files(
+@pytest.mark.parametrize("how", ["--api-url", "RECONCILER_API_URL", "--site", "DD_SITE"])
+def test_a_target_given_higher_up_beats_the_files_api_url(
     how: str,
     command: str,
     repo: Path,
-    capture: CaptureServer,
-    emulator_url: str,
+    capture: RawServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """A URL given higher up is used, over the real network transport; a site's host is
+    never reached (the recording transport answers). The file's server sees nothing."""
     write_config(repo, capture.url)
-    args = list(COMMANDS[command])
-    if how == "--api-url":
-        args += ["--api-url", emulator_url]
+    if how in ("--site", "DD_SITE"):
+        recorder = Recorder()
+        args = given_higher_up(COMMANDS[command], how, "datadoghq.eu", monkeypatch)
+        code, output = run(args, recorder.runtime(), capsys)
+        assert code == 0, output
+        assert set(recorder.hosts) == {"https://api.datadoghq.eu"}
     else:
-        monkeypatch.setenv("RECONCILER_API_URL", emulator_url)
-    code, output = run([*args, "-v"], Runtime(), capsys)  # the real network transport
-    assert code == 0, output
-    port = emulator_url.rsplit(":", 1)[1]
-    assert f"API host 127.0.0.1:{port} (api_url from {how})" in output
-    assert capture.connections == 0
-
-
-@pytest.mark.parametrize("command", ["plan", "apply", "export"])
-@pytest.mark.parametrize("how", ["--site", "DD_SITE"])
-def test_a_site_given_higher_up_beats_the_files_api_url(
-    how: str,
-    command: str,
-    repo: Path,
-    capture: CaptureServer,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    write_config(repo, capture.url)
-    args = list(COMMANDS[command])
-    if how == "--site":
-        args += ["--site", "datadoghq.eu"]
-    else:
-        monkeypatch.setenv("DD_SITE", "datadoghq.eu")
-    recorder = Recorder()  # the site's host is never reached: the transport answers
-    code, output = run(args, recorder.runtime(), capsys)
-    assert code == 0, output
-    assert set(recorder.hosts) == {"https://api.datadoghq.eu"}
+        with serve_in_thread(EmulatorSettings()) as url:
+            args = given_higher_up(COMMANDS[command], how, url, monkeypatch)
+            code, output = run([*args, "-v"], Runtime(), capsys)
+        assert code == 0, output
+        assert f"API host 127.0.0.1:{url.rsplit(':', 1)[1]} (api_url from {how})" in output
     assert capture.connections == 0
 
 
 def test_proxy_variables_of_the_environment_are_not_used(
     repo: Path,
-    capture: CaptureServer,
+    capture: RawServer,
     emulator_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

@@ -19,6 +19,8 @@ FIVE_LINES = [
     "five_mistakes.yaml:17:7: duplicate key 'start' (first defined at line 16)",
 ]
 GOOD_APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
+#: One snapshot entry of view /x, /y or /z, its `start` to fill in.
+SNAP = "    - {snapshot_name: A, device_type: desktop, event_id: e, start: %s}\n"
 
 
 @pytest.fixture
@@ -74,12 +76,15 @@ def test_json_format(run: Run, five: str) -> None:
     }
 
 
-def _write_good(folder: Path) -> None:
+def _write_files(folder: Path, files: dict[str, str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "app.yaml").write_text(
-        f"application_id: {GOOD_APP}\nviews:\n  /a:\n"
-        "    - {snapshot_name: A, device_type: desktop, event_id: e, start: 1}\n  /b: []\n"
-    )
+    for name, text in files.items():
+        (folder / name).write_text(text)
+
+
+def _write_good(folder: Path) -> None:
+    good = f"application_id: {GOOD_APP}\nviews:\n  /a:\n{SNAP % 1}  /b: []\n"
+    _write_files(folder, {"app.yaml": good})
 
 
 def test_valid_outputs(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,11 +182,8 @@ def test_cross_file_clashes_name_both_places(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    folder = tmp_path / "snapshots"
-    folder.mkdir()
-    snap = "    - {snapshot_name: A, device_type: desktop, event_id: e, start: 1}\n"
-    (folder / "a.yaml").write_text(f"application_id: {GOOD_APP}\nviews:\n  /x:\n{snap}")
-    (folder / "b.yaml").write_text(f"application_id: {GOOD_APP}\nviews:\n  /x:\n{snap}  /y: []\n")
+    x = f"application_id: {GOOD_APP}\nviews:\n  /x:\n{SNAP % 1}"
+    _write_files(tmp_path / "snapshots", {"a.yaml": x, "b.yaml": x + "  /y: []\n"})
     code, out, _ = run("validate")
     assert code == 1
     assert out.splitlines() == [
@@ -208,14 +210,14 @@ def test_every_problem_of_every_file_in_one_run(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    folder = tmp_path / "snapshots"
-    folder.mkdir()
-    snap = "    - {snapshot_name: A, device_type: desktop, event_id: e, start: %s}\n"
-    (folder / "a.yaml").write_text("application_id: [\n")
-    (folder / "b.yaml").write_text(f"application_id: {GOOD_APP}\nview:\n  /x:\n{snap % -1}")
-    (folder / "c.yaml").write_text(f"application_id: nope\nviews:\n  /y:\n{snap % 1}{snap % 2}")
-    (folder / "d.yaml").write_text(f"application_id: {GOOD_APP}\nviews:\n  /z:\n{snap % 'x'}")
-    (folder / "e.yaml").write_text(f"application_id: {GOOD_APP}\nviews:\n  /z: []\n")
+    files = {
+        "a.yaml": "application_id: [\n",
+        "b.yaml": f"application_id: {GOOD_APP}\nview:\n  /x:\n{SNAP % -1}",
+        "c.yaml": f"application_id: nope\nviews:\n  /y:\n{SNAP % 1}{SNAP % 2}",
+        "d.yaml": f"application_id: {GOOD_APP}\nviews:\n  /z:\n{SNAP % 'x'}",
+        "e.yaml": f"application_id: {GOOD_APP}\nviews:\n  /z: []\n",
+    }
+    _write_files(tmp_path / "snapshots", files)
     code, out, _ = run("validate")
     assert code == 1
     assert out.splitlines() == [

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from desired_support import Run
 
-from reconciler.commands import plan as plan_command
-from reconciler.runtime import Runtime
 from support.workspace import Workspace, snapshot
 
 APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
@@ -58,18 +56,7 @@ def test_plan_reads_the_folder_next_to_the_config_file(ws: Workspace) -> None:
     ws.write("infra/reconciler.yaml", "snapshots: desired\n")
     ws.write_snapshots({"/v": [snapshot("hero")]}, name="../infra/desired/a.yaml")
     assert (infra / "desired" / "a.yaml").is_file()
-    result = ws._run(
-        lambda: plan_command.run(
-            config_path="infra/reconciler.yaml",
-            overrides={"api_url": "http://127.0.0.1:9"},
-            output_format="text",
-            out=None,
-            detailed_exitcode=True,
-            targets=(),
-            color=False,
-            runtime=Runtime(transport=ws.transport()),
-        )
-    )
+    result = ws.plan(config_path="infra/reconciler.yaml", detailed_exitcode=True)
     assert result.code == 2, result.err
     assert result.out.startswith('+ create /v desktop "hero"')
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -11,7 +11,19 @@ import httpx
 from reconciler.commands import doctor as doctor_command
 from reconciler.doctor_probe import PROBE_PREFIX
 from reconciler.runtime import Runtime
-from support.workspace import Outcome, Workspace
+from support.workspace import Outcome, Workspace, remote_attributes, snapshot
+
+
+def managed_view(ws: Workspace, view: str = "/checkout", count: int = 3) -> None:
+    ws.write_snapshots({view: [snapshot(f"s{i}", start=i) for i in range(count)]})
+    ws.seed(*(remote_attributes(f"s{i}", view=view, start=i) for i in range(count)))
+
+
+def big_view(ws: Workspace, count: int) -> None:
+    """/big, declared with one snapshot, holds `count` in Datadog, half desktop, half mobile."""
+    ws.write_snapshots({"/big": [snapshot("declared")]})
+    devices = ("mobile", "desktop")
+    ws.seed(*(remote_attributes(f"s{i}", view="/big", device=devices[i % 2]) for i in range(count)))
 
 
 class StepClock:
@@ -42,15 +54,8 @@ def doctor(
     **overrides: Any,
 ) -> Outcome:
     runtime = Runtime(transport=transport or ws.transport(), clock=clock or StepClock())
-    return ws._run(
-        lambda: doctor_command.run(
-            config_path=None,
-            overrides={"api_url": "http://127.0.0.1:9", **overrides},
-            write_probe=write_probe,
-            probe_view=probe_view,
-            runtime=runtime,
-        )
-    )
+    given = {"write_probe": write_probe, "probe_view": probe_view, **overrides}
+    return ws.command(doctor_command.run, given, runtime)
 
 
 def lines_of(outcome: Outcome, status: str) -> list[str]:
@@ -94,3 +99,21 @@ class Rewriting(httpx.AsyncBaseTransport):
         if replaced is not None:
             return replaced
         return await self._inner.handle_async_request(request)
+
+
+#: The response headers a proxy sends instead, from the request and the emulator's headers.
+HeaderRewrite = Callable[[httpx.Request, httpx.Headers], Mapping[str, str] | list[tuple[str, str]]]
+
+
+class RewrittenHeaders(httpx.AsyncBaseTransport):
+    """The emulator behind a proxy that rewrites the headers of every response."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, rewrite: HeaderRewrite) -> None:
+        self._inner = inner
+        self._rewrite = rewrite
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        body = await response.aread()
+        headers = self._rewrite(request, response.headers)
+        return httpx.Response(response.status_code, headers=headers, content=body)

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from emulator.emulatorkit import KEYS, FakeClock
+from emulator.emulatorkit import FakeClock, client_for
 
-from reconciler.emulator import EmulatorSettings, create_app
+from reconciler.emulator import EmulatorSettings
 
 
 @pytest.fixture
@@ -28,8 +28,5 @@ def settings(clock: FakeClock) -> EmulatorSettings:
 
 @pytest.fixture
 async def client(settings: EmulatorSettings) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(settings))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://emulator", headers=KEYS
-    ) as client:
+    async with client_for(settings) as client:
         yield client

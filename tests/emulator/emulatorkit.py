@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from reconciler.emulator import EmulatorSettings, create_app
+
 KEYS = {"DD-API-KEY": "api-key", "DD-APPLICATION-KEY": "app-key"}
 COLLECTION = "/api/v2/replay/heatmap/snapshots"
+#: `GET /_emulator/config` of an emulator given no options (the seed aside): every default
+#: is the plain behaviour.
+PLAIN_CONFIG = {
+    "fail_rate": 0.0,
+    "latency_ms": 0.0,
+    "drop_after_commit_rate": 0.0,
+    "rate_limit": None,
+    "rate_period": 1,
+    "page_limit_default": 100,
+    "page_limit_max": 1000,
+    "page_cap_mode": "silent",
+    "list_lag_ms": 0.0,
+    "sparse_items": [],
+    "timestamp_precision": "fixed",
+    "normalize_view_names": False,
+    "error_style": "strings",
+    "extra_attributes": False,
+    "repeat_ids_rate": 0.0,
+    "create_without_id_rate": 0.0,
+    "concurrent_writer_rate": 0.0,
+}
 
 
 class FakeClock:
@@ -68,3 +92,29 @@ async def list_view(client: httpx.AsyncClient, view: str = "/home", **params: An
     response = await client.get(COLLECTION, params={"filter[view_name]": view, **params})
     assert response.status_code == 200, response.text
     return response.json()["data"]
+
+
+def client_for(
+    settings: EmulatorSettings | None = None, headers: Mapping[str, str] | None = KEYS
+) -> httpx.AsyncClient:
+    """A client of a new in-process emulator app (httpx.ASGITransport) sending `headers`:
+    valid keys unless told otherwise (None: no keys)."""
+    transport = httpx.ASGITransport(app=create_app(settings))
+    return httpx.AsyncClient(transport=transport, base_url="http://e", headers=headers)
+
+
+async def seed(
+    client: httpx.AsyncClient, count: int, **overrides: object
+) -> list[dict[str, object]]:
+    """`count` snapshots s0, s1, ... through the admin endpoint (no keys, no faults)."""
+    items = [attributes(snapshot_name=f"s{i}", **overrides) for i in range(count)]
+    response = await client.post("/_emulator/snapshots", json={"data": items})
+    assert response.status_code == 201
+    data: list[dict[str, object]] = response.json()["data"]
+    return data
+
+
+async def stored(client: httpx.AsyncClient) -> list[dict[str, object]]:
+    """Every stored snapshot, as the admin endpoint lists them."""
+    data: list[dict[str, object]] = (await client.get("/_emulator/snapshots")).json()["data"]
+    return data

@@ -7,9 +7,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emulator.emulatorkit import COLLECTION, KEYS, attributes, create, list_view
+from emulator.emulatorkit import (
+    COLLECTION,
+    KEYS,
+    PLAIN_CONFIG,
+    attributes,
+    client_for,
+    create,
+    list_view,
+)
 
-from reconciler.emulator import EmulatorSettings, create_app, serve_in_thread
+from reconciler.emulator import EmulatorSettings, serve_in_thread
 from reconciler.emulator.stats import FAULTS
 from reconciler.emulator.store import list_query
 
@@ -21,8 +29,7 @@ pytestmark = pytest.mark.anyio
 async def test_admin_needs_no_keys_and_is_not_counted(settings: EmulatorSettings) -> None:
     settings.fail_rate = 1.0
     settings.rate_limit = 0
-    app = create_app(settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e") as c:
+    async with client_for(settings, headers=None) as c:
         seeded = await c.post("/_emulator/snapshots", json={"data": [attributes()]})
         assert seeded.status_code == 201
         [data] = seeded.json()["data"]
@@ -85,26 +92,7 @@ async def test_bulk_seed_quiet_and_validation(client: httpx.AsyncClient) -> None
 
 async def test_config_changes_and_reports_settings(client: httpx.AsyncClient) -> None:
     current = (await client.get("/_emulator/config")).json()
-    assert current == {
-        "fail_rate": 0.0,
-        "latency_ms": 0.0,
-        "drop_after_commit_rate": 0.0,
-        "rate_limit": None,
-        "rate_period": 1,
-        "page_limit_default": 100,
-        "page_limit_max": 1000,
-        "page_cap_mode": "silent",
-        "list_lag_ms": 0.0,
-        "sparse_items": [],
-        "timestamp_precision": "fixed",
-        "normalize_view_names": False,
-        "error_style": "strings",
-        "extra_attributes": False,
-        "repeat_ids_rate": 0.0,
-        "create_without_id_rate": 0.0,
-        "concurrent_writer_rate": 0.0,
-        "seed": 7,
-    }
+    assert current == {**PLAIN_CONFIG, "seed": 7}
     changed = await client.post(
         "/_emulator/config", json={"fail_rate": 0.25, "rate_limit": 5, "rate_period": 2}
     )
@@ -138,8 +126,7 @@ async def test_large_listing_is_one_indexed_query_in_creation_order(tmp_path: Pa
         attributes(view_name=f"/v{i % 10}", snapshot_name=f"s{i}", start=i) for i in range(10_000)
     ]
     db = str(tmp_path / "emulator.sqlite3")
-    transport = httpx.ASGITransport(app=create_app(EmulatorSettings(db_path=db)))
-    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEYS) as c:
+    async with client_for(EmulatorSettings(db_path=db)) as c:
         await c.post("/_emulator/snapshots?quiet=1", json={"data": items})
         listed = await list_view(c, "/v3", **{"page[limit]": "1000"})
     assert [s["attributes"]["start"] for s in listed] == list(range(3, 10_000, 10))
@@ -157,13 +144,11 @@ async def test_large_listing_is_one_indexed_query_in_creation_order(tmp_path: Pa
 
 async def test_file_database_survives_a_restart(tmp_path: Path) -> None:
     db = str(tmp_path / "emulator.sqlite3")
-    transport = httpx.ASGITransport(app=create_app(EmulatorSettings(db_path=db)))
-    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEYS) as c:
+    async with client_for(EmulatorSettings(db_path=db)) as c:
         first = await create(c, session_id="s")
         second = await create(c)
         await c.delete(f"{COLLECTION}/{second['id']}")
-    transport = httpx.ASGITransport(app=create_app(EmulatorSettings(db_path=db)))
-    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEYS) as c:
+    async with client_for(EmulatorSettings(db_path=db)) as c:
         assert await list_view(c) == [first]
         third = await create(c)
         assert third["attributes"]["created_at"] > first["attributes"]["created_at"]

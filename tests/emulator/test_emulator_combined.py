@@ -7,11 +7,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import httpx
 import pytest
-from emulator.emulatorkit import COLLECTION, KEYS, FakeClock, create_body, update_body
+from emulator.emulatorkit import COLLECTION, FakeClock, client_for, create_body, stored, update_body
 
-from reconciler.emulator import EmulatorSettings, create_app
+from reconciler.emulator import EmulatorSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -36,32 +35,31 @@ async def run_seed(seed: int) -> None:
         concurrent_writer_rate=0.2,
     )
     rng = random.Random(seed)
-    transport = httpx.ASGITransport(app=create_app(settings))
-    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEYS) as c:
+    async with client_for(settings) as c:
         deleted: set[str] = set()
         for step in range(60):
             clock.advance(rng.choice((0.0, 0.1, 0.4)))
             view = rng.choice(VIEWS)
-            stored = (await c.get("/_emulator/snapshots")).json()["data"]
+            listed = await stored(c)
             action = rng.random()
             if action < 0.4:
                 response = await c.post(COLLECTION, json=create_body(view_name=view, start=step))
                 assert response.status_code == 201
-            elif action < 0.55 and stored:
-                target = rng.choice(stored)["id"]
+            elif action < 0.55 and listed:
+                target = rng.choice(listed)["id"]
                 response = await c.patch(f"{COLLECTION}/{target}", json=update_body(start=step))
                 assert response.status_code == 200
-            elif action < 0.7 and stored:
-                target = rng.choice(stored)["id"]
+            elif action < 0.7 and listed:
+                target = rng.choice(listed)["id"]
                 assert (await c.delete(f"{COLLECTION}/{target}")).status_code == 204
                 deleted.add(target)
             else:
                 limit = rng.choice((3, 8, 9))
                 params = {"filter[view_name]": view, "page[limit]": str(limit)}
-                before = (await c.get("/_emulator/snapshots")).json()["data"]
+                before = await stored(c)
                 head = await c.head(COLLECTION, params=params)
                 response = await c.get(COLLECTION, params=params)
-                assert (await c.get("/_emulator/snapshots")).json()["data"] == before
+                assert (await stored(c)) == before
                 if limit > 8 and settings.page_cap_mode == "reject":
                     assert response.status_code == head.status_code == 400
                     assert response.json()["errors"][0]["detail"] == "page[limit] must be <= 8"
@@ -74,7 +72,7 @@ async def run_seed(seed: int) -> None:
                 assert all("start" not in item["attributes"] for item in items)
         stats: dict[str, Any] = (await c.get("/_emulator/stats")).json()
         committed, faults = stats["committed"], stats["faults"]
-        stored_now = (await c.get("/_emulator/snapshots")).json()["data"]
+        stored_now = await stored(c)
         # Every create committed once (plus the other writer's), every delete removed one.
         expected = committed["create"] + faults["concurrent_writes"] - committed["delete"]
         assert len(stored_now) == stats["snapshots"] == expected

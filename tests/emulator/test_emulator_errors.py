@@ -6,9 +6,18 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator.emulatorkit import COLLECTION, KEYS, attributes, create, create_body, update_body
+from emulator.emulatorkit import (
+    COLLECTION,
+    KEYS,
+    attributes,
+    client_for,
+    create,
+    create_body,
+    stored,
+    update_body,
+)
 
-from reconciler.emulator import EmulatorSettings, create_app
+from reconciler.emulator import EmulatorSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -17,10 +26,7 @@ ACCEPTED = (("good-api", "good-app"),)
 
 @pytest.fixture
 async def strict_client() -> Any:
-    app = create_app(EmulatorSettings(accepted_keys=ACCEPTED))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://e"
-    ) as client:
+    async with client_for(EmulatorSettings(accepted_keys=ACCEPTED), headers=None) as client:
         yield client
 
 
@@ -111,7 +117,7 @@ async def test_invalid_create_is_400(client: httpx.AsyncClient, body: Any, messa
     assert response.status_code == 400, response.text
     errors = response.json()["errors"]
     assert any(message in error for error in errors), errors
-    assert (await client.get("/_emulator/snapshots")).json()["data"] == []
+    assert (await stored(client)) == []
 
 
 async def test_all_attribute_problems_are_reported_at_once(client: httpx.AsyncClient) -> None:
@@ -159,7 +165,7 @@ async def test_invalid_update_is_400_and_changes_nothing(client: httpx.AsyncClie
         assert response.status_code == 400, (message, response.text)
         errors = response.json()["errors"]
         assert any(message in error for error in errors), (message, errors)
-    assert (await client.get("/_emulator/snapshots")).json()["data"] == [created]
+    assert (await stored(client)) == [created]
 
 
 async def test_invalid_update_of_unknown_id_is_400(client: httpx.AsyncClient) -> None:
@@ -190,7 +196,6 @@ async def test_invalid_list_query_is_400(
 
 async def test_keys_fixture_is_what_the_default_settings_accept() -> None:
     # Any non-empty pair is accepted when accepted_keys is None.
-    app = create_app()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e") as c:
+    async with client_for(headers=None) as c:
         response = await c.get(COLLECTION, params={"filter[view_name]": "/"}, headers=KEYS)
         assert response.status_code == 200

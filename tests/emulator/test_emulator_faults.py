@@ -6,17 +6,11 @@ import time
 
 import httpx
 import pytest
-from emulator.emulatorkit import COLLECTION, KEYS, create_body, update_body
+from emulator.emulatorkit import COLLECTION, KEYS, client_for, create_body, stored, update_body
 
-from reconciler.emulator import EmulatorSettings, create_app, serve_in_thread
+from reconciler.emulator import EmulatorSettings, serve_in_thread
 
 pytestmark = pytest.mark.anyio
-
-
-def client_for(settings: EmulatorSettings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://e", headers=KEYS
-    )
 
 
 async def statuses_of_creates(settings: EmulatorSettings, count: int) -> list[int]:
@@ -43,7 +37,7 @@ async def test_a_failed_request_does_not_touch_the_store() -> None:
         assert response.status_code in (500, 502, 503, 504)
         assert response.json()["errors"]
         assert "x-ratelimit-name" in response.headers
-        assert (await client.get("/_emulator/snapshots")).json()["data"] == []
+        assert (await stored(client)) == []
         stats = (await client.get("/_emulator/stats")).json()
         assert stats["committed"]["create"] == 0
 
@@ -68,7 +62,7 @@ async def test_drop_after_commit_in_process_is_a_502_after_the_commit() -> None:
         assert patched.status_code == 502
         deleted = await client.delete(f"{COLLECTION}/{snapshot['id']}")
         assert deleted.status_code == 502
-        assert (await client.get("/_emulator/snapshots")).json()["data"] == []
+        assert (await stored(client)) == []
         stats = (await client.get("/_emulator/stats")).json()
         assert stats["committed"] == {"create": 1, "update": 1, "delete": 1}
         assert stats["requests"]["create"] == {"502": 1}

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emulator.emulatorkit import COLLECTION, KEYS, FakeClock, create, create_body, update_body
+from emulator.emulatorkit import (
+    COLLECTION,
+    FakeClock,
+    client_for,
+    create,
+    create_body,
+    update_body,
+)
 
-from reconciler.emulator import EmulatorSettings, create_app
+from reconciler.emulator import EmulatorSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -17,14 +24,6 @@ HEADERS = (
     "x-ratelimit-reset",
     "x-ratelimit-name",
 )
-
-
-def limited_client(settings: EmulatorSettings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(settings)),
-        base_url="http://e",
-        headers=KEYS,
-    )
 
 
 async def test_every_api_response_carries_the_headers(client: httpx.AsyncClient) -> None:
@@ -59,7 +58,7 @@ async def test_429_past_the_limit_until_the_window_resets(clock: FakeClock) -> N
     clock.now = 1000.25  # a quarter into a 10 s window [1000, 1010)
     settings = EmulatorSettings(clock=clock, rate_limit=3, rate_period=10)
     params = {"filter[view_name]": "/home"}
-    async with limited_client(settings) as client:
+    async with client_for(settings) as client:
         remaining = []
         for _ in range(3):
             response = await client.get(COLLECTION, params=params)
@@ -88,7 +87,7 @@ async def test_429_past_the_limit_until_the_window_resets(clock: FakeClock) -> N
 
 async def test_refused_keys_do_not_use_up_the_quota(clock: FakeClock) -> None:
     settings = EmulatorSettings(clock=clock, rate_limit=1)
-    async with limited_client(settings) as client:
+    async with client_for(settings) as client:
         for _ in range(3):
             response = await client.get(
                 COLLECTION, params={"filter[view_name]": "/"}, headers={"DD-API-KEY": ""}

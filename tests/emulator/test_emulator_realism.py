@@ -14,30 +14,18 @@ from emulator.emulatorkit import (
     KEYS,
     FakeClock,
     attributes,
+    client_for,
     create,
     list_view,
+    seed,
+    stored,
     update_body,
 )
 
-from reconciler.emulator import EmulatorSettings, create_app
+from reconciler.emulator import EmulatorSettings
 from reconciler.emulator.shape import EXTRA_ATTRIBUTES
 
 pytestmark = pytest.mark.anyio
-
-
-async def seed(
-    client: httpx.AsyncClient, count: int, **overrides: object
-) -> list[dict[str, object]]:
-    items = [attributes(snapshot_name=f"s{i}", **overrides) for i in range(count)]
-    response = await client.post("/_emulator/snapshots", json={"data": items})
-    assert response.status_code == 201
-    data: list[dict[str, object]] = response.json()["data"]
-    return data
-
-
-async def stored(client: httpx.AsyncClient) -> list[dict[str, object]]:
-    data: list[dict[str, object]] = (await client.get("/_emulator/snapshots")).json()["data"]
-    return data
 
 
 # ---- page cap ------------------------------------------------------------------------------
@@ -291,8 +279,8 @@ async def test_extra_attributes_appear_on_answered_items_only(
 
 
 async def test_only_the_accepted_pair_passes() -> None:
-    app = create_app(EmulatorSettings(accepted_keys=(("right-api", "right-app"),)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e") as c:
+    settings = EmulatorSettings(accepted_keys=(("right-api", "right-app"),))
+    async with client_for(settings, headers=None) as c:
         params = {"filter[view_name]": "/"}
         assert (await c.get(COLLECTION, params=params, headers=KEYS)).status_code == 403
         right = {"DD-API-KEY": "right-api", "DD-APPLICATION-KEY": "right-app"}

@@ -9,17 +9,18 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator.emulatorkit import COLLECTION, KEYS, attributes, create, create_body, list_view
+from emulator.emulatorkit import (
+    COLLECTION,
+    attributes,
+    client_for,
+    create,
+    create_body,
+    list_view,
+)
 
-from reconciler.emulator import EmulatorSettings, create_app
+from reconciler.emulator import EmulatorSettings
 
 pytestmark = pytest.mark.anyio
-
-
-def client_for(settings: EmulatorSettings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://e", headers=KEYS
-    )
 
 
 async def faults(client: httpx.AsyncClient) -> dict[str, int]:

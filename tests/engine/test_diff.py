@@ -7,7 +7,7 @@ import pytest
 from reconciler.diff import DiffOptions, diff
 from reconciler.model import Create, Delete, FieldChange, Patch, RemoteSnapshot, ViewScope
 from reconciler.planfile import request_of
-from support.factories import APP, have, key, want
+from support.factories import APP, create_body, fields, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")
 
@@ -24,21 +24,7 @@ def test_desired_only_is_a_create_with_the_exact_request() -> None:
     request = request_of(op)
     assert request.method == "POST"
     assert request.path == "/api/v2/replay/heatmap/snapshots"
-    assert request.body == {
-        "data": {
-            "type": "snapshots",
-            "attributes": {
-                "application_id": APP,
-                "view_name": "/checkout",
-                "device_type": "desktop",
-                "snapshot_name": "hero",
-                "event_id": "evt-1",
-                "start": 1500,
-                "is_device_type_selected_by_user": False,
-                "session_id": "s-1",
-            },
-        }
-    }
+    assert request.body == create_body("hero", **fields(session_id="s-1"))
 
 
 def test_in_sync_gives_nothing() -> None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from reconciler.gitrev import head_commit
 from reconciler.resource import KEY_FIELDS
+from support.factories import create_body
 from support.workspace import APP, APP2, Workspace, remote_attributes, snapshot
 
 Write = tuple[str, str, str]  # method, path, canonical JSON body
@@ -69,19 +70,7 @@ def scenario(ws: Workspace) -> list[Write]:
     )
     del hero
     fields = {"event_id": "evt-1", "is_device_type_selected_by_user": False}
-    create = {
-        "data": {
-            "type": "snapshots",
-            "attributes": {
-                "application_id": APP,
-                "view_name": "/checkout",
-                "device_type": "desktop",
-                "snapshot_name": "new",
-                "start": 1500,
-                **fields,
-            },
-        }
-    }
+    create = create_body("new", start=1500, **fields)
     patch = {
         "data": {
             "id": keep["id"],

@@ -120,25 +120,10 @@ def test_a_target_matching_nothing_is_an_error(ws: Workspace) -> None:
 
 
 def test_a_bad_base_ref_is_one_clear_error(ws: Workspace) -> None:
-    from reconciler.commands import plan as plan_command
-    from reconciler.runtime import Runtime
-
     subprocess.run(["git", "init", "-q"], cwd=ws.root, check=True, timeout=30)
     ws.write_snapshots({"/checkout": []})
     ws.seed(remote_attributes("x"))
-    result = ws._run(
-        lambda: plan_command.run(
-            config_path=None,
-            overrides={"api_url": "http://127.0.0.1:9"},
-            output_format="text",
-            out=None,
-            detailed_exitcode=False,
-            targets=(),
-            color=False,
-            base="no-such-ref",
-            runtime=Runtime(transport=ws.transport()),
-        )
-    )
+    result = ws.plan(base="no-such-ref")
     assert result.code == 1
     assert result.err.endswith(
         f"error: --base 'no-such-ref': not a commit in the git repository at {ws.root.resolve()} "

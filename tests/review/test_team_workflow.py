@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.commands import plan as plan_command
-from reconciler.runtime import Runtime
 from support.workspace import APP, APP2, Outcome, Workspace, remote_attributes, snapshot
 
 GIT = [
@@ -30,26 +28,8 @@ def git(root: Path, *args: str) -> None:
     subprocess.run([*GIT, *args], cwd=root, check=True, capture_output=True, timeout=30)
 
 
-def run_plan(
-    ws: Workspace,
-    *,
-    output_format: str = "text",
-    targets: tuple[str, ...] = (),
-    base: str | None = "base",
-) -> Outcome:
-    return ws._run(
-        lambda: plan_command.run(
-            config_path=None,
-            overrides={"api_url": "http://127.0.0.1:9"},
-            output_format=output_format,
-            out=None,
-            detailed_exitcode=False,
-            targets=targets,
-            color=False,
-            base=base,
-            runtime=Runtime(transport=ws.transport()),
-        )
-    )
+def run_plan(ws: Workspace, *, base: str | None = "base", **given: object) -> Outcome:
+    return ws.plan(base=base, **given)
 
 
 def shop(
@@ -176,25 +156,16 @@ def named(text: str, ids: dict[str, str]) -> str:
     return text
 
 
-def test_text(team: tuple[Workspace, dict[str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("output_format", "expected"),
+    [("text", TEXT), ("markdown", MARKDOWN), ("github", ANNOTATIONS)],
+    ids=["text", "markdown", "annotations"],
+)
+def test_output(output_format: str, expected: str, team: tuple[Workspace, dict[str, str]]) -> None:
     ws, ids = team
-    result = run_plan(ws)
+    result = run_plan(ws, output_format=output_format)
     assert result.code == 0, result.err
-    assert named(result.out, ids) == TEXT
-
-
-def test_markdown(team: tuple[Workspace, dict[str, str]]) -> None:
-    ws, ids = team
-    result = run_plan(ws, output_format="markdown")
-    assert result.code == 0, result.err
-    assert named(result.out, ids) == MARKDOWN
-
-
-def test_annotations(team: tuple[Workspace, dict[str, str]]) -> None:
-    ws, ids = team
-    result = run_plan(ws, output_format="github")
-    assert result.code == 0, result.err
-    assert named(result.out, ids) == ANNOTATIONS
+    assert named(result.out, ids) == expected
 
 
 def test_targets_by_application_and_file(team: tuple[Workspace, dict[str, str]]) -> None:

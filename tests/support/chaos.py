@@ -20,10 +20,18 @@ from typing import Any
 import httpx
 
 from reconciler.emulator import EmulatorSettings
+from support.factories import key_attributes
 
 APPS = ("6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21", "0c7f7c52-9d37-4a6a-8b1e-2f0a4f3c5d10")
 DEVICES = ("desktop", "mobile", "tablet")
 
+#: The fields of `Faults` that are the world's, not the API's (the emulator's names).
+WORLD = (
+    "list_lag_ms",
+    "repeat_ids_rate",
+    "create_without_id_rate",
+    "concurrent_writer_rate",
+)
 Key = tuple[str, str, str, str]  # application_id, view_name, device_type, snapshot_name
 
 
@@ -65,12 +73,8 @@ class Faults:
         )
 
     def world(self) -> dict[str, float]:
-        return {
-            "list_lag_ms": self.list_lag_ms,
-            "repeat_ids_rate": self.repeat_ids_rate,
-            "create_without_id_rate": self.create_without_id_rate,
-            "concurrent_writer_rate": self.concurrent_writer_rate,
-        }
+        """The world faults, as emulator settings."""
+        return {name: getattr(self, name) for name in WORLD}
 
 
 @dataclass
@@ -241,13 +245,7 @@ def _entry(device: str, name: str, values: dict[str, Any]) -> dict[str, Any]:
 def _attributes(
     app: str, view: str, device: str, name: str, values: dict[str, Any]
 ) -> dict[str, Any]:
-    return {
-        "application_id": app,
-        "view_name": view,
-        "device_type": device,
-        "snapshot_name": name,
-        **values,
-    }
+    return {**key_attributes(name, view, device, app), **values}
 
 
 def reset_server(url: str, settings: EmulatorSettings, seed: int, **config: Any) -> None:

@@ -17,6 +17,18 @@ APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
 APP2 = "0c7f7c52-9d37-4a6a-8b1e-2f0a4f3c5d10"
 
 
+def key_attributes(
+    name: str, view: str = "/checkout", device: str = "desktop", app: str = APP
+) -> dict[str, str]:
+    """The key of a snapshot as the API's attributes name it (the tests' own statement)."""
+    return {"application_id": app, "view_name": view, "device_type": device, "snapshot_name": name}
+
+
+def create_body(name: str, **values: object) -> dict[str, object]:
+    """The exact body of the create request of snapshot `name` (/checkout, desktop)."""
+    return {"data": {"type": "snapshots", "attributes": {**key_attributes(name), **values}}}
+
+
 def key(name: str, view: str = "/checkout", device: str = "desktop", app: str = APP) -> SnapshotKey:
     return SnapshotKey(app, view, device, name)
 

@@ -10,10 +10,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from support.workspace import API_KEY, APP_KEY
 
 RECONCILER = [sys.executable, "-m", "reconciler"]
+#: How every child here runs: text output, and no input, so that a prompt fails at once
+#: instead of waiting.
+CHILD: dict[str, Any] = {"stdin": subprocess.DEVNULL, "text": True}
 
 
 def clean_env() -> dict[str, str]:
@@ -34,35 +38,30 @@ def reconciler(
         cwd=cwd,
         env=env,
         capture_output=True,
-        text=True,
         timeout=timeout,
         check=False,
-        stdin=subprocess.DEVNULL,
+        **CHILD,
     )
 
 
-def spawn(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    """`reconciler ARGS` started in the background, its output piped, no input."""
+def spawn(
+    args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """`reconciler ARGS` started in the background, its output piped, no input (in this
+    process's folder and environment unless told)."""
     return subprocess.Popen(
         [*RECONCILER, *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
+        **CHILD,
     )
 
 
 def start_emulator(*args: str) -> tuple[subprocess.Popen[str], str]:
     """`reconciler emulator --port 0 ARGS` as a process, and the URL its first line names."""
-    process = subprocess.Popen(
-        [*RECONCILER, "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    process = spawn(["emulator", "--port", "0", *args])
     assert process.stdout is not None
     line = process.stdout.readline()
     match = re.fullmatch(r"Emulator listening on (http://127\.0\.0\.1:(\d+))\n", line)

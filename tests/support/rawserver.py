@@ -20,6 +20,7 @@ class RawServer:
         self._sock.settimeout(0.2)
         self._stop = threading.Event()
         self.requests: list[bytes] = []
+        self.connections = 0
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -39,6 +40,7 @@ class RawServer:
                 continue
             except OSError:
                 return
+            self.connections += 1
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn: socket.socket) -> None:
@@ -80,6 +82,11 @@ def _read_head(conn: socket.socket) -> bytes:
             break
         rest += chunk
     return head
+
+
+def hang_up(conn: socket.socket, request: bytes) -> None:
+    """A scenario: close the connection unanswered."""
+    conn.close()
 
 
 def response_head(status: str, headers: dict[str, str]) -> bytes:

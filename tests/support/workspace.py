@@ -7,9 +7,10 @@ codes), against the real emulator through `httpx.ASGITransport`: no sockets, no 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,29 @@ from reconciler.commands import apply as apply_command
 from reconciler.commands import plan as plan_command
 from reconciler.emulator import EmulatorSettings, create_app
 from reconciler.runtime import Runtime
+from support.factories import APP, key_attributes
+from support.factories import APP2 as APP2  # the tests' second application
 
-APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
-APP2 = "0c7f7c52-9d37-4a6a-8b1e-2f0a4f3c5d10"
 API_KEY = "test-api-key-0001"
 APP_KEY = "test-app-key-0001"
+#: The configured API URL of in-process runs: nothing listens there.
+DEAD_URL = "http://127.0.0.1:9"
+#: The arguments of in-process runs that a test does not name (those its command takes):
+#: no config file named, plain text output, every change approved, no progress lines.
+DEFAULTS: dict[str, object] = {"config_path": None, "output_format": "text", "out": None}
+DEFAULTS |= {"targets": (), "detailed_exitcode": False, "color": False, "progress": False}
+DEFAULTS |= {"auto_approve": True, "force": False, "interactive": False}
+
+
+def enter_repository(root: Path, monkeypatch: pytest.MonkeyPatch, cleared: Iterable[str]) -> None:
+    """Make `root` the cwd, a repository with an empty snapshots folder, the test keys in
+    the environment and the `cleared` variables out of it."""
+    for name in cleared:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DD_API_KEY", API_KEY)
+    monkeypatch.setenv("DD_APP_KEY", APP_KEY)
+    monkeypatch.chdir(root)
+    (root / "snapshots").mkdir()
 
 
 @dataclass
@@ -117,54 +136,30 @@ class Workspace:
         captured = self.capsys.readouterr()
         return Outcome(code, captured.out, captured.err)
 
-    def plan(
-        self,
-        *,
-        output_format: str = "text",
-        out: str | None = None,
-        detailed_exitcode: bool = False,
-        targets: tuple[str, ...] = (),
-        **overrides: object,
+    def command(
+        self, run: Callable[..., int], given: Mapping[str, object], runtime: Runtime | None = None
     ) -> Outcome:
+        """A command's `run` in-process, as the CLI calls it: `given` names its arguments
+        (over `DEFAULTS`) and configuration overrides (any other name). The API URL is a
+        dead one: the in-process emulator answers through the runtime's transport."""
+        parameters = inspect.signature(run).parameters
+        arguments = {k: v for k, v in {**DEFAULTS, **given}.items() if k in parameters}
+        overrides = {k: v for k, v in given.items() if k not in parameters}
         return self._run(
-            lambda: plan_command.run(
-                config_path=None,
-                overrides={"api_url": "http://127.0.0.1:9", **overrides},
-                output_format=output_format,
-                out=out,
-                detailed_exitcode=detailed_exitcode,
-                targets=targets,
-                color=False,
-                runtime=Runtime(transport=self.transport()),
+            lambda: run(
+                **arguments,
+                overrides={"api_url": DEAD_URL, **overrides},
+                runtime=runtime or Runtime(transport=self.transport()),
             )
         )
 
-    def apply(
-        self,
-        plan_path: str | None = None,
-        *,
-        auto_approve: bool = True,
-        force: bool = False,
-        output_format: str = "text",
-        targets: tuple[str, ...] = (),
-        interactive: bool = False,
-        **overrides: object,
-    ) -> Outcome:
-        return self._run(
-            lambda: apply_command.run(
-                plan_path=plan_path,
-                config_path=None,
-                overrides={"api_url": "http://127.0.0.1:9", **overrides},
-                auto_approve=auto_approve,
-                force=force,
-                output_format=output_format,
-                targets=targets,
-                color=False,
-                interactive=interactive,
-                progress=False,
-                runtime=Runtime(transport=self.transport()),
-            )
-        )
+    def plan(self, **given: object) -> Outcome:
+        """`reconciler plan`; e.g. `plan(output_format="json", prune=False)`."""
+        return self.command(plan_command.run, given)
+
+    def apply(self, plan_path: str | None = None, **given: object) -> Outcome:
+        """`reconciler apply [PLAN]`, approved unless `auto_approve=False`."""
+        return self.command(apply_command.run, {"plan_path": plan_path, **given})
 
 
 def snapshot(
@@ -175,13 +170,8 @@ def snapshot(
     **extra: Any,
 ) -> dict[str, Any]:
     """One snapshot entry as written in a file."""
-    return {
-        "snapshot_name": name,
-        "device_type": device,
-        "event_id": event_id,
-        "start": start,
-        **extra,
-    }
+    entry = {"snapshot_name": name, "device_type": device}
+    return {**entry, "event_id": event_id, "start": start, **extra}
 
 
 def remote_attributes(
@@ -195,13 +185,5 @@ def remote_attributes(
     **extra: Any,
 ) -> dict[str, Any]:
     """Attributes of a snapshot seeded into the emulator."""
-    return {
-        "application_id": app,
-        "view_name": view,
-        "device_type": device,
-        "snapshot_name": name,
-        "event_id": event_id,
-        "start": start,
-        "is_device_type_selected_by_user": selected,
-        **extra,
-    }
+    fields = {"event_id": event_id, "start": start, "is_device_type_selected_by_user": selected}
+    return {**key_attributes(name, view, device, app), **fields, **extra}
