@@ -10,7 +10,6 @@ the schema files.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Callable, Sequence
@@ -197,6 +196,8 @@ def explain(
 
     A misspelled key (`view:` for a missing `views:`) is reported, and its value is also
     checked as what it was meant to be, so the problems under it show in the same run."""
+    import difflib  # lazy, like jsonschema: only invalid documents need suggestions
+
     validator = _validator(schema_name)
     found: list[Located] = []
     #: (path, field) pairs a "did you mean" already points at: "missing" would repeat it.
@@ -274,6 +275,8 @@ def _message(kind: str, error: Any, name: str, instance: Any, phrase: str | None
     if kind == "enum":
         message = f"{name} must be one of {', '.join(arg)}, got {describe(instance)}"
         if type(instance) is str:
+            import difflib
+
             lowered = {item.lower(): item for item in arg}
             close = difflib.get_close_matches(instance.lower(), list(lowered), n=1, cutoff=0.6)
             if close:
@@ -292,6 +295,8 @@ def _message(kind: str, error: Any, name: str, instance: Any, phrase: str | None
 
 
 def _unknown(key: str, allowed: Sequence[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f"unknown field {quote(key)} (did you mean '{close[0]}'?)"
