@@ -70,9 +70,16 @@ def _compile(schema: dict[str, Any], root: dict[str, Any]) -> Check:
         checks.append(builder(arg, schema, root))
     if "properties" in schema or "additionalProperties" in schema or "required" in schema:
         checks.append(_object_check(schema, root))
+    return _every(checks)
+
+
+def _every(checks: list[Check]) -> Check:
+    """The conjunction of `checks`, first to last (plain calls: no generator per value)."""
+    first = checks[0]
     if len(checks) == 1:
-        return checks[0]
-    return lambda value: all(check(value) for check in checks)
+        return first
+    rest = _every(checks[1:])
+    return lambda value: first(value) and rest(value)
 
 
 def _ref(arg: str, schema: dict[str, Any], root: dict[str, Any]) -> Check:
