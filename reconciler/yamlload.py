@@ -46,7 +46,7 @@ from reconciler.yamlbuild import (
 from reconciler.yamlbuild import PosDict as PosDict
 from reconciler.yamlbuild import PosList as PosList
 from reconciler.yamlbuild import YamlProblem as YamlProblem
-from reconciler.yamlscalar import CONSTANTS, NUMBER_START, resolve
+from reconciler.yamlscalar import CONSTANTS, NUMBER_START, resolve_plain
 from reconciler.yamlscalar import INVALID as INVALID
 from reconciler.yamlscalar import MAX_INT_DIGITS as MAX_INT_DIGITS
 
@@ -152,9 +152,9 @@ def lean_plain(parser: Any) -> Any:
                 if text in CONSTANTS:
                     value = CONSTANTS[text]
                 elif text[0] in NUMBER_START:
-                    value, problem = resolve(text, None, True)
-                    if problem is not None:
+                    if len(text) > MAX_INT_DIGITS:  # maybe refused: the builder says
                         raise Unusual
+                    value = resolve_plain(text)
             if is_map:
                 current[key] = value
                 key = None
