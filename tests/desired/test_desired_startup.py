@@ -143,6 +143,12 @@ def test_the_fast_start_mirrors_the_validate_command() -> None:
     command = cli.cli.commands["validate"]
     params = {param.name: param for param in command.params}
     assert sorted(params) == ["config_path", "output_format", "paths", "verbose"]
+    # Nothing is read from the environment by click (the fast start would not read it).
+    group_params = sorted(str(param.name) for param in cli.cli.params)
+    assert group_params == ["chdir", "version"]
+    for param in (*command.params, *cli.cli.params):
+        assert getattr(param, "envvar", None) is None, param.name
+    assert "auto_envvar_prefix" not in {**cli.cli.context_settings, **command.context_settings}
     output_format = params["output_format"]
     assert isinstance(output_format.type, click.Choice)
     assert tuple(output_format.type.choices) == entry.VALIDATE_FORMATS
