@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -204,6 +203,8 @@ class FileState:
 
 
 def state_of(data: bytes, info: os.stat_result) -> FileState:
+    import hashlib  # lazy: only the writers need it, and reading starts every command
+
     return FileState(info.st_size, info.st_mtime_ns, hashlib.sha256(data).hexdigest())
 
 

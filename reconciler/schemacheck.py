@@ -10,7 +10,6 @@ the schema files.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Callable, Sequence
@@ -71,9 +70,16 @@ def _compile(schema: dict[str, Any], root: dict[str, Any]) -> Check:
         checks.append(builder(arg, schema, root))
     if "properties" in schema or "additionalProperties" in schema or "required" in schema:
         checks.append(_object_check(schema, root))
+    return _every(checks)
+
+
+def _every(checks: list[Check]) -> Check:
+    """The conjunction of `checks`, first to last (plain calls: no generator per value)."""
+    first = checks[0]
     if len(checks) == 1:
-        return checks[0]
-    return lambda value: all(check(value) for check in checks)
+        return first
+    rest = _every(checks[1:])
+    return lambda value: first(value) and rest(value)
 
 
 def _ref(arg: str, schema: dict[str, Any], root: dict[str, Any]) -> Check:
@@ -197,6 +203,8 @@ def explain(
 
     A misspelled key (`view:` for a missing `views:`) is reported, and its value is also
     checked as what it was meant to be, so the problems under it show in the same run."""
+    import difflib  # lazy, like jsonschema: only invalid documents need suggestions
+
     validator = _validator(schema_name)
     found: list[Located] = []
     #: (path, field) pairs a "did you mean" already points at: "missing" would repeat it.
@@ -274,6 +282,8 @@ def _message(kind: str, error: Any, name: str, instance: Any, phrase: str | None
     if kind == "enum":
         message = f"{name} must be one of {', '.join(arg)}, got {describe(instance)}"
         if type(instance) is str:
+            import difflib
+
             lowered = {item.lower(): item for item in arg}
             close = difflib.get_close_matches(instance.lower(), list(lowered), n=1, cutoff=0.6)
             if close:
@@ -292,6 +302,8 @@ def _message(kind: str, error: Any, name: str, instance: Any, phrase: str | None
 
 
 def _unknown(key: str, allowed: Sequence[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f"unknown field {quote(key)} (did you mean '{close[0]}'?)"

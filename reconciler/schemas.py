@@ -8,21 +8,28 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
 SNAPSHOTS: Final = "snapshots.schema.json"
 CONFIG: Final = "config.schema.json"
 
-_SOURCE_DIR: Final = Path(__file__).resolve().parent.parent / "schemas"
+_PACKAGE_DIR: Final = Path(__file__).resolve().parent
+_SOURCE_DIR: Final = _PACKAGE_DIR.parent / "schemas"
 
 
 def schema_text(name: str) -> str:
     """The schema file's text, from the installed package if it ships one."""
-    packaged = resources.files("reconciler").joinpath("schemas", name)
-    if packaged.is_file():
+    packaged = _PACKAGE_DIR / "schemas" / name
+    if packaged.is_file():  # an installed wheel: the package is a folder on disk
         return packaged.read_text(encoding="utf-8")
+    if not (_SOURCE_DIR / name).is_file():
+        # Neither on disk (a package imported from an archive): ask the import system.
+        from importlib import resources
+
+        resource = resources.files("reconciler").joinpath("schemas", name)
+        if resource.is_file():
+            return resource.read_text(encoding="utf-8")
     return (_SOURCE_DIR / name).read_text(encoding="utf-8")
 
 

@@ -10,6 +10,7 @@ This module turns every way a file can fail into a positioned problem.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,12 +20,22 @@ from typing import Any, Final
 
 import _ruamel_yaml  # type: ignore[import-not-found]  # ruamel.yaml.clib, no stubs
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 from ruamel.yaml.reader import ReaderError
 
 from reconciler.files import Refused, read_regular
 from reconciler.yamlbuild import MAX_ALIAS_NODES as MAX_ALIAS_NODES
 from reconciler.yamlbuild import MAX_DEPTH as MAX_DEPTH
 from reconciler.yamlbuild import (
+    NO_POSITIONS,
     Builder,
     NeedPositions,
     SecondDocument,
@@ -35,6 +46,7 @@ from reconciler.yamlbuild import (
 from reconciler.yamlbuild import PosDict as PosDict
 from reconciler.yamlbuild import PosList as PosList
 from reconciler.yamlbuild import YamlProblem as YamlProblem
+from reconciler.yamlscalar import CONSTANTS, NUMBER_START, resolve_plain
 from reconciler.yamlscalar import INVALID as INVALID
 from reconciler.yamlscalar import MAX_INT_DIGITS as MAX_INT_DIGITS
 
@@ -75,6 +87,10 @@ def read_file(path: Path) -> tuple[bytes | None, YamlProblem | None]:
 def load_bytes(data: bytes, *, lean: bool = False) -> Document:
     """Parse one YAML document; never raises for any input. `lean`: positions only where
     a value is a collection (see yamlbuild.Builder); load again without it to explain."""
+    if lean:
+        # Anything unusual, an error included: the builder below explains it.
+        with contextlib.suppress(Exception):
+            return Document(lean_plain(EVENT_PARSER(data)), ())
     problems: list[YamlProblem] = []
     try:
         value = Builder(problems, lean).build(EVENT_PARSER(data))
@@ -97,6 +113,91 @@ def load_bytes(data: bytes, *, lean: bool = False) -> Document:
     except (YAMLError, ValueError, RecursionError) as exc:  # anything else libyaml raises
         return Document(None, (YamlProblem(1, 1, f"YAML error: {exc}"),))
     return Document(value, tuple(problems))
+
+
+class Unusual(Exception):
+    """Something only `yamlbuild.Builder` handles: an anchor, an alias, a tag, a duplicate
+    or collection key, an over-long integer, too deep a nesting, a second document."""
+
+
+def lean_plain(parser: Any) -> Any:
+    """What `Builder(problems, lean=True).build(parser)` returns, for the documents every
+    snapshots file is (none of what `Unusual` lists: it is raised on the first such event),
+    in a third of the time: one loop, no per-event calls, positions read only where kept.
+    `test_desired_lean_plain.py` checks it against the builder on generated documents.
+    Anything else it meets (an error included) makes `load_bytes` use the builder."""
+    get_event = parser.get_event
+    keys: dict[str, str] = {}  # one str object per distinct key text, as the builder keeps
+    stack: list[tuple[Any, bool, Any, Any]] = []  # the enclosing (collection, is_map, key, at)
+    current: Any = None  # the innermost open collection
+    is_map = False
+    key: str | None = None  # in a mapping: the key whose value comes next
+    key_event: Any = None
+    root: Any = None
+    documents = 0
+    while (event := get_event()) is not None:
+        cls = type(event)
+        if cls is ScalarEvent:
+            if event.anchor is not None or event.ctag is not None:  # `tag` is a property of it
+                raise Unusual
+            text = event.value
+            if is_map and key is None:
+                key = keys.setdefault(text, text)
+                if key in current:
+                    raise Unusual
+                key_event = event
+                continue
+            value: Any = text
+            if event.implicit[0]:  # plain, as yamlscalar.resolve_plain reads it
+                if text in CONSTANTS:
+                    value = CONSTANTS[text]
+                elif text[0] in NUMBER_START:
+                    if len(text) > MAX_INT_DIGITS:  # maybe refused: the builder says
+                        raise Unusual
+                    value = resolve_plain(text)
+            if is_map:
+                current[key] = value
+                key = None
+            elif current is not None:
+                current.append(value)
+                mark = event.start_mark
+                current.item_pos.append((mark.line + 1, mark.column + 1))
+            else:
+                root = value
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            if event.anchor is not None or event.ctag is not None:  # `tag` is a property of it
+                raise Unusual
+            if (is_map and key is None) or len(stack) >= MAX_DEPTH:
+                raise Unusual
+            mark = event.start_mark
+            pos = (mark.line + 1, mark.column + 1)
+            stack.append((current, is_map, key, key_event))
+            is_map = cls is MappingStartEvent
+            current = PosDict(pos, False) if is_map else PosList(pos)
+            key = None
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            done = current
+            current, is_map, key, key_event = stack.pop()
+            if is_map:
+                current[key] = done
+                if current.key_pos is NO_POSITIONS:
+                    current.key_pos, current.value_pos = {}, {}
+                mark = key_event.start_mark
+                current.key_pos[key] = (mark.line + 1, mark.column + 1)
+                current.value_pos[key] = done.pos
+                key = None
+            elif current is not None:
+                current.append(done)
+                current.item_pos.append(done.pos)
+            else:
+                root = done
+        elif cls is AliasEvent:
+            raise Unusual
+        elif cls is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise Unusual
+    return root
 
 
 def _syntax_problem(exc: MarkedYAMLError, data: bytes) -> YamlProblem:

@@ -17,7 +17,7 @@ STR, _INT, _FLOAT, _BOOL, _NULL = (CORE + t for t in ("str", "int", "float", "bo
 MAP, SEQ = CORE + "map", CORE + "seq"
 _WANTED: Final = {_INT: int, _FLOAT: float, _BOOL: bool, _NULL: type(None)}
 
-_CONSTANTS: Final[dict[str, Any]] = {
+CONSTANTS: Final[dict[str, Any]] = {
     **dict.fromkeys(("", "~", "null", "Null", "NULL")),
     **dict.fromkeys(("true", "True", "TRUE"), True),
     **dict.fromkeys(("false", "False", "FALSE"), False),
@@ -27,7 +27,7 @@ _CONSTANTS: Final[dict[str, Any]] = {
 }
 _INT_RE: Final = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT_RE: Final = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_NUMBER_START: Final = frozenset("0123456789+-.")
+NUMBER_START: Final = frozenset("0123456789+-.")
 
 
 class Invalid:
@@ -68,9 +68,9 @@ def resolve(text: str, tag: Any, plain: bool) -> tuple[Any, str | None]:
 
 def resolve_plain(text: str) -> Any:
     """YAML 1.2 core schema, as ruamel.yaml resolves plain scalars by default."""
-    if text in _CONSTANTS:
-        return _CONSTANTS[text]
-    if text[0] not in _NUMBER_START:
+    if text in CONSTANTS:
+        return CONSTANTS[text]
+    if text[0] not in NUMBER_START:
         return text
     if _INT_RE.fullmatch(text):
         if text.startswith("0o"):

@@ -151,13 +151,15 @@ def test_startup_does_not_import_jsonschema_for_valid_files() -> None:
 ONLINE_ONLY = ("httpx", "httpcore", "anyio", "h11", "ssl", "deepdiff")
 
 
+@pytest.mark.parametrize("entry", ["reconciler.cli", "reconciler.__main__"])
 @pytest.mark.parametrize(
     "argv", [["--version"], ["validate", "snapshots/storefront-shop.yaml"], ["validate"]]
 )
-def test_offline_commands_import_no_http_stack(argv: list[str]) -> None:
-    """A fresh interpreter, the command in-process, then a look at what was imported."""
+def test_offline_commands_import_no_http_stack(entry: str, argv: list[str]) -> None:
+    """A fresh interpreter, the command in-process (through click, and through the fast
+    start of the `reconciler` command), then a look at what was imported."""
     code = (
-        "import sys; from reconciler.cli import main; rc = main(sys.argv[1:]);"
+        f"import sys; from {entry} import main; rc = main(sys.argv[1:]);"
         f" loaded = sorted(m for m in {ONLINE_ONLY!r} if m in sys.modules);"
         " print(rc, loaded)"
     )
