@@ -7,7 +7,6 @@ files: the same natural key twice, or the same (application, view) in two files.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -202,6 +201,8 @@ def _application_problems(document: PosDict) -> list[tuple[int, int, str]]:
 def _misspelled(document: PosDict, names: Sequence[str]) -> bool:
     """Does a key of `document` look like one of `names` (the schema's "did you mean"
     message then stands for the missing field)?"""
+    import difflib  # only for a file that names no application: not on the fast start
+
     return any(
         key not in names and difflib.get_close_matches(key, names, n=1, cutoff=0.6)
         for key in document

@@ -128,13 +128,17 @@ def test_the_lines_read_without_click(
     assert entry.validate_options(argv) == expected
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
 def test_an_unreadable_path_goes_to_click(tmp_path: Path) -> None:
+    """click.Path() refuses a file this user cannot read; root reads every file, and then
+    the fast start reads the line as click would accept it."""
     secret = tmp_path / "secret.yaml"
     secret.write_text(GOOD)
     secret.chmod(0)
-    assert entry.validate_options(["validate", str(secret)]) is None
-    assert entry.validate_options(["validate", "--config", str(secret)]) is None
+    readable = os.access(secret, os.R_OK)  # True for root
+    as_path = ([str(secret)], "text", None) if readable else None
+    as_config = ([], "text", str(secret)) if readable else None
+    assert entry.validate_options(["validate", str(secret)]) == as_path
+    assert entry.validate_options(["validate", "--config", str(secret)]) == as_config
 
 
 def test_the_fast_start_mirrors_the_validate_command() -> None:
