@@ -32,6 +32,18 @@ DEVICES = ("desktop", "mobile", "tablet")
 LIMITS = {1000: 1.0, 10000: 4.0}
 
 
+def entry_lines(number: int, name: str) -> list[str]:
+    """Snapshot `number`'s four required fields, after its view's key every 10 snapshots."""
+    view = [f"  /view-{number // 10}:"] if number % 10 == 0 else []
+    return [
+        *view,
+        f"    - snapshot_name: {name}",
+        f"      device_type: {DEVICES[number % 3]}",
+        f"      event_id: {uuid.uuid4()}",
+        f"      start: {number * 137}",
+    ]
+
+
 def write_files(folder: Path, total: int, per_file: int, invalid: bool = False) -> None:
     """`total` snapshots in files of `per_file`, 10 snapshots per view; with `invalid`, one
     mistake per file (the slow path: jsonschema runs on every file)."""
@@ -43,13 +55,8 @@ def write_files(folder: Path, total: int, per_file: int, invalid: bool = False) 
             "views:",
         ]
         for number in range(count):
-            if number % 10 == 0:
-                lines.append(f"  /view-{number // 10}:")
+            lines += entry_lines(number, f"Snapshot {number}, a realistic name")
             lines += [
-                f"    - snapshot_name: Snapshot {number}, a realistic name",
-                f"      device_type: {DEVICES[number % 3]}",
-                f"      event_id: {uuid.uuid4()}",
-                f"      start: {number * 137}",
                 "      is_device_type_selected_by_user: false",
                 f"      session_id: {uuid.uuid4()}",
             ]
@@ -131,14 +138,7 @@ def one_file(folder: Path, total: int) -> Path:
     """`total` snapshots in one file (four fields each, to stay under the 20 MB limit)."""
     lines = [f"application_id: {uuid.UUID(int=1)}", "views:"]
     for number in range(total):
-        if number % 10 == 0:
-            lines.append(f"  /view-{number // 10}:")
-        lines += [
-            f"    - snapshot_name: Snapshot {number}",
-            f"      device_type: {DEVICES[number % 3]}",
-            f"      event_id: {uuid.uuid4()}",
-            f"      start: {number * 137}",
-        ]
+        lines += entry_lines(number, f"Snapshot {number}")
     path = folder / "one.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path

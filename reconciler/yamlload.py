@@ -19,16 +19,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import _ruamel_yaml  # type: ignore[import-not-found]  # ruamel.yaml.clib, no stubs
+from ruamel.yaml import events
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-)
 from ruamel.yaml.reader import ReaderError
 
 from reconciler.files import Refused, read_regular
@@ -49,6 +41,11 @@ from reconciler.yamlbuild import YamlProblem as YamlProblem
 from reconciler.yamlscalar import CONSTANTS, NUMBER_START, resolve_plain
 from reconciler.yamlscalar import INVALID as INVALID
 from reconciler.yamlscalar import MAX_INT_DIGITS as MAX_INT_DIGITS
+
+# The event classes the lean loop compares with, as module names (one lookup each).
+_SCALAR, _ALIAS, _DOCUMENT = events.ScalarEvent, events.AliasEvent, events.DocumentStartEvent
+_MAP, _MAP_END = events.MappingStartEvent, events.MappingEndEvent
+_SEQ, _SEQ_END = events.SequenceStartEvent, events.SequenceEndEvent
 
 #: Files larger than this are refused before parsing (a snapshots file is a few KB).
 MAX_FILE_BYTES: Final = 20 * 1024 * 1024
@@ -137,7 +134,7 @@ def lean_plain(parser: Any) -> Any:
     documents = 0
     while (event := get_event()) is not None:
         cls = type(event)
-        if cls is ScalarEvent:
+        if cls is _SCALAR:
             if event.anchor is not None or event.ctag is not None:  # `tag` is a property of it
                 raise Unusual
             text = event.value
@@ -164,7 +161,7 @@ def lean_plain(parser: Any) -> Any:
                 current.item_pos.append((mark.line + 1, mark.column + 1))
             else:
                 root = value
-        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+        elif cls is _MAP or cls is _SEQ:
             if event.anchor is not None or event.ctag is not None:  # `tag` is a property of it
                 raise Unusual
             if (is_map and key is None) or len(stack) >= MAX_DEPTH:
@@ -172,10 +169,10 @@ def lean_plain(parser: Any) -> Any:
             mark = event.start_mark
             pos = (mark.line + 1, mark.column + 1)
             stack.append((current, is_map, key, key_event))
-            is_map = cls is MappingStartEvent
+            is_map = cls is _MAP
             current = PosDict(pos, False) if is_map else PosList(pos)
             key = None
-        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+        elif cls is _MAP_END or cls is _SEQ_END:
             done = current
             current, is_map, key, key_event = stack.pop()
             if is_map:
@@ -191,9 +188,9 @@ def lean_plain(parser: Any) -> Any:
                 current.item_pos.append(done.pos)
             else:
                 root = done
-        elif cls is AliasEvent:
+        elif cls is _ALIAS:
             raise Unusual
-        elif cls is DocumentStartEvent:
+        elif cls is _DOCUMENT:
             documents += 1
             if documents > 1:
                 raise Unusual

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -24,3 +27,23 @@ class Run:
         code = main(list(args))
         out, err = self.capsys.readouterr()
         return code, out, err
+
+
+def imported_by(entry: str, argv: Sequence[str], watched: Sequence[str]) -> str:
+    """`rc [loaded...]`: the exit code of `entry.main(argv)` run in a fresh interpreter in
+    the repository, and which of the `watched` modules it imported."""
+    code = (
+        f"import sys; from {entry} import main; rc = main(sys.argv[1:]);"
+        f" loaded = sorted(m for m in {tuple(watched)!r} if m in sys.modules);"
+        " print(rc, loaded)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        timeout=60,
+    )
+    lines = result.stdout.splitlines()
+    return lines[-1] if lines else result.stdout + result.stderr

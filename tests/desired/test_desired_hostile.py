@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from desired_support import REPO, Run
+from desired_support import REPO, Run, imported_by
 
 from reconciler import desired, yamlload
 from reconciler.model import Problem
@@ -158,17 +158,4 @@ ONLINE_ONLY = ("httpx", "httpcore", "anyio", "h11", "ssl", "deepdiff")
 def test_offline_commands_import_no_http_stack(entry: str, argv: list[str]) -> None:
     """A fresh interpreter, the command in-process (through click, and through the fast
     start of the `reconciler` command), then a look at what was imported."""
-    code = (
-        f"import sys; from {entry} import main; rc = main(sys.argv[1:]);"
-        f" loaded = sorted(m for m in {ONLINE_ONLY!r} if m in sys.modules);"
-        " print(rc, loaded)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, *argv],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        timeout=60,
-    )
-    assert result.stdout.splitlines()[-1] == "0 []", result.stdout + result.stderr
+    assert imported_by(entry, argv, ONLINE_ONLY) == "0 []"
