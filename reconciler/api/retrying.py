@@ -18,6 +18,7 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from reconciler.api.errors import AmbiguousWrite, ApiError, DeadlineExceeded, error_for_status
+from reconciler.api.inflight import InFlight
 from reconciler.api.responses import error_messages
 from reconciler.api.transport import Exchange, Outcome, Timeouts
 from reconciler.retry import Clock, NoTimeToWait, RateLimiter, RetryPolicy, parse_seconds
@@ -75,6 +76,7 @@ class Retrying:
         self._retry = retry
         self._clock = clock
         self._limiter = RateLimiter(clock, max_wait=retry.max_wait)
+        self.in_flight = InFlight()
         self._timeouts = timeouts
         self._deadline = math.inf if deadline is None else deadline
         self.request_count = 0
@@ -86,11 +88,28 @@ class Retrying:
         ends = math.inf if operation_budget is None else started + operation_budget
         progress = _Progress(ends=ends)
         while True:
-            await self._pace(request, progress)
-            outcome = await self._attempt(request, progress)
+            outcome = await self._in_window(request, progress)
             if outcome.failure is None and outcome.status in request.ok:
                 return outcome, progress.attempts
             await self._before_retry(request, outcome, progress)
+
+    async def _in_window(self, request: Request, progress: _Progress) -> Outcome:
+        """Pacing and one attempt, within the bucket's in-flight window (which learns from
+        the answer)."""
+        ticket = await self.in_flight.enter(request.operation)
+        outcome: Outcome | None = None
+        try:
+            await self._pace(request, progress)
+            outcome = await self._attempt(request, progress)
+            return outcome
+        finally:
+            answered = outcome is not None and outcome.failure is None
+            self.in_flight.leave(
+                ticket,
+                request.operation,
+                outcome.status if outcome is not None and answered else None,
+                outcome.headers if outcome is not None and answered else None,
+            )
 
     async def _pace(self, request: Request, progress: _Progress) -> None:
         """The shared gate and pacer, within the time the operation has left."""
