@@ -8,10 +8,9 @@ server names it), shared by every request of one client:
   window to that room at once (never beyond `MAX_IN_FLIGHT`, the limit, or what is left of
   the server's window); without such headers it grows by one per success (slow start);
 - a 429 halves it, and from then on it grows by one per window's worth of successes only;
-- at any moment no request starts while as many are in flight as the server's window has
-  requests left, estimated from the last `x-ratelimit-remaining` minus every request
-  started since that response's request was sent (at least one may always be in flight:
-  the rate limiter's hold, not this, waits out an exhausted window).
+- no request starts while as many are in flight as the last `x-ratelimit-remaining` said
+  were left (each request in flight may not be counted in it yet); at least one may always
+  be in flight: the rate limiter's hold, not this, waits out an exhausted window.
 
 Spacing of request starts (the rate) is `retry.RateLimiter`'s; this bounds the number in
 flight. An explicit `parallelism` is a hard maximum enforced by the callers' fan-out.
@@ -47,7 +46,7 @@ class _Window:
     size: float = float(INITIAL_WINDOW)
     threshold: float = float(MAX_IN_FLIGHT)  # beyond it the window grows additively
     in_flight: int = 0
-    budget: float = math.inf  # requests the server's current window still admits
+    remaining: float = math.inf  # what the server last said its window still admits
     merged_into: _Window | None = None
     waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
 
@@ -59,7 +58,7 @@ class _Window:
 
     def limit(self) -> int:
         """Requests that may be in flight now."""
-        return max(1, int(min(self.size, MAX_IN_FLIGHT, self.budget)))
+        return max(1, int(min(self.size, MAX_IN_FLIGHT, self.remaining)))
 
     def wake(self) -> None:
         free = self.limit() - self.in_flight
@@ -72,11 +71,9 @@ class _Window:
 
 @dataclass(frozen=True)
 class Ticket:
-    """One request in flight: its window, and how many requests of the client had started
-    when it was sent."""
+    """One request in flight, in this window."""
 
     window: _Window
-    started_before: int
 
 
 class InFlight:
@@ -84,7 +81,6 @@ class InFlight:
 
     def __init__(self) -> None:
         self._windows: dict[str, _Window] = {}
-        self._started = 0  # requests of this client started so far, any bucket
 
     def _window(self, operation: str) -> _Window:
         return self._windows.setdefault(operation, _Window()).live()
@@ -112,10 +108,8 @@ class InFlight:
             if window.in_flight < window.limit():
                 break
         window.in_flight += 1
-        window.budget -= 1
-        self._started += 1
         window.wake()
-        return Ticket(window, self._started)
+        return Ticket(window)
 
     def leave(
         self,
@@ -127,30 +121,26 @@ class InFlight:
         """The request ended: with `status` and `headers` when the server answered."""
         ticket.window.live().in_flight -= 1
         if headers is not None:
-            self._learn(ticket, operation, status, headers)
+            self._learn(operation, status, headers)
         self._window(operation).wake()
         ticket.window.live().wake()
 
-    def _learn(
-        self, ticket: Ticket, operation: str, status: int | None, headers: Mapping[str, str]
-    ) -> None:
+    def _learn(self, operation: str, status: int | None, headers: Mapping[str, str]) -> None:
         window = self._named(operation, headers)
         if status == 429:
             window.size = window.threshold = max(1.0, window.size / 2)
-            window.budget = 0
+            window.remaining = 0
             return
         limit = parse_count(headers.get("x-ratelimit-limit"))
         remaining = parse_count(headers.get("x-ratelimit-remaining"))
         if remaining is not None:
-            # Requests started after this one was sent may not be counted in `remaining`
-            # (counting those of other buckets too errs on the safe side).
-            window.budget = remaining - (self._started - ticket.started_before)
+            window.remaining = remaining
         if status is None or not 200 <= status < 300:
             return
         if window.size < window.threshold:
             room = window.size + 1
             if limit and remaining is not None:
-                room = max(room, min(float(limit), window.budget))
+                room = max(room, min(float(limit), window.remaining))
             window.size = min(room, window.threshold)
         else:
             window.size += 1 / window.size

@@ -33,6 +33,10 @@ class LimitedServer:
     remaining: Callable[[int], int] | None = None
     #: Answer 429 to these request numbers (1-based), whatever the count.
     refuse: frozenset[int] = frozenset()
+    #: Requests of other clients counted in each window (the bucket is shared).
+    others: int = 0
+    #: Count the request this far into its latency (on the wire before that).
+    counted_after: float = 0.0
     in_flight: int = 0
     peaks: list[int] = field(default_factory=list)  # in flight when each request arrived
     statuses: list[int] = field(default_factory=list)
@@ -44,11 +48,12 @@ class LimitedServer:
         self.in_flight += 1
         self.peaks.append(self.in_flight)
         number = len(self.peaks)
+        self.arrivals.append(self.clock.monotonic())
+        await self.clock.sleep(self.counted_after)
         now = self.clock.monotonic()
-        self.arrivals.append(now)
         window = math.floor(now / self.period)
         index, used = self._window
-        used = used if index == window else 0
+        used = used if index == window else self.others
         allowed = used < self.limit and number not in self.refuse
         used += allowed
         self._window = (window, used)
@@ -60,7 +65,7 @@ class LimitedServer:
             "x-ratelimit-reset": str(max(1, math.ceil((window + 1) * self.period - now))),
             "x-ratelimit-name": "snapshots",
         }
-        await self.clock.sleep(self.latency)
+        await self.clock.sleep(self.latency - self.counted_after)
         self.in_flight -= 1
         status = 200 if allowed else 429
         if not allowed:
@@ -90,7 +95,8 @@ def test_the_default_opens_to_what_the_headers_allow_without_a_429() -> None:
     # Blind until the first answer, then as many as the server's window admits, capped.
     assert max(server.peaks[:INITIAL_WINDOW]) == INITIAL_WINDOW
     assert server.peaks[INITIAL_WINDOW] == 1  # the 5th waited for an answer
-    assert max(server.peaks) == MAX_IN_FLIGHT
+    # The first answer opens the window to the cap at once (no doubling round trips).
+    assert max(server.peaks[: INITIAL_WINDOW + MAX_IN_FLIGHT]) == MAX_IN_FLIGHT
     assert set(server.statuses) == {200}
 
 
@@ -103,12 +109,30 @@ def test_never_more_in_flight_than_the_server_has_left() -> None:
     assert set(server.statuses) == {200}
 
 
+def test_requests_in_flight_count_against_what_is_left() -> None:
+    # Others use 985 of every 1,000 per 10 s; requests are counted 450 ms after they leave,
+    # so an answer's `remaining` does not count the requests sent while it travelled.
+    clock = FakeClock()
+    server = LimitedServer(
+        clock, limit=1000, period=10, others=985, latency=0.5, counted_after=0.45
+    )
+    assert list_all(server, 150) == 150
+    assert set(server.statuses) == {200}
+
+
 def test_a_small_limit_is_never_exceeded_by_the_requests_in_flight() -> None:
     # 10 per second at 150 ms: pacing and the window keep every answer a 200.
     server = LimitedServer(FakeClock(), limit=10, latency=0.15)
     assert list_all(server, 60) == 60
     assert max(server.peaks) <= 10
     assert set(server.statuses) == {200}
+
+
+def test_never_more_in_flight_than_the_limit_even_when_remaining_says_more() -> None:
+    # A hostile or broken server: 3 per 100 ms, yet "1,000,000 left"; 500 ms latency.
+    server = LimitedServer(FakeClock(), limit=3, period=0.1, latency=0.5, remaining=lambda _: 10**6)
+    assert list_all(server, 60) == 60
+    assert max(server.peaks[INITIAL_WINDOW:]) == 3  # once the first answer told the limit
 
 
 def test_a_429_halves_the_window() -> None:
