@@ -24,6 +24,8 @@ from typing import Final
 import httpcore
 import httpx
 
+from reconciler.api.streams import AsyncioBackend
+
 #: Idle connections kept open for reuse.
 MAX_IDLE: Final = 64
 #: Seconds an idle connection is kept (httpx's default).
@@ -72,6 +74,7 @@ class OriginPool(httpx.AsyncBaseTransport):
         self._max_idle = max_idle
         self._keepalive_expiry = keepalive_expiry
         self._idle: list[httpcore.AsyncHTTPConnection] = []
+        self._backend = AsyncioBackend()
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -113,6 +116,7 @@ class OriginPool(httpx.AsyncBaseTransport):
             keepalive_expiry=self._keepalive_expiry,
             http1=True,
             http2=False,
+            network_backend=self._backend,
         )
 
     async def _checkin(self, connection: httpcore.AsyncHTTPConnection) -> None:
