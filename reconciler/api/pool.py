@@ -1,5 +1,6 @@
 """Keep-alive HTTP/1.1 connections to the one origin a client talks to: an httpx transport
-over httpcore's connections, without httpcore's connection pool.
+over httpcore's HTTP/1.1 connections (on `streams`, asyncio's own), without httpcore's
+connection pool.
 
 httpcore's pool re-examines every connection and every queued request on each request and
 each response (`has_expired` on each, through anyio's `get_extra_info`, which rebuilds a
@@ -7,11 +8,13 @@ dict per call): its cost grows with the requests in flight. Here a request takes
 recently used idle connection (checked once) or opens one, and hands it back when its
 response is closed, so each request costs the same at 64 in flight as at 1 (bench/plan.py,
 bench/plan_floor.py). Connections are bounded by the caller's in-flight windows
-(`inflight.MAX_IN_FLIGHT` per bucket); at most `max_idle` are kept open.
+(`inflight.MAX_IN_FLIGHT` per bucket); at most `max_idle` are kept open. No HTTP/2, no
+proxy (`trust_env` is never honoured), no retry of a failed connect (`retrying` decides).
 
-Everything else is httpcore's and httpx's own: the HTTP/1.1 state machine (h11), timeouts
-(from the request's `timeout` extension), TLS, and the exception types (httpcore's mapped
-to httpx's, as `httpx.AsyncHTTPTransport` does).
+Everything else is httpcore's and httpx's own: the HTTP/1.1 state machine (h11), read and
+write timeouts (from the request's `timeout` extension), certificate verification (an
+`httpx.create_ssl_context`), and the exception types (httpcore's mapped to httpx's, as
+`httpx.AsyncHTTPTransport` does).
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ class OriginPool(httpx.AsyncBaseTransport):
         self._ssl_context = ssl_context
         self._max_idle = max_idle
         self._keepalive_expiry = keepalive_expiry
-        self._idle: list[httpcore.AsyncHTTPConnection] = []
+        self._idle: list[httpcore.AsyncHTTP11Connection] = []
         self._backend = AsyncioBackend()
         self._closed = False
 
@@ -89,7 +92,8 @@ class OriginPool(httpx.AsyncBaseTransport):
             content=request.stream,
             extensions=request.extensions,
         )
-        connection = await self._checkout(core.url.origin)
+        with _httpx_errors():
+            connection = await self._checkout(core)
         try:
             with _httpx_errors():
                 response = await connection.handle_async_request(core)
@@ -103,23 +107,28 @@ class OriginPool(httpx.AsyncBaseTransport):
             extensions=response.extensions,
         )
 
-    async def _checkout(self, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
+    async def _checkout(self, request: httpcore.Request) -> httpcore.AsyncHTTP11Connection:
+        """The most recently used idle connection that is still open, or a new one."""
+        origin = request.url.origin
         while self._idle:
             connection = self._idle.pop()
             usable = connection.can_handle_request(origin) and connection.is_idle()
             if usable and not connection.has_expired():
                 return connection
             await connection.aclose()
-        return httpcore.AsyncHTTPConnection(
-            origin,
-            ssl_context=self._ssl_context,
-            keepalive_expiry=self._keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=self._backend,
-        )
+        timeout = request.extensions.get("timeout", {}).get("connect")
+        host = origin.host.decode("ascii")
+        stream = await self._backend.connect_tcp(host, origin.port, timeout=timeout)
+        if origin.scheme == b"https":
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context(trust_env=False)
+            self._ssl_context.set_alpn_protocols(["http/1.1"])
+            stream = await stream.start_tls(
+                self._ssl_context, server_hostname=host, timeout=timeout
+            )
+        return httpcore.AsyncHTTP11Connection(origin, stream, self._keepalive_expiry)
 
-    async def _checkin(self, connection: httpcore.AsyncHTTPConnection) -> None:
+    async def _checkin(self, connection: httpcore.AsyncHTTP11Connection) -> None:
         if not self._closed and connection.is_idle() and len(self._idle) < self._max_idle:
             self._idle.append(connection)
         else:
@@ -139,11 +148,11 @@ class _Body(httpx.AsyncByteStream):
     def __init__(
         self,
         response: httpcore.Response,
-        connection: httpcore.AsyncHTTPConnection,
+        connection: httpcore.AsyncHTTP11Connection,
         pool: OriginPool,
     ) -> None:
         self._response = response
-        self._connection: httpcore.AsyncHTTPConnection | None = connection
+        self._connection: httpcore.AsyncHTTP11Connection | None = connection
         self._pool = pool
 
     async def __aiter__(self) -> AsyncIterator[bytes]:

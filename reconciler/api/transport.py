@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlencode
 
 import httpx
 
@@ -190,10 +191,14 @@ class Exchange:
     ) -> Outcome:
         """One exchange, cut after `limit` seconds (None: no bound). Transport failures
         become an outcome, never an exception."""
+        url = self._base_url + path
+        if params:
+            # The bytes httpx's `params=` makes (QueryParams is urlencode), without its
+            # second parse of the whole URL.
+            url += "?" + urlencode(params)
         request = httpx.Request(
             method,
-            self._base_url + path,
-            params=params,
+            url,
             headers=self._headers,
             content=content,
             extensions={"timeout": self._timeout},
