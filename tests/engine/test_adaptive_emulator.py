@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
+from reconciler.api.inflight import MAX_IN_FLIGHT
 from reconciler.cli import guarded
 from reconciler.commands import apply as apply_command
 from reconciler.commands import plan as plan_command
@@ -87,3 +90,28 @@ def test_plan_under_a_tight_limit_with_the_defaults_provokes_no_429(ws: Workspac
     assert result.code == 0, result.err
     assert "Plan: 40 to create, 0 to patch, 0 to delete." in result.out
     assert rate_limited(ws) == 0
+
+
+def test_plan_with_the_defaults_opens_to_what_the_server_allows(ws: Workspace) -> None:
+    # A server of the test's own, 150 ms per answer on the fake clock, generous headers:
+    # the default settings have every view's listing in flight at once, up to the cap.
+    clock = FakeClock()
+    in_flight = peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await clock.sleep(0.15)
+        in_flight -= 1
+        headers = {"x-ratelimit-limit": "600000", "x-ratelimit-remaining": "500000"}
+        return httpx.Response(
+            200, headers=headers | {"x-ratelimit-period": "60"}, json={"data": []}
+        )
+
+    many_views(ws, 100, 1)
+    ws.transport = lambda: httpx.MockTransport(handler)  # type: ignore[method-assign]
+    result = run_default(ws, "plan", clock)
+    assert result.code == 0, result.err
+    assert "Plan: 100 to create, 0 to patch, 0 to delete." in result.out
+    assert peak == MAX_IN_FLIGHT
