@@ -100,12 +100,13 @@ class ApiClient:
         device type."""
         params = resource.list_params(application_id, view_name, limit, device_type=device_type)
         path = resource.COLLECTION_PATH
+        query = urlencode(params)  # the bytes httpx's `params=` would send
         request = Request(
             "GET",
             path,
-            f"{path}?{unquote(urlencode(params))}",
+            f"{path}?{unquote(query)}",
             "GET collection",
-            params,
+            query,
             None,
             idempotent=True,
             ok=(200,),
@@ -167,4 +168,4 @@ class ApiClient:
 def _write(
     method: str, path: str, operation: str, body: Any, *, idempotent: bool, ok: tuple[int, ...]
 ) -> Request:
-    return Request(method, path, path, operation, None, json_content(body), idempotent, ok)
+    return Request(method, path, path, operation, "", json_content(body), idempotent, ok)

@@ -35,7 +35,7 @@ class Request:
     path: str
     target: str  # path and query, for messages and logs
     operation: str  # rate-limit key until the server names the bucket
-    params: Mapping[str, str] | None
+    query: str  # encoded, without "?"; "" for none
     content: bytes | None
     idempotent: bool
     ok: tuple[int, ...]
@@ -131,7 +131,7 @@ class Retrying:
         completed_before = self._limiter.completed_before(request.operation)
         started = time.perf_counter()
         outcome = await self._exchange.send(
-            request.method, request.path, request.params, request.content, limit=limit
+            request.method, request.path, request.query, request.content, limit=limit
         )
         elapsed_ms = (time.perf_counter() - started) * 1000
         self._limiter.observe(request.operation, outcome.headers, now, completed_before)

@@ -25,7 +25,6 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import urlencode
 
 import httpx
 
@@ -184,21 +183,18 @@ class Exchange:
         self,
         method: str,
         path: str,
-        params: Mapping[str, str] | None,
+        query: str,
         content: bytes | None,
         *,
         limit: float | None,
     ) -> Outcome:
-        """One exchange, cut after `limit` seconds (None: no bound). Transport failures
-        become an outcome, never an exception."""
-        url = self._base_url + path
-        if params:
-            # The bytes httpx's `params=` makes (QueryParams is urlencode), without its
-            # second parse of the whole URL.
-            url += "?" + urlencode(params)
+        """One exchange (`query`: encoded, "" for none), cut after `limit` seconds (None: no
+        bound). Transport failures become an outcome, never an exception."""
+        # An encoded query in the URL: httpx's `params=` (QueryParams, urlencode) would make
+        # the same bytes, at the cost of a second parse of the whole URL.
         request = httpx.Request(
             method,
-            url,
+            self._base_url + path + ("?" + query if query else ""),
             headers=self._headers,
             content=content,
             extensions={"timeout": self._timeout},
