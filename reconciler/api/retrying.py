@@ -1,5 +1,6 @@
-"""The retry loop of one API operation: pacing, one attempt, the wait before the next, and
-the final error, all within the operation's bounds and the run's deadline.
+"""The retry loop of one API operation: a place in the bucket's in-flight window
+(`inflight`), pacing, one attempt, the wait before the next, and the final error, all
+within the operation's bounds and the run's deadline.
 
 Every wait is capped (`RetryPolicy.max_wait`), one operation (every attempt and every wait)
 is bounded by `Timeouts.operation`, and the run's `deadline` (clock time) cuts every attempt
