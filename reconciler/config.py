@@ -47,7 +47,8 @@ class Settings:
     page_limit: int = 1000
     #: The page size the API is assumed to cap at: a listing this full may be cut.
     server_page_cap: int = 1000
-    parallelism: int = 4
+    #: Hard maximum of requests in flight; None: adapt to the server's rate-limit headers.
+    parallelism: int | None = None
     max_delete_fraction: float = 0.3
     max_update_fraction: float = 0.3
     min_existing: int = 10

@@ -23,6 +23,7 @@ import httpx
 
 from reconciler import resource
 from reconciler.api.errors import ApiError, AuthError, RequestRejected, Unavailable
+from reconciler.api.inflight import fan_out
 from reconciler.client import ApiClient
 from reconciler.doctor_shape import check_shape, printable
 from reconciler.engine import Context
@@ -181,9 +182,13 @@ async def _largest_accepted(client: ApiClient, scope: ViewScope, rejected: int) 
 
 
 async def list_managed(
-    client: ApiClient, scopes: Sequence[ViewScope], limit: int, parallelism: int, report: Report
+    client: ApiClient,
+    scopes: Sequence[ViewScope],
+    limit: int,
+    parallelism: int | None,
+    report: Report,
 ) -> dict[ViewScope, list[Json]]:
-    gate = asyncio.Semaphore(max(1, parallelism))
+    gate = asyncio.Semaphore(fan_out(parallelism))
 
     async def one(scope: ViewScope) -> tuple[ViewScope, list[Json] | ApiError]:
         async with gate:

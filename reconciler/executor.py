@@ -1,8 +1,9 @@
 """Turns a plan into reality without ever losing or duplicating a snapshot.
 
 Phases run in plan order (creates, patches, deletes); inside a phase up to `parallelism`
-operations run at once as asyncio tasks sharing one client, so the client's rate-limit gate
-and pacer are shared without locks, and the emulator runs in-process in tests.
+operations (default `api.inflight.MAX_IN_FLIGHT`; the client's in-flight windows adapt
+below it) run at once as asyncio tasks sharing one client, so the client's rate-limit gate,
+pacer and windows are shared without locks, and the emulator runs in-process in tests.
 
 Rules (SPEC section 6):
 - a failed create or patch lets its phase finish, then the delete phase is skipped: nothing
@@ -27,6 +28,7 @@ from typing import Any, Literal, Protocol
 
 from reconciler import resource
 from reconciler.api.errors import Ambiguous, ApiError, NotFound
+from reconciler.api.inflight import fan_out
 from reconciler.diff import diff
 from reconciler.model import (
     PHASES,
@@ -128,7 +130,7 @@ class Executor:
         client: SnapshotApi,
         *,
         relist: Relist,
-        parallelism: int = 4,
+        parallelism: int | None = None,
         clock: Clock,
         retry: RetryPolicy | None = None,
         consistency_window: float = DEFAULT_CONSISTENCY_WINDOW,
@@ -139,7 +141,7 @@ class Executor:
     ) -> None:
         """`deadline`: a `clock.monotonic()` time after which no operation starts."""
         self._client = client
-        self._parallelism = max(1, parallelism)
+        self._parallelism = fan_out(parallelism)
         self._relist = relist
         self._window = max(0.0, consistency_window)
         self._clock = clock

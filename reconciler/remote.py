@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from reconciler import resource
 from reconciler.api.errors import ApiError, RequestRejected
+from reconciler.api.inflight import fan_out
 from reconciler.fingerprint import view_fingerprint
 from reconciler.listed import Filter, Read, read_items, unique_by_id
 from reconciler.model import ListedView, RemoteSnapshot, ViewError, ViewScope
@@ -61,7 +62,7 @@ class SnapshotLister(Protocol):
 class ListingRules:
     page_limit: int = 1000
     server_page_cap: int = DEFAULT_SERVER_PAGE_CAP
-    parallelism: int = 4
+    parallelism: int | None = None  # None: adaptive (see api.inflight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ class RemoteReader:
     async def views(self, scopes: Sequence[ViewScope]) -> Listing:
         """List every scope, at most `parallelism` at once. Errors of type `is_fatal`
         propagate (bad keys fail every view alike: one error, not one per view)."""
-        gate = asyncio.Semaphore(max(1, self.rules.parallelism))
+        gate = asyncio.Semaphore(fan_out(self.rules.parallelism))
 
         async def one(scope: ViewScope) -> tuple[RemoteSnapshot, ...] | ViewError:
             async with gate:
@@ -328,7 +329,7 @@ async def list_views(
     scopes: Sequence[ViewScope],
     *,
     page_limit: int,
-    parallelism: int,
+    parallelism: int | None,
     server_page_cap: int = DEFAULT_SERVER_PAGE_CAP,
     is_fatal: type[BaseException] | tuple[type[BaseException], ...] = (),
 ) -> Listing:

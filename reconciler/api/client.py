@@ -1,11 +1,13 @@
 """The four heatmap snapshot operations, with retries, shared rate limiting and time bounds.
 
-Built on `httpx.AsyncClient` (through `transport.Exchange`); tests hand it an
-`httpx.ASGITransport` over the emulator or a server of their own. Server text that goes into
-an error passes `secrets.redact` in case a server echoes a key.
+Built on httpx's transport interface (`transport.Exchange` over `pool.OriginPool`); tests
+hand it an `httpx.ASGITransport` over the emulator or a server of their own. Server text
+that goes into an error passes `secrets.redact` in case a server echoes a key.
 
-Retries, rate limiting and time bounds (every wait capped, each operation bounded, the run's
-deadline from `Runtime.deadline`) are `retrying.Retrying`'s.
+Retries, rate limiting, the in-flight windows (`inflight`: how many requests at once, from
+the server's rate-limit headers) and time bounds (every wait capped, each operation bounded,
+the run's deadline from `Runtime.deadline`) are `retrying.Retrying`'s. All of it is per
+client: each client (`Runtime.client`, one per environment) learns its own server.
 """
 
 from __future__ import annotations
@@ -100,12 +102,13 @@ class ApiClient:
         device type."""
         params = resource.list_params(application_id, view_name, limit, device_type=device_type)
         path = resource.COLLECTION_PATH
+        query = urlencode(params)  # the bytes httpx's `params=` would send
         request = Request(
             "GET",
             path,
-            f"{path}?{unquote(urlencode(params))}",
+            f"{path}?{unquote(query)}",
             "GET collection",
-            params,
+            query,
             None,
             idempotent=True,
             ok=(200,),
@@ -167,4 +170,4 @@ class ApiClient:
 def _write(
     method: str, path: str, operation: str, body: Any, *, idempotent: bool, ok: tuple[int, ...]
 ) -> Request:
-    return Request(method, path, path, operation, None, json_content(body), idempotent, ok)
+    return Request(method, path, path, operation, "", json_content(body), idempotent, ok)

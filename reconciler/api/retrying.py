@@ -1,5 +1,6 @@
-"""The retry loop of one API operation: pacing, one attempt, the wait before the next, and
-the final error, all within the operation's bounds and the run's deadline.
+"""The retry loop of one API operation: a place in the bucket's in-flight window
+(`inflight`), pacing, one attempt, the wait before the next, and the final error, all
+within the operation's bounds and the run's deadline.
 
 Every wait is capped (`RetryPolicy.max_wait`), one operation (every attempt and every wait)
 is bounded by `Timeouts.operation`, and the run's `deadline` (clock time) cuts every attempt
@@ -18,6 +19,7 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from reconciler.api.errors import AmbiguousWrite, ApiError, DeadlineExceeded, error_for_status
+from reconciler.api.inflight import InFlight
 from reconciler.api.responses import error_messages
 from reconciler.api.transport import Exchange, Outcome, Timeouts
 from reconciler.retry import Clock, NoTimeToWait, RateLimiter, RetryPolicy, parse_seconds
@@ -34,7 +36,7 @@ class Request:
     path: str
     target: str  # path and query, for messages and logs
     operation: str  # rate-limit key until the server names the bucket
-    params: Mapping[str, str] | None
+    query: str  # encoded, without "?"; "" for none
     content: bytes | None
     idempotent: bool
     ok: tuple[int, ...]
@@ -75,6 +77,7 @@ class Retrying:
         self._retry = retry
         self._clock = clock
         self._limiter = RateLimiter(clock, max_wait=retry.max_wait)
+        self.in_flight = InFlight()
         self._timeouts = timeouts
         self._deadline = math.inf if deadline is None else deadline
         self.request_count = 0
@@ -86,11 +89,28 @@ class Retrying:
         ends = math.inf if operation_budget is None else started + operation_budget
         progress = _Progress(ends=ends)
         while True:
-            await self._pace(request, progress)
-            outcome = await self._attempt(request, progress)
+            outcome = await self._in_window(request, progress)
             if outcome.failure is None and outcome.status in request.ok:
                 return outcome, progress.attempts
             await self._before_retry(request, outcome, progress)
+
+    async def _in_window(self, request: Request, progress: _Progress) -> Outcome:
+        """Pacing and one attempt, within the bucket's in-flight window (which learns from
+        the answer)."""
+        ticket = await self.in_flight.enter(request.operation)
+        outcome: Outcome | None = None
+        try:
+            await self._pace(request, progress)
+            outcome = await self._attempt(request, progress)
+            return outcome
+        finally:
+            answered = outcome is not None and outcome.failure is None
+            self.in_flight.leave(
+                ticket,
+                request.operation,
+                outcome.status if outcome is not None and answered else None,
+                outcome.headers if outcome is not None and answered else None,
+            )
 
     async def _pace(self, request: Request, progress: _Progress) -> None:
         """The shared gate and pacer, within the time the operation has left."""
@@ -112,7 +132,7 @@ class Retrying:
         completed_before = self._limiter.completed_before(request.operation)
         started = time.perf_counter()
         outcome = await self._exchange.send(
-            request.method, request.path, request.params, request.content, limit=limit
+            request.method, request.path, request.query, request.content, limit=limit
         )
         elapsed_ms = (time.perf_counter() - started) * 1000
         self._limiter.observe(request.operation, outcome.headers, now, completed_before)

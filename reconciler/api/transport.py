@@ -28,6 +28,7 @@ from typing import Any, Final
 
 import httpx
 
+from reconciler.api.pool import OriginPool
 from reconciler.api.responses import truncate
 
 #: Largest response body read (raw, and again decoded).
@@ -138,8 +139,8 @@ def unreadable_outcome(status: int, headers: Mapping[str, str], message: str) ->
 class Exchange:
     """The connection pool of one client, and one bounded exchange over it.
 
-    Requests go straight to the transport (httpx's pool, or the one a test hands in), not
-    through `httpx.AsyncClient`: nothing here needs its redirects (never followed), cookie
+    Requests go straight to the transport (`pool.OriginPool`, or the one a test hands in),
+    not through `httpx.AsyncClient`: nothing here needs its redirects (never followed), cookie
     jar (a server must not be able to make us send state back), auth flows or event hooks,
     and skipping them costs a third less CPU per request (bench/plan.py). For an http://
     base (the emulator) the pool gets a TLS context that trusts nothing instead of loading
@@ -166,11 +167,13 @@ class Exchange:
         }
         if transport is None:
             plain = self._base_url.startswith("http://")
-            verify: ssl.SSLContext | bool = (
-                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT) if plain else True
+            # trust_env=False: no SSL_CERT_FILE from the environment; no proxy is ever used.
+            context = (
+                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                if plain
+                else httpx.create_ssl_context(verify=True, trust_env=False)
             )
-            # trust_env=False: no proxy or netrc from the environment: keys go where told.
-            transport = httpx.AsyncHTTPTransport(verify=verify, trust_env=False)
+            transport = OriginPool(context)
         self._transport = transport
 
     async def aclose(self) -> None:
@@ -180,17 +183,18 @@ class Exchange:
         self,
         method: str,
         path: str,
-        params: Mapping[str, str] | None,
+        query: str,
         content: bytes | None,
         *,
         limit: float | None,
     ) -> Outcome:
-        """One exchange, cut after `limit` seconds (None: no bound). Transport failures
-        become an outcome, never an exception."""
+        """One exchange (`query`: encoded, "" for none), cut after `limit` seconds (None: no
+        bound). Transport failures become an outcome, never an exception."""
+        # An encoded query in the URL: httpx's `params=` (QueryParams, urlencode) would make
+        # the same bytes, at the cost of a second parse of the whole URL.
         request = httpx.Request(
             method,
-            self._base_url + path,
-            params=params,
+            self._base_url + path + ("?" + query if query else ""),
             headers=self._headers,
             content=content,
             extensions={"timeout": self._timeout},
