@@ -79,14 +79,14 @@ class ApiClient:
         """HTTP attempts made so far, retries included."""
         return self._sender.request_count
 
+    async def aclose(self) -> None:
+        await self._exchange.aclose()
+
     async def __aenter__(self) -> ApiClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._exchange.aclose()
 
     # -- the four operations ---------------------------------------------------------------
 

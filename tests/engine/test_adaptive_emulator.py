@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from reconciler.api.inflight import MAX_IN_FLIGHT
 from reconciler.cli import guarded
@@ -13,6 +14,7 @@ from reconciler.commands import apply as apply_command
 from reconciler.commands import plan as plan_command
 from reconciler.runtime import Runtime
 from support.clock import FakeClock
+from support.inflight import InFlight
 from support.workspace import Outcome, Workspace, remote_attributes, snapshot
 
 
@@ -67,28 +69,27 @@ def test_plan_of_many_views_with_the_defaults_provokes_no_429(ws: Workspace) -> 
     assert ws.stats()["requests"]["list"] == {"200": 150}
 
 
-def test_apply_under_a_tight_limit_with_the_defaults_provokes_no_429(ws: Workspace) -> None:
-    clock = FakeClock()
-    ws.settings.clock = clock.monotonic
-    ws.configure(rate_limit=10, rate_period=1, latency_ms=5)
-    many_views(ws, 5, 20)
-    result = run_default(ws, "apply", clock)
-    assert result.code == 0, result.out + result.err
-    assert "Converged." in result.out
-    assert ws.stats()["committed"]["create"] == 100
-    assert rate_limited(ws) == 0
-
-
-def test_plan_under_a_tight_limit_with_the_defaults_provokes_no_429(ws: Workspace) -> None:
+@pytest.mark.parametrize(
+    ("command", "views", "per_view", "expected"),
+    [
+        ("apply", 5, 20, "Converged."),
+        ("plan", 40, 1, "Plan: 40 to create, 0 to patch, 0 to delete."),
+    ],
+)
+def test_a_tight_limit_with_the_defaults_provokes_no_429(
+    ws: Workspace, command: str, views: int, per_view: int, expected: str
+) -> None:
     # 10 per second: the blind start (before any headers) must already fit in it. The
     # latency (real, 5 ms) lets requests overlap; windows and waits are in virtual time.
     clock = FakeClock()
     ws.settings.clock = clock.monotonic
     ws.configure(rate_limit=10, rate_period=1, latency_ms=5)
-    many_views(ws, 40, 1)
-    result = run_default(ws, "plan", clock)
-    assert result.code == 0, result.err
-    assert "Plan: 40 to create, 0 to patch, 0 to delete." in result.out
+    many_views(ws, views, per_view)
+    result = run_default(ws, command, clock)
+    assert result.code == 0, result.out + result.err
+    assert expected in result.out
+    if command == "apply":
+        assert ws.stats()["committed"]["create"] == 100
     assert rate_limited(ws) == 0
 
 
@@ -96,14 +97,11 @@ def test_plan_with_the_defaults_opens_to_what_the_server_allows(ws: Workspace) -
     # A server of the test's own, 150 ms per answer on the fake clock, generous headers:
     # the default settings have every view's listing in flight at once, up to the cap.
     clock = FakeClock()
-    in_flight = peak = 0
+    in_flight = InFlight()
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        await clock.sleep(0.15)
-        in_flight -= 1
+        with in_flight.request():
+            await clock.sleep(0.15)
         headers = {"x-ratelimit-limit": "600000", "x-ratelimit-remaining": "500000"}
         return httpx.Response(
             200, headers=headers | {"x-ratelimit-period": "60"}, json={"data": []}
@@ -114,4 +112,4 @@ def test_plan_with_the_defaults_opens_to_what_the_server_allows(ws: Workspace) -
     result = run_default(ws, "plan", clock)
     assert result.code == 0, result.err
     assert "Plan: 100 to create, 0 to patch, 0 to delete." in result.out
-    assert peak == MAX_IN_FLIGHT
+    assert in_flight.peak == MAX_IN_FLIGHT

@@ -20,6 +20,7 @@ from reconciler.remote import list_views
 from reconciler.render import MARKDOWN_LIMIT, render
 from reconciler.secrets import Credentials
 from support.factories import APP, APP2, key, want
+from support.inflight import InFlight
 
 
 def item(snapshot_id: str, app: str, view: str, name: str) -> dict[str, object]:
@@ -69,15 +70,11 @@ def test_items_outside_the_filter_are_dropped(caplog: pytest.LogCaptureFixture) 
 
 
 def test_views_are_listed_concurrently_up_to_parallelism() -> None:
-    in_flight = 0
-    peak = 0
+    in_flight = InFlight()
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        await asyncio.sleep(0.01)
-        in_flight -= 1
+        with in_flight.request():
+            await asyncio.sleep(0.01)
         return httpx.Response(200, json={"data": []})
 
     async def go() -> None:
@@ -90,7 +87,7 @@ def test_views_are_listed_concurrently_up_to_parallelism() -> None:
             assert len(listing.views) == 12
 
     asyncio.run(go())
-    assert peak == 3
+    assert in_flight.peak == 3
 
 
 def big_document(count: int) -> PlanDocument:
