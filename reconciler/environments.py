@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple
 
 from reconciler import config
 from reconciler.errors import InvalidInput, UsageProblem
@@ -29,8 +29,7 @@ APP_KEY_PREFIX: Final = APP_KEY_VAR + "_"
 _NOT_IN_A_VARIABLE: Final = re.compile(r"[^A-Za-z0-9_]")
 
 
-@dataclass(frozen=True, slots=True)
-class Environment:
+class Environment(NamedTuple):
     """One selected environment, resolved: its settings, where its keys are, its aliases."""
 
     name: str
@@ -38,11 +37,10 @@ class Environment:
     api_key_env: str
     app_key_env: str
     #: alias -> application id in this environment's org.
-    applications: Mapping[str, str] = field(default_factory=dict)
+    applications: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     """What the command line asked for: `--env` names (in order) and `--all-envs`."""
 
     names: tuple[str, ...] = ()

@@ -14,9 +14,8 @@ again, per environment.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from reconciler.model import (
     DesiredSnapshot,
@@ -32,8 +31,7 @@ ALIAS: Final = "@"
 LIMIT: Final = "|"
 
 
-@dataclass(frozen=True, slots=True)
-class PlacedFile:
+class PlacedFile(NamedTuple):
     """A snapshots file that uses an alias or is limited to environments."""
 
     display: str  # as problems name it
@@ -41,8 +39,7 @@ class PlacedFile:
     owner: str
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
+class Owner(NamedTuple):
     application_id: str | None
     alias: str | None
     environments: tuple[str, ...] | None
