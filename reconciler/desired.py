@@ -33,7 +33,7 @@ from reconciler.model import (
     SourcePosition,
     ViewScope,
 )
-from reconciler.placement import PlacedFile, is_placed, owner_of, shown
+from reconciler.placement import PlacedFile, application_problems, is_placed, owner_of, shown
 from reconciler.schemacheck import Check, JsonPath, compile_schema, explain, quote
 from reconciler.yamlload import MAX_FILE_BYTES, PosDict, PosList, gc_paused, load_bytes
 
@@ -171,44 +171,6 @@ def _checks() -> _Checks:
     )
 
 
-#: The keys that name a file's application: exactly one of them.
-_APPLICATION_KEYS: Final = ("application_id", "application")
-
-
-def _application_problems(document: PosDict) -> list[tuple[int, int, str]]:
-    """What the schema cannot say of a file's application: exactly one of `application_id`
-    and `application`; `environments` not empty and without repeats."""
-    problems = []
-    given = [name for name in _APPLICATION_KEYS if name in document]
-    if len(given) == 2:
-        line, col = document.key_pos.get("application", document.pos)
-        problems.append(
-            (line, col, "'application_id' and 'application' cannot both be given: use one")
-        )
-    elif not given and not _misspelled(document, _APPLICATION_KEYS):
-        line, col = document.pos
-        problems.append((line, col, "missing required field 'application_id'"))
-    environments = document.get("environments")
-    if isinstance(environments, list):
-        line, col = document.value_pos.get("environments", document.pos)
-        if not environments:
-            problems.append((line, col, "'environments' must name at least one environment"))
-        elif len(set(map(str, environments))) != len(environments):
-            problems.append((line, col, "'environments' names an environment twice"))
-    return problems
-
-
-def _misspelled(document: PosDict, names: Sequence[str]) -> bool:
-    """Does a key of `document` look like one of `names` (the schema's "did you mean"
-    message then stands for the missing field)?"""
-    import difflib  # only for a file that names no application: not on the fast start
-
-    return any(
-        key not in names and difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-        for key in document
-    )
-
-
 def _name(path: JsonPath) -> str:
     """How messages call the value at a path of a snapshots file."""
     if not path:
@@ -259,7 +221,7 @@ class _Loader:
         valid = (
             isinstance(document.value, PosDict)
             and checks.document(document.value)
-            and not _application_problems(document.value)
+            and not application_problems(document.value)
         )
         if isinstance(document.value, PosDict) and not valid:
             document = load_bytes(data)  # again with every position, for the messages
@@ -280,7 +242,7 @@ class _Loader:
                 schemas.SNAPSHOTS, value, namer=_name, expected=_expected
             ):
                 self.add(display, line, col, message)
-            for line, col, message in _application_problems(value):
+            for line, col, message in application_problems(value):
                 self.add(display, line, col, message)
         self.collect(display, value, checks, valid, path)
 
@@ -328,7 +290,7 @@ class _Loader:
 
     def owner(self, display: str, document: PosDict, checks: _Checks, valid: bool) -> str | None:
         """Who the file's views belong to (`placement`), None when that is invalid."""
-        if _application_problems(document):
+        if application_problems(document):
             return None
         alias, environments = document.get("application"), document.get("environments")
         if not valid and not checks.owner(document):

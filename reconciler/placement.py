@@ -26,6 +26,7 @@ from reconciler.model import (
     ViewScope,
 )
 from reconciler.schemacheck import quote
+from reconciler.yamlbuild import PosDict
 
 ALIAS: Final = "@"
 LIMIT: Final = "|"
@@ -195,3 +196,41 @@ def _position(file: PlacedFile, key: str) -> tuple[int, int]:
     if isinstance(value, PosDict) and key in value.value_pos:
         return value.value_pos[key]
     return 1, 1
+
+
+#: The keys that name a file's application: exactly one of them.
+_APPLICATION_KEYS: Final = ("application_id", "application")
+
+
+def application_problems(document: PosDict) -> list[tuple[int, int, str]]:
+    """What the schema cannot say of a file's application: exactly one of `application_id`
+    and `application`; `environments` not empty and without repeats."""
+    problems = []
+    given = [name for name in _APPLICATION_KEYS if name in document]
+    if len(given) == 2:
+        line, col = document.key_pos.get("application", document.pos)
+        problems.append(
+            (line, col, "'application_id' and 'application' cannot both be given: use one")
+        )
+    elif not given and not _misspelled(document, _APPLICATION_KEYS):
+        line, col = document.pos
+        problems.append((line, col, "missing required field 'application_id'"))
+    environments = document.get("environments")
+    if isinstance(environments, list):
+        line, col = document.value_pos.get("environments", document.pos)
+        if not environments:
+            problems.append((line, col, "'environments' must name at least one environment"))
+        elif len(set(map(str, environments))) != len(environments):
+            problems.append((line, col, "'environments' names an environment twice"))
+    return problems
+
+
+def _misspelled(document: PosDict, names: Sequence[str]) -> bool:
+    """Does a key of `document` look like one of `names` (the schema's "did you mean"
+    message then stands for the missing field)?"""
+    import difflib  # only for a file that names no application: not on the fast start
+
+    return any(
+        key not in names and difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+        for key in document
+    )
