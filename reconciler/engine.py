@@ -134,7 +134,10 @@ def prepare_all(
 def _environment_context(
     environment: Environment, environ: Mapping[str, str], runtime: Runtime
 ) -> Context:
-    target = resolve_target(environment.settings)
+    try:
+        target = resolve_target(environment.settings)
+    except UsageProblem as exc:
+        raise UsageProblem(f"environment {environment.name!r}: {exc}") from None
     logger.info("environment %s: API host %s (%s)", environment.name, target.host, target.origin)
     credentials = Credentials.from_environ(
         environ,

@@ -231,3 +231,17 @@ def test_a_key_variable_must_be_a_datadog_one(repo: Path) -> None:
     )
     assert (problem.line, problem.col) == (8, 18)
     assert "'environments.staging.api_key_env'" in problem.message
+
+
+def test_an_unknown_site_of_an_environment_names_the_environment(repo: Path) -> None:
+    from reconciler.engine import prepare_all
+
+    (repo / "reconciler.yaml").write_text(
+        CONFIG.replace("site: datadoghq.eu", "site: datadoghq.xx")
+    )
+    write(repo, "a.yaml", "application: storefront\nviews: {/home: []}\n")
+    with pytest.raises(UsageProblem) as caught:
+        prepare_all(None, {}, selection=Selection(("production",)))
+    assert str(caught.value).startswith(
+        "environment 'production': unknown Datadog site 'datadoghq.xx'"
+    )
