@@ -262,7 +262,7 @@ class _Loader:
         views = document.get("views")
         if not isinstance(views, PosDict):
             return
-        owner = self.owner(display, document, checks, valid)
+        owner = self.owner(document, checks, valid)
         valid_application = owner is not None
         if owner is None:  # an invalid application still names one inside this file
             owner = f"\0invalid application of {display}"
@@ -288,14 +288,16 @@ class _Loader:
             # a 100,000-snapshot file from being held twice (as YAML values and snapshots).
             views[view_name] = None
 
-    def owner(self, display: str, document: PosDict, checks: _Checks, valid: bool) -> str | None:
-        """Who the file's views belong to (`placement`), None when that is invalid."""
-        if application_problems(document):
+    def owner(self, document: PosDict, checks: _Checks, valid: bool) -> str | None:
+        """Who the file's views belong to (`placement`), None when that is invalid (a
+        valid file was checked whole)."""
+        if not valid and (application_problems(document) or not checks.owner(document)):
             return None
-        alias, environments = document.get("application"), document.get("environments")
-        if not valid and not checks.owner(document):
-            return None
-        return owner_of(document.get("application_id"), alias, environments)
+        return owner_of(
+            document.get("application_id"),
+            document.get("application"),
+            document.get("environments"),
+        )
 
     def add_view(self, display: str, scope: ViewScope, where: tuple[int, int]) -> None:
         first_view = self.views.get(scope)

@@ -16,7 +16,7 @@ from reconciler.api.errors import AuthError
 from reconciler.api.sites import resolve_target
 from reconciler.client import ApiClient
 from reconciler.config import Settings, load_settings
-from reconciler.desired import LoadReport, load_desired, load_report
+from reconciler.desired import LoadReport, load_report
 from reconciler.diff import DiffOptions, diff_report
 from reconciler.environments import NO_SELECTION, Environment, Selection, declared, select
 from reconciler.errors import InvalidInput, UsageProblem
@@ -84,18 +84,6 @@ def _context(settings: Settings, env: Mapping[str, str], runtime: Runtime) -> Co
     return Context(settings, target.base_url, Credentials.from_environ(env), runtime)
 
 
-def prepare(
-    config_path: str | None,
-    overrides: Mapping[str, object],
-    *,
-    runtime: Runtime = Runtime(),
-    selection: Selection = NO_SELECTION,
-) -> tuple[Context, DesiredState]:
-    """`prepare_all` for a command that works in one environment."""
-    [(context, desired)] = prepare_all(config_path, overrides, runtime=runtime, selection=selection)
-    return context, desired
-
-
 def prepare_all(
     config_path: str | None,
     overrides: Mapping[str, object],
@@ -108,7 +96,8 @@ def prepare_all(
     the API target and keys. Every environment is resolved before any is contacted: a
     problem in one touches none."""
     environ = os.environ
-    environments = select(config_path, overrides, environ, selection)
+    sections = declared(config_path)
+    environments = select(config_path, overrides, environ, selection, sections)
     if environments is None:
         settings = load_settings(config_path, overrides, environ)
         report = _load_report(settings)
@@ -117,7 +106,7 @@ def prepare_all(
             raise InvalidInput(sorted(problems))
         return [(_context(settings, environ, runtime), report.state)]
     report = _load_report(environments[0].settings)  # the files are the same for all
-    problems = report.problems + unknown_environments(report.placed, list(declared(config_path)))
+    problems = report.problems + unknown_environments(report.placed, list(sections))
     states = []
     for environment in environments:
         state, found = for_environment(
@@ -157,15 +146,6 @@ def _environment_context(
 
 def _load_report(settings: Settings) -> LoadReport:
     return load_report([settings.snapshots], root=settings.repository_root)
-
-
-def load_valid_desired(settings: Settings, paths: Sequence[str] = ()) -> DesiredState:
-    state, problems = load_desired(
-        list(paths) or [settings.snapshots], root=settings.repository_root
-    )
-    if problems:
-        raise InvalidInput(problems)
-    return state
 
 
 def target_site(context: Context) -> str | None:
@@ -216,9 +196,8 @@ async def compute_plan(
     managed = {view.scope for view in desired.views}
     wanted = sorted(managed if scopes is None else managed & set(scopes))
     sources = {view.scope: view.position for view in desired.views}
-    chosen = TargetSet.parse(
-        targets, {scope: pos.path for scope, pos in sources.items()}, context.application_names
-    )
+    names = context.application_names
+    chosen = TargetSet.parse(targets, {scope: pos.path for scope, pos in sources.items()}, names)
     listing = await list_all(context, client, wanted)
     unmatched = chosen.unmatched(
         managed,
@@ -241,7 +220,7 @@ async def compute_plan(
     document = PlanDocument(
         plan=plan,
         environment=context.environment,
-        applications=dict(context.application_names),
+        applications=names,
         target_url=context.base_url,
         site=target_site(context),
         desired_fingerprint=desired_fingerprint(desired) if fingerprints else None,

@@ -20,11 +20,7 @@ from typing import Any, Final, NamedTuple
 
 from reconciler import config
 from reconciler.errors import InvalidInput, UsageProblem
-from reconciler.secrets import API_KEY_VAR, APP_KEY_VAR, register_environment
-
-#: What `api_key_env` / `app_key_env` default to, with the name upper-cased ('-' as '_').
-API_KEY_PREFIX: Final = API_KEY_VAR + "_"
-APP_KEY_PREFIX: Final = APP_KEY_VAR + "_"
+from reconciler.secrets import API_KEY_PREFIX, APP_KEY_PREFIX, register_environment
 
 _NOT_IN_A_VARIABLE: Final = re.compile(r"[^A-Za-z0-9_]")
 
@@ -56,6 +52,7 @@ NO_SELECTION: Final = Selection()
 
 
 def default_key_variables(name: str) -> tuple[str, str]:
+    """What `api_key_env` / `app_key_env` default to: the name upper-cased, '-' as '_'."""
     suffix = _NOT_IN_A_VARIABLE.sub("_", name).upper()
     return API_KEY_PREFIX + suffix, APP_KEY_PREFIX + suffix
 
@@ -82,11 +79,14 @@ def select(
     overrides: Mapping[str, object],
     environ: Mapping[str, str],
     selection: Selection,
+    sections: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[Environment, ...] | None:
     """The selected environments, resolved, or None when reconciler.yaml declares none and
-    none was asked for (a run as before environments). Raises UsageProblem for a selection
-    that cannot be made, InvalidInput for a bad reconciler.yaml."""
-    sections = declared(config_path)
+    none was asked for (a run as before environments). `sections`: `declared(config_path)`
+    when the caller has read it. Raises UsageProblem for a selection that cannot be made,
+    InvalidInput for a bad reconciler.yaml."""
+    if sections is None:
+        sections = declared(config_path)
     if not sections:
         if selection.given:
             raise UsageProblem(
@@ -110,7 +110,7 @@ def _check_own_variables(sections: Mapping[str, Mapping[str, Any]]) -> None:
     org's key to the other's host."""
     readers: dict[str, str] = {}
     for name, section in sections.items():
-        for variable in _variables({name: section}):
+        for variable in key_variables(name, section):
             first = readers.setdefault(variable, name)
             if first != name:
                 raise UsageProblem(
@@ -143,22 +143,24 @@ def _environment(
     section: Mapping[str, Any],
 ) -> Environment:
     settings = config.load_settings(config_path, overrides, environ, environment=name)
+    api_key_env, app_key_env = key_variables(name, section)
+    return Environment(name, settings, api_key_env, app_key_env, applications_of(section))
+
+
+def key_variables(name: str, section: Mapping[str, Any]) -> tuple[str, str]:
+    """The variables environment `name` reads its API and application keys from."""
     api_default, app_default = default_key_variables(name)
-    applications = section.get("applications") or {}
-    return Environment(
-        name=name,
-        settings=settings,
-        api_key_env=str(section.get("api_key_env") or api_default),
-        app_key_env=str(section.get("app_key_env") or app_default),
-        applications={str(alias): str(value) for alias, value in applications.items()},
+    return (
+        str(section.get("api_key_env") or api_default),
+        str(section.get("app_key_env") or app_default),
     )
+
+
+def applications_of(section: Mapping[str, Any]) -> dict[str, str]:
+    """An environment's aliases: alias -> application id."""
+    return {str(alias): str(value) for alias, value in (section.get("applications") or {}).items()}
 
 
 def _variables(sections: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Every variable the environments read keys from."""
-    variables: list[str] = []
-    for name, section in sections.items():
-        api_default, app_default = default_key_variables(name)
-        variables.append(str(section.get("api_key_env") or api_default))
-        variables.append(str(section.get("app_key_env") or app_default))
-    return variables
+    return [variable for name, s in sections.items() for variable in key_variables(name, s)]

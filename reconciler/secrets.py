@@ -17,6 +17,9 @@ from reconciler.errors import UsageProblem
 
 API_KEY_VAR = "DD_API_KEY"
 APP_KEY_VAR = "DD_APP_KEY"
+#: An environment's default key variables are these prefixes + its name (`environments`).
+API_KEY_PREFIX = API_KEY_VAR + "_"
+APP_KEY_PREFIX = APP_KEY_VAR + "_"
 
 #: Every key value seen in this process, so that every output can mask it.
 _KNOWN_SECRETS: set[str] = set()
@@ -53,7 +56,7 @@ def register_environment(
         register_secret(env.get(name, "").strip())
     # The default key variables of environments (DD_API_KEY_<NAME>), whatever is declared.
     for name, value in env.items():
-        if name.startswith((API_KEY_VAR + "_", APP_KEY_VAR + "_")):
+        if name.startswith((API_KEY_PREFIX, APP_KEY_PREFIX)):
             register_secret(value.strip())
 
 

@@ -62,6 +62,11 @@ class ApplyRun:
     results: list[dict[str, object]] | None = field(default=None, init=False)
     #: A `--target` must match here (with several environments: in one of them).
     require_match: bool = field(default=True, init=False)
+    #: application id -> alias, for each result line (computed once).
+    names: dict[str, str] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.names = self.context.application_names
 
     def say(self, line: str) -> None:
         echo(line, err=not self.text_output)
@@ -206,7 +211,7 @@ class ApplyRun:
         if self._bar is not None:
             self._bar.advance(result)
         else:
-            self.say(result_line(result, self.context.application_names))
+            self.say(result_line(result, self.names))
 
     async def converge(
         self, client: ApiClient, executor: Executor, document: PlanDocument, result: ApplyResult
@@ -250,7 +255,7 @@ class ApplyRun:
             await clock.sleep(min(0.25 * 2 ** (looks - 1), 2.0, remaining))
         self.say("Not converged; still to do:")
         for op in residual.plan.operations:
-            self.say(f"  {operation_title(op, names=self.context.application_names)}")
+            self.say(f"  {operation_title(op, names=self.names)}")
         for line in unlisted_creates(residual, result):
             self.say(line)
         return result, False

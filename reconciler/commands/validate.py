@@ -69,7 +69,7 @@ def _placement_problems(report: desired.LoadReport, config_path: str | None) -> 
     found = placement.unknown_environments(report.placed, list(sections))
     for name, section in sections.items():
         found += _environment_target_problems(config_path, name)
-        applications = {str(k): str(v) for k, v in (section.get("applications") or {}).items()}
+        applications = environments.applications_of(section)
         found += placement.for_environment(report.state, report.placed, name, applications)[1]
     return sorted(set(found))
 
