@@ -230,7 +230,8 @@ def explain(
                 continue  # the loader already reported why this value is unusable
             if "propertyNames" in error.relative_schema_path:
                 line, col = _key_pos(document, path, str(instance))
-                found.append((line, col, f"{namer((*shadow, str(instance)))} must not be empty"))
+                name = namer((*shadow, str(instance)))  # a key: the name is the value checked
+                found.append((line, col, _message(kind, error, name, instance, None)))
             elif kind == "required":
                 if path in done_required:
                     continue

@@ -245,3 +245,12 @@ def test_an_unknown_site_of_an_environment_names_the_environment(repo: Path) -> 
     assert str(caught.value).startswith(
         "environment 'production': unknown Datadog site 'datadoghq.xx'"
     )
+
+
+def test_a_bad_environment_name_is_named_with_what_it_must_match(repo: Path) -> None:
+    problem = config_problem(repo, "  staging:\n", '  "bad name!":\n')
+    assert (problem.line, problem.col, problem.message) == (
+        4,
+        3,
+        "'environments.bad name!' must be matching ^[A-Za-z][A-Za-z0-9_-]{0,62}$, got 'bad name!'",
+    )
