@@ -7,6 +7,11 @@ files, bench/http_floor.py doing the same 500 GETs with raw asyncio and `json`, 
 
     ratio = plan CPU / (validate CPU + floor CPU)        (goal: <= 1.3)
 
+It also runs the floor with `--httpx-models` (the same wire work plus `import httpx` and
+httpx's Request / Response objects: the least a transport under httpx's seam can cost) and
+prints (validate + that floor) / (validate + floor): the ratio a plan would reach if nothing
+but reading the files and that HTTP work cost anything.
+
 With `--compare DIR`, the same `plan` and `validate` also run from the sources in DIR (a
 checkout of another commit) in the same rounds, for before/after figures.
 
@@ -30,8 +35,9 @@ from plan import scenario
 FLOOR = Path(__file__).with_name("http_floor.py")
 
 
-def floor_cpu(url: str, root: Path, concurrency: int) -> float:
+def floor_cpu(url: str, root: Path, concurrency: int, *flags: str) -> float:
     command = [sys.executable, str(FLOOR), url, str(root / "scopes.json"), str(concurrency)]
+    command += flags
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -59,6 +65,8 @@ def main() -> None:
         seed(url, remote)
         for _ in range(args.rounds):
             cpu.setdefault("floor", []).append(floor_cpu(url, root, concurrency))
+            models = floor_cpu(url, root, concurrency, "--httpx-models")
+            cpu.setdefault("httpx floor", []).append(models)
             for tree, env in trees.items():
                 validate = measure(["validate"], root, url, **env)
                 assert validate.code == 0, validate.stderr
@@ -78,6 +86,8 @@ def main() -> None:
         floor = medians[f"validate {tree}"] + medians["floor"]
         ratio = medians[f"plan {tree}"] / floor
         print(f"  {tree}: plan / (validate + http floor) = {ratio:.2f} x  (goal <= 1.3 x)")
+        least = (medians[f"validate {tree}"] + medians["httpx floor"]) / floor
+        print(f"  {tree}: (validate + httpx floor) / (validate + http floor) = {least:.2f} x")
 
 
 if __name__ == "__main__":

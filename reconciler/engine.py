@@ -207,7 +207,7 @@ async def compute_plan(
     if unmatched and require_match:
         raise UnmatchedTarget(unmatched[0])
     result = diff_report(
-        (s for s in desired.snapshots if s.key.scope in listing.snapshots),
+        desired.snapshots,  # those of views that were not listed are left out
         listing.snapshots,
         DiffOptions(prune=settings.prune, ignore=settings.ignore),
     )

@@ -148,7 +148,7 @@ def test_startup_does_not_import_jsonschema_for_valid_files() -> None:
 
 
 #: What the offline commands must not import: the HTTP stack and the diff library.
-ONLINE_ONLY = ("httpx", "httpcore", "anyio", "h11", "ssl", "deepdiff")
+ONLINE_ONLY = ("httpx", "httpcore", "anyio", "h11", "ssl")
 
 
 @pytest.mark.parametrize("entry", ["reconciler.cli", "reconciler.__main__"])

@@ -31,6 +31,18 @@ def test_in_sync_gives_nothing() -> None:
     assert diff([want(key("hero"))], remote(have(key("hero"), "id-1"))) == []
 
 
+@pytest.mark.parametrize(("remote_start", "desired_start"), [(True, 1), (0, False), (1, True)])
+def test_a_value_of_another_type_is_a_change_though_python_calls_it_equal(
+    remote_start: object, desired_start: object
+) -> None:
+    # `True == 1` in Python; for the API a boolean is not a number.
+    desired = want(key("hero"), start=desired_start)  # type: ignore[arg-type]
+    [op] = diff([desired], remote(have(key("hero"), "id-1", start=remote_start)))  # type: ignore[arg-type]
+    assert isinstance(op, Patch)
+    assert op.changes == (FieldChange("start", remote_start, desired_start),)  # type: ignore[arg-type]
+    assert type(op.changes[0].old) is type(remote_start)
+
+
 @pytest.mark.parametrize(
     ("change", "old", "new"),
     [
