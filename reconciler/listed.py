@@ -58,20 +58,25 @@ class Read:
 def read_items(asked: Filter, items: Sequence[Mapping[str, Any]]) -> Read | ViewError:
     """The snapshots of `asked` among `items`, or why the view cannot be planned."""
     scope = asked.scope
+    application_id, view_name, device_type = (
+        scope.application_id,
+        scope.view_name,
+        asked.device_type,
+    )
+    implied = {"application_id": application_id, "device_type": device_type}
     kept: list[RemoteSnapshot] = []
     dropped = 0
     for item in items:
-        outcome = _snapshot(asked, item)
+        outcome = _snapshot(implied, item)
         if isinstance(outcome, str):
             return ViewError(scope, f"malformed listing: {outcome}; the view is not planned")
-        listed_scope = outcome.key.scope
-        if listed_scope != scope:
-            normalised = _normalised(asked, outcome.key)
+        key = outcome.key
+        in_scope = key.application_id == application_id and key.view_name == view_name
+        if not in_scope:
+            normalised = _normalised(asked, key)
             if normalised is not None:
                 return ViewError(scope, normalised)
-        if listed_scope != scope or (
-            asked.device_type is not None and outcome.key.device_type != asked.device_type
-        ):
+        if not in_scope or (device_type is not None and key.device_type != device_type):
             dropped += 1
             continue
         kept.append(outcome)
@@ -98,15 +103,15 @@ def unique_by_id(
     return tuple(seen.values())
 
 
-def _snapshot(asked: Filter, item: Mapping[str, Any]) -> RemoteSnapshot | str:
-    """The item as a snapshot, or what is wrong with it."""
+def _snapshot(implied: Mapping[str, str | None], item: Mapping[str, Any]) -> RemoteSnapshot | str:
+    """The item as a snapshot, or what is wrong with it. `implied`: the key fields the
+    request filtered on (None: not filtered on)."""
     snapshot_id = item.get("id")
     attributes = item.get("attributes")
     if not isinstance(snapshot_id, str) or not snapshot_id:
         return "an item has no string `id`"
     if not isinstance(attributes, Mapping):
         return f"snapshot {snapshot_id!r} has no attributes"
-    implied = {"application_id": asked.scope.application_id, "device_type": asked.device_type}
     key_values: list[str] = []
     for name in resource.KEY_FIELDS:
         value = attributes.get(name)

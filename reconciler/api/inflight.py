@@ -83,7 +83,10 @@ class InFlight:
         self._windows: dict[str, _Window] = {}
 
     def _window(self, operation: str) -> _Window:
-        return self._windows.setdefault(operation, _Window()).live()
+        window = self._windows.get(operation)
+        if window is None:  # not setdefault: it would build a window on every call
+            window = self._windows[operation] = _Window()
+        return window.live()
 
     def limit(self, operation: str) -> int:
         """Requests of `operation` that may be in flight now (for tests and logs)."""
