@@ -166,14 +166,15 @@ def _object_check(schema: dict[str, Any], root: dict[str, Any]) -> Check:
     else:
         extra = _compile(additional, root)
     typed = schema.get("type") == "object"  # its "type" check is left out
+    check_of = properties.get
 
     def check(value: Any) -> bool:
         if not isinstance(value, dict):
             return not typed
-        if not required.issubset(value.keys()):
+        if not value.keys() >= required:  # no temporary set, unlike required.issubset
             return False
         for name, item in value.items():
-            sub = properties.get(name, extra)
+            sub = check_of(name, extra)
             if sub is not None and not sub(item):
                 return False
         return True
