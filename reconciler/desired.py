@@ -7,6 +7,7 @@ files: the same natural key twice, or the same (application, view) in two files.
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ SNAPSHOT_SUFFIXES: Final = (".yaml", ".yml")
 #: The configuration file is not a snapshots file, even inside a searched directory.
 CONFIG_NAMES: Final = ("reconciler.yaml", "reconciler.yml")
 _ROOT_PHRASE: Final = "a mapping with 'application_id' and 'views'"
+#: A SnapshotKey's fields, in its order.
+Identity = tuple[str, str, str, str]
+_first = operator.itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +83,8 @@ def load_report(paths: Sequence[str | Path], *, root: str | Path | None = None) 
                 break
     state = DesiredState(
         views=tuple(sorted(loader.views.values(), key=lambda view: view.scope)),
-        snapshots=tuple(sorted(loader.snapshots.values(), key=lambda snap: snap.key)),
+        # By identity: SnapshotKey's order, compared as plain tuples.
+        snapshots=tuple(snap for _, snap in sorted(loader.snapshots.items(), key=_first)),
     )
     # Content reached through several aliases would repeat the same problem.
     return LoadReport(state, sorted(set(problems)), len(files), tuple(loader.placed))
@@ -196,9 +201,10 @@ class _Loader:
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         self.views: dict[ViewScope, ManagedView] = {}
-        self.snapshots: dict[SnapshotKey, DesiredSnapshot] = {}
+        #: By identity, SnapshotKey's fields as a tuple (hashed and compared in C).
+        self.snapshots: dict[Identity, DesiredSnapshot] = {}
         #: Where each identity was first declared, valid snapshot or not.
-        self.identities: dict[SnapshotKey, SourcePosition] = {}
+        self.identities: dict[Identity, SourcePosition] = {}
         self.placed: list[PlacedFile] = []
 
     def load_file(self, display: str, path: Path, checks: _Checks, budget: ReadBudget) -> bool:
@@ -274,16 +280,17 @@ class _Loader:
             if valid_application:
                 self.add_view(display, ViewScope(owner, view_name), views.key_pos[view_name])
             for item, (item_line, item_col) in zip(items, items.item_pos, strict=True):
-                key = _identity(owner, view_name, item)
-                if key is None:
+                identity = _identity(owner, view_name, item)
+                if identity is None:
                     continue
                 position = SourcePosition(display, item_line, item_col)
-                first = self.identities.setdefault(key, position)
+                first = self.identities.setdefault(identity, position)
                 if first is not position:
+                    key = SnapshotKey(*identity)
                     message = f"duplicate snapshot {key} (first declared at {first})"
                     self.add(display, item_line, item_col, message)
                 elif valid or (valid_application and checks.snapshot(item)):
-                    self.snapshots[key] = _snapshot(key, item, position)
+                    self.snapshots[identity] = _snapshot(SnapshotKey(*identity), item, position)
             # Nothing reads the loaded items again: dropping them as each view is done keeps
             # a 100,000-snapshot file from being held twice (as YAML values and snapshots).
             views[view_name] = None
@@ -315,7 +322,7 @@ class _Loader:
         self.problems.append(Problem(path, line, col, message))
 
 
-def _identity(application_id: str, view_name: str, item: Any) -> SnapshotKey | None:
+def _identity(application_id: str, view_name: str, item: Any) -> Identity | None:
     """The natural key of an item whose key fields are valid, whatever its other fields."""
     if not isinstance(item, dict):
         return None
@@ -323,7 +330,7 @@ def _identity(application_id: str, view_name: str, item: Any) -> SnapshotKey | N
     if type(name) is not str or not name or device not in resource.DEVICE_TYPES:
         return None
     assert isinstance(device, str)
-    return SnapshotKey(application_id, view_name, device, name)
+    return (application_id, view_name, device, name)
 
 
 def _snapshot(key: SnapshotKey, item: dict[str, Any], position: SourcePosition) -> DesiredSnapshot:

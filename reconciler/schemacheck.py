@@ -11,6 +11,7 @@ the schema files.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -58,10 +59,15 @@ def compile_schema(schema: dict[str, Any], part: dict[str, Any] | None = None) -
 
 
 def _compile(schema: dict[str, Any], root: dict[str, Any]) -> Check:
+    leaf = _leaf(schema)
+    if leaf is not None:
+        return leaf
     checks: list[Check] = []
     for keyword, arg in schema.items():
         if keyword in _ANNOTATIONS or keyword == "$defs":
             continue
+        if keyword == "type" and any(name in schema for name in _TYPED.get(arg, ())):
+            continue  # that keyword's check (built typed, below) refuses the other types
         builder = _BUILDERS.get(keyword)
         if builder is None:
             if keyword in ("properties", "additionalProperties", "required"):
@@ -71,6 +77,25 @@ def _compile(schema: dict[str, Any], root: dict[str, Any]) -> Check:
     if "properties" in schema or "additionalProperties" in schema or "required" in schema:
         checks.append(_object_check(schema, root))
     return _every(checks)
+
+
+#: Keywords whose checks, next to this "type", also refuse every other type.
+_TYPED: Final = {"object": ("properties", "additionalProperties", "required"), "array": ("items",)}
+
+
+def _leaf(schema: dict[str, Any]) -> Check | None:
+    """The common scalar shapes (a string with a least length and a pattern, an integer in
+    bounds) as one closure, not one call per keyword; None for any other schema."""
+    kind, others = schema.get("type"), schema.keys() - _ANNOTATIONS - {"type"}
+    if kind == "string" and others <= {"minLength", "pattern"}:
+        least = schema.get("minLength", 0)
+        search = re.compile(schema["pattern"]).search if "pattern" in others else None
+        return lambda v: type(v) is str and len(v) >= least and (not search or bool(search(v)))
+    if kind == "integer" and others <= {"minimum", "maximum"}:
+        low, high = schema.get("minimum", -math.inf), schema.get("maximum", math.inf)
+        integer = _TYPE_CHECKS["integer"]
+        return lambda v: integer(v) and not v < low and not v > high
+    return None
 
 
 def _every(checks: list[Check]) -> Check:
@@ -108,21 +133,19 @@ def _pattern(arg: str, schema: dict[str, Any], root: dict[str, Any]) -> Check:
     return lambda value: type(value) is not str or search(value) is not None
 
 
-def _number(value: Any) -> bool:
-    return type(value) is int or type(value) is float
-
-
 # Written as jsonschema compares (`not value < minimum`), so NaN is judged the same way.
 def _minimum(arg: float, schema: dict[str, Any], root: dict[str, Any]) -> Check:
-    return lambda value: not _number(value) or not value < arg
+    return lambda value: type(value) not in (int, float) or not value < arg
 
 
 def _maximum(arg: float, schema: dict[str, Any], root: dict[str, Any]) -> Check:
-    return lambda value: not _number(value) or not value > arg
+    return lambda value: type(value) not in (int, float) or not value > arg
 
 
 def _items(arg: dict[str, Any], schema: dict[str, Any], root: dict[str, Any]) -> Check:
     item_check = _compile(arg, root)
+    if schema.get("type") == "array":  # typed: its "type" check is left out
+        return lambda value: isinstance(value, list) and all(map(item_check, value))
     return lambda value: not isinstance(value, list) or all(map(item_check, value))
 
 
@@ -142,14 +165,16 @@ def _object_check(schema: dict[str, Any], root: dict[str, Any]) -> Check:
         extra = _never
     else:
         extra = _compile(additional, root)
+    typed = schema.get("type") == "object"  # its "type" check is left out
+    check_of = properties.get
 
     def check(value: Any) -> bool:
         if not isinstance(value, dict):
-            return True
-        if not required.issubset(value.keys()):
+            return not typed
+        if not value.keys() >= required:  # no temporary set, unlike required.issubset
             return False
         for name, item in value.items():
-            sub = properties.get(name, extra)
+            sub = check_of(name, extra)
             if sub is not None and not sub(item):
                 return False
         return True

@@ -26,7 +26,12 @@ CONSTANTS: Final[dict[str, Any]] = {
     **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
 }
 _INT_RE: Final = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT_RE: Final = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+#: _INT_RE's three forms (groups 1 to 3), then the float form (no group), in one match:
+#: one call refuses the many texts that start like a number and are not (most UUIDs).
+NUMBER: Final = re.compile(
+    r"([-+]?[0-9]+)|0o([0-7]+)|0x([0-9a-fA-F]+)"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+).fullmatch
 NUMBER_START: Final = frozenset("0123456789+-.")
 
 
@@ -72,15 +77,19 @@ def resolve_plain(text: str) -> Any:
         return CONSTANTS[text]
     if text[0] not in NUMBER_START:
         return text
-    if _INT_RE.fullmatch(text):
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
+    if text.isdigit() and text.isascii():  # the common case, [0-9]+, without the regex
         return int(text)
-    if _FLOAT_RE.fullmatch(text):
-        return float(text)
-    return text
+    match = NUMBER(text)
+    if match is None:
+        return text
+    form = match.lastindex
+    if form == 1:
+        return int(text)
+    if form == 2:
+        return int(match[2], 8)
+    if form == 3:
+        return int(match[3], 16)
+    return float(text)
 
 
 def short_tag(tag: str) -> str:

@@ -71,6 +71,7 @@ plain_scalars = st.one_of(
     st.sampled_from(["a", "desktop", "Home, tablet", "/home", "~", "null", "true", "False"]),
     st.sampled_from(["0", "-12", "+3", "0o17", "0x1F", "1.5", "-.5e3", ".inf", ".NaN", "1_0"]),
     st.sampled_from(["6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21", "12:30", "1e", "0b1", "yes"]),
+    st.sampled_from(["1e5", "0o8", "2²", "١٢", "6e3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"]),
     st.from_regex(r"[a-z0-9][a-z0-9 ._/-]{0,12}[a-z0-9]", fullmatch=True),
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
     st.just("9" * 101),
