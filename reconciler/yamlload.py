@@ -38,7 +38,7 @@ from reconciler.yamlbuild import (
 from reconciler.yamlbuild import PosDict as PosDict
 from reconciler.yamlbuild import PosList as PosList
 from reconciler.yamlbuild import YamlProblem as YamlProblem
-from reconciler.yamlscalar import CONSTANTS, NUMBER, NUMBER_START, resolve_plain
+from reconciler.yamlscalar import CONSTANTS, NUMBER_START, resolve_number
 from reconciler.yamlscalar import INVALID as INVALID
 from reconciler.yamlscalar import MAX_INT_DIGITS as MAX_INT_DIGITS
 
@@ -151,10 +151,7 @@ def lean_plain(parser: Any) -> Any:
                 elif text[0] in NUMBER_START:
                     if len(text) > MAX_INT_DIGITS:  # maybe refused: the builder says
                         raise Unusual
-                    if text.isascii() and text.isdigit():  # [0-9]+, as resolve_plain has it
-                        value = int(text)
-                    elif NUMBER(text) is not None:  # else not a number: it stays a string
-                        value = resolve_plain(text)
+                    value = resolve_number(text)
             if is_map:
                 current[key] = value
                 key = None

@@ -28,7 +28,7 @@ CONSTANTS: Final[dict[str, Any]] = {
 _INT_RE: Final = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 #: _INT_RE's three forms (groups 1 to 3), then the float form (no group), in one match:
 #: one call refuses the many texts that start like a number and are not (most UUIDs).
-NUMBER: Final = re.compile(
+_NUMBER: Final = re.compile(
     r"([-+]?[0-9]+)|0o([0-7]+)|0x([0-9a-fA-F]+)"
     r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
 ).fullmatch
@@ -77,9 +77,15 @@ def resolve_plain(text: str) -> Any:
         return CONSTANTS[text]
     if text[0] not in NUMBER_START:
         return text
+    return resolve_number(text)
+
+
+def resolve_number(text: str) -> Any:
+    """`resolve_plain` of a text that is not a constant and starts as a number may: an int
+    or a float when it is one, else the text itself."""
     if text.isdigit() and text.isascii():  # the common case, [0-9]+, without the regex
         return int(text)
-    match = NUMBER(text)
+    match = _NUMBER(text)
     if match is None:
         return text
     form = match.lastindex
