@@ -289,6 +289,8 @@ def _snapshots_folder(config_path: str, written: str) -> tuple[str, str | None]:
     leave (the file is repository content: `/` or `../..` would read the whole disk)."""
     base = os.path.dirname(config_path)
     folder = os.path.join(base, written)
+    if "\0" in written:  # no file system path can hold it: the OS refuses it outright
+        return folder, f"'snapshots' must be a folder's path, got {quote(written)} (a NUL byte)"
     if is_within(os.path.realpath(folder), os.path.realpath(base or os.curdir)):
         return folder, None
     return folder, (

@@ -75,6 +75,18 @@ def test_a_config_file_may_not_name_a_folder_outside_its_own(
     )
 
 
+def test_a_nul_byte_in_the_snapshots_folder_is_a_problem_at_its_line(
+    run: Run, monorepo: Path
+) -> None:
+    (monorepo / "infra/datadog/reconciler.yaml").write_text('snapshots: "a\\0b"\n')
+    code, out, err = run("validate", "--config", "infra/datadog/reconciler.yaml")
+    assert (code, err) == (1, "")
+    assert out == (
+        "infra/datadog/reconciler.yaml:1:12: 'snapshots' must be a folder's path,"
+        " got 'a\\x00b' (a NUL byte)\n"
+    )
+
+
 def test_a_config_file_folder_that_is_a_link_out_is_refused(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
