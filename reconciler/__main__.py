@@ -1,11 +1,11 @@
 """The `reconciler` command (and `python -m reconciler`): a fast start for the offline lines
-people run most, then `reconciler.cli` for everything else.
+people run most, then `reconciler.cli.main` for everything else.
 
 `reconciler --version` and plain `reconciler validate [--format F] [--config C] [PATH...]`
 (pre-commit runs it on every commit) start here without importing click, logging or the
 HTTP stack: importing those costs several times the interpreter's own start. Any other
 command line, or a validate line not recognised exactly as one of those forms, goes to
-`reconciler.cli.main` unchanged, which parses it with click as always. Both routes call the
+`reconciler.cli.main.main` unchanged, which parses it with click as always. Both routes call the
 same command function and print the same bytes; `tests/desired/test_desired_startup.py`
 compares them.
 """
@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-#: The `--format` choices of `reconciler.cli.validate` (the test compares them).
+#: The `--format` choices of `reconciler.cli.main.validate` (the test compares them).
 VALIDATE_FORMATS = ("text", "github", "json")
 #: The validate options read here; any other option goes to click.
 _VALIDATE_OPTIONS = ("--format", "--config")
@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = validate_options(args)
         if options is not None:
             return _validate(*options)
-    from reconciler.cli import main as cli_main
+    from reconciler.cli.main import main as cli_main
 
     return cli_main(args)
 
@@ -100,11 +100,11 @@ def _path_accepted(value: str) -> bool:
 
 
 def _validate(paths: list[str], output_format: str, config_path: str | None) -> int:
-    """`reconciler.cli.validate` without click: the same command, the same outcomes."""
-    from reconciler.outcomes import guarded
+    """`reconciler.cli.main.validate` without click: the same command, the same outcomes."""
+    from reconciler.cli.outcomes import guarded
 
     def run() -> int:
-        from reconciler.commands import validate as command
+        from reconciler.cli.commands import validate as command
 
         return command.run(paths=paths, output_format=output_format, config_path=config_path)
 

@@ -18,13 +18,14 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 import httpx
 
-from reconciler import __version__, resource
+from reconciler import __version__
 from reconciler.api.errors import AmbiguousCreate, ApiError, MalformedResponse
 from reconciler.api.responses import Malformed, one_snapshot, snapshot_list
+from reconciler.api.retry import Clock, RetryPolicy, SystemClock
 from reconciler.api.retrying import Request, Retrying
 from reconciler.api.transport import MAX_BODY_BYTES, Exchange, Outcome, Timeouts, json_content
-from reconciler.retry import Clock, RetryPolicy, SystemClock
-from reconciler.secrets import Credentials
+from reconciler.core import resource
+from reconciler.core.secrets import Credentials
 
 
 class ApiClient:

@@ -20,8 +20,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any, Final
 
-from reconciler.errors import ReconcilerError
-from reconciler.secrets import redact
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.secrets import redact
 
 KEYS_HINT: Final = (
     "check DD_API_KEY / DD_APP_KEY and the application key's permissions "

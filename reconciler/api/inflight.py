@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from reconciler.retry import parse_count
+from reconciler.api.retry import parse_count
 
 #: Requests of one bucket in flight before the server's headers have been seen.
 INITIAL_WINDOW: Final = 4

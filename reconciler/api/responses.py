@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from reconciler import resource
-from reconciler.secrets import redact
+from reconciler.core import resource
+from reconciler.core.secrets import redact
 
 #: Longest excerpt of a non-JSON body quoted in an error.
 EXCERPT_CHARS: Final = 200

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 from reconciler.api.errors import AmbiguousWrite, ApiError, DeadlineExceeded, error_for_status
 from reconciler.api.inflight import InFlight
 from reconciler.api.responses import error_messages
+from reconciler.api.retry import Clock, NoTimeToWait, RateLimiter, RetryPolicy, parse_seconds
 from reconciler.api.transport import Exchange, Outcome, Timeouts
-from reconciler.retry import Clock, NoTimeToWait, RateLimiter, RetryPolicy, parse_seconds
 
 logger = logging.getLogger("reconciler.http")
 

@@ -13,7 +13,7 @@ from reconciler.emulator.settings import CONFIGURABLE, apply_settings, setting_p
 from reconciler.emulator.validation import BadRequest, parse_json, validate_seed_item
 
 if TYPE_CHECKING:
-    from reconciler.emulator.app import Emulator
+    from reconciler.emulator.service import Emulator
 
 
 def effective_config(emulator: Emulator) -> dict[str, Any]:

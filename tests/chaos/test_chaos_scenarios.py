@@ -51,11 +51,11 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.cli import guarded
-from reconciler.commands import apply as apply_command
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.runtime import Runtime
+from reconciler.cli.commands import apply as apply_command
+from reconciler.cli.main import guarded
 from reconciler.emulator import EmulatorSettings
-from reconciler.retry import RetryPolicy
-from reconciler.runtime import Runtime
 from support.chaos import Key, Scenario, generate, key_of, reset_server
 from support.workspace import API_KEY, APP_KEY
 

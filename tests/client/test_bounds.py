@@ -17,16 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.api.errors import (
-    AmbiguousWrite,
-    DeadlineExceeded,
-    RateLimited,
-    Unavailable,
-)
+from reconciler.api.client import ApiClient
+from reconciler.api.errors import AmbiguousWrite, DeadlineExceeded, RateLimited, Unavailable
+from reconciler.api.retry import MAX_WAIT, RetryPolicy, SystemClock
 from reconciler.api.transport import BodyDecoder, Timeouts
-from reconciler.client import ApiClient
-from reconciler.retry import MAX_WAIT, RetryPolicy, SystemClock
-from reconciler.secrets import Credentials
+from reconciler.core.secrets import Credentials
 from support.clock import FakeClock
 
 KEYS = Credentials("bounds-api-key-000000000000000000", "bounds-app-key-0000000000000000000000000")
@@ -247,7 +242,7 @@ def test_an_attempt_is_cut_at_the_deadline_not_at_its_own_bound() -> None:
 
 
 def test_the_runtime_deadline_is_the_timeout_from_now_and_can_be_renewed() -> None:
-    from reconciler.runtime import Runtime
+    from reconciler.api.runtime import Runtime
 
     clock = FakeClock(start=100.0)
     runtime = Runtime(clock=clock).with_timeout(30)

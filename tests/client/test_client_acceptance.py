@@ -9,10 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.client import ApiClient, ApiError
+from reconciler.api.client import ApiClient
+from reconciler.api.errors import ApiError
+from reconciler.api.retry import RetryPolicy
+from reconciler.core.secrets import Credentials
 from reconciler.emulator import EmulatorSettings, serve_in_thread
-from reconciler.retry import RetryPolicy
-from reconciler.secrets import Credentials
 
 KEYS = Credentials("acceptance-api-key", "acceptance-app-key")
 

@@ -13,10 +13,12 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from reconciler.client import ApiClient, ApiError, Timeouts
+from reconciler.api.client import ApiClient
+from reconciler.api.errors import ApiError
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.transport import Timeouts
+from reconciler.core.secrets import Credentials
 from reconciler.emulator import EmulatorSettings, create_app
-from reconciler.retry import RetryPolicy
-from reconciler.secrets import Credentials
 from support.clock import FakeClock
 
 T = TypeVar("T")

@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.api.errors import Unavailable
-from reconciler.client import ApiClient, ApiError, Timeouts
-from reconciler.retry import RetryPolicy
-from reconciler.secrets import Credentials
+from reconciler.api.client import ApiClient
+from reconciler.api.errors import ApiError, Unavailable
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.transport import Timeouts
+from reconciler.core.secrets import Credentials
 from support.clock import FakeClock
 
 CANARY_API = "canary-api-key-5f1e2d3c4b5a69788796a5b4"

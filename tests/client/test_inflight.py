@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from reconciler.api.client import ApiClient
 from reconciler.api.inflight import INITIAL_WINDOW, MAX_IN_FLIGHT
-from reconciler.client import ApiClient
-from reconciler.model import ViewScope
-from reconciler.remote import list_views
-from reconciler.secrets import Credentials
+from reconciler.api.listing import list_views
+from reconciler.core.model import ViewScope
+from reconciler.core.secrets import Credentials
 from support.clock import FakeClock
 from support.factories import APP
 

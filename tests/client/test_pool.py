@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.api.client import ApiClient
 from reconciler.api.errors import Unavailable
 from reconciler.api.inflight import MAX_IN_FLIGHT
+from reconciler.api.listing import list_views
 from reconciler.api.pool import OriginPool
-from reconciler.client import ApiClient
-from reconciler.model import ViewScope
-from reconciler.remote import list_views
-from reconciler.secrets import Credentials
+from reconciler.core.model import ViewScope
+from reconciler.core.secrets import Credentials
 from support.factories import APP
 
 BODY = b'{"data": []}'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.client import SITES, resolve_base_url
-from reconciler.errors import UsageProblem
+from reconciler.config.sites import SITES, resolve_base_url
+from reconciler.core.errors import UsageProblem
 
 
 @pytest.mark.parametrize("site", SITES)

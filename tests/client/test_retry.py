@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from reconciler.retry import RateLimiter, RetryPolicy, parse_count, parse_seconds
+from reconciler.api.retry import RateLimiter, RetryPolicy, parse_count, parse_seconds
 from support.clock import FakeClock
 
 

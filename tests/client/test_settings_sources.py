@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import load_settings
+from reconciler.config.settings import load_settings
 
 FILE = """\
 site: datadoghq.eu

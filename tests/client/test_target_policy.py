@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.cli import main
+from reconciler.api.runtime import Runtime
+from reconciler.cli.main import main
 from reconciler.emulator import EmulatorSettings, serve_in_thread
-from reconciler.runtime import Runtime
 from support.rawserver import RawServer, hang_up
 from support.workspace import APP, enter_repository
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"

@@ -53,8 +53,8 @@ def test_github_format(run: Run, five: str) -> None:
 
 
 def test_github_format_escapes_properties_and_data() -> None:
-    from reconciler.model import Problem
-    from reconciler.problem_output import github_annotation
+    from reconciler.core.model import Problem
+    from reconciler.render.problems import github_annotation
 
     problem = Problem("a,b:c.yaml", 1, 2, "100% bad\nreally")
     expected = "::error file=a%2Cb%3Ac.yaml,line=1,col=2::100%25 bad%0Areally"

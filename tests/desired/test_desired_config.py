@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import Settings, load_settings
-from reconciler.errors import InvalidInput, UsageProblem
+from reconciler.config.settings import Settings, load_settings
+from reconciler.core.errors import InvalidInput, UsageProblem
 
 
 @pytest.fixture

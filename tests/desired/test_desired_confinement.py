@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import desired, files
-from reconciler.model import Problem
+from reconciler.core import files
+from reconciler.core.model import Problem
+from reconciler.desired import load as desired
 from support.processes import clean_env, reconciler
 
 APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from desired_support import CORPUS, REPO, Run
 
-from reconciler import desired, schemas
-from reconciler.schemacheck import compile_schema
-from reconciler.yamlload import PosDict, load_bytes
+from reconciler.core import schemas
+from reconciler.core.schemacheck import compile_schema
+from reconciler.core.yamlload import PosDict, load_bytes
+from reconciler.desired import load as desired
 
 BAD = sorted((CORPUS / "bad").glob("*.yaml"))
 GOOD = sorted((CORPUS / "good").glob("*.y*ml"))

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import schemas
-from reconciler.schemacheck import compile_schema
+from reconciler.core import schemas
+from reconciler.core.schemacheck import compile_schema
 
 _SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from desired_support import REPO, Run, imported_by
 
-from reconciler import desired, yamlload
-from reconciler.model import Problem
+from reconciler.core import yamlload
+from reconciler.core.model import Problem
+from reconciler.desired import load as desired
 from support.yaml_parser import c_parser_in_use
 
 GOOD_APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
@@ -138,7 +139,7 @@ def test_c_parser_is_in_use() -> None:
 
 def test_startup_does_not_import_jsonschema_for_valid_files() -> None:
     code = (
-        "import sys; from reconciler.cli import main; rc = main(['validate', 'snapshots']);"
+        "import sys; from reconciler.cli.main import main; rc = main(['validate', 'snapshots']);"
         " assert rc == 0; assert 'jsonschema' not in sys.modules, 'jsonschema imported'"
     )
     result = subprocess.run(
@@ -151,7 +152,7 @@ def test_startup_does_not_import_jsonschema_for_valid_files() -> None:
 ONLINE_ONLY = ("httpx", "httpcore", "anyio", "h11", "ssl")
 
 
-@pytest.mark.parametrize("entry", ["reconciler.cli", "reconciler.__main__"])
+@pytest.mark.parametrize("entry", ["reconciler.cli.main", "reconciler.__main__"])
 @pytest.mark.parametrize(
     "argv", [["--version"], ["validate", "snapshots/storefront-shop.yaml"], ["validate"]]
 )

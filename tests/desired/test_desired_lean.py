@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from desired_support import CORPUS
 
-from reconciler.yamlload import PosDict, load_bytes
+from reconciler.core.yamlload import PosDict, load_bytes
 
 FILES = sorted((CORPUS / "good").glob("*.y*ml")) + sorted((CORPUS / "bad").glob("*.yaml"))
 

@@ -14,8 +14,8 @@ from desired_support import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.yamlbuild import NO_POSITIONS, Builder, PosDict, PosList, YamlProblem
-from reconciler.yamlload import EVENT_PARSER, Document, Unusual, lean_plain, load_bytes
+from reconciler.core.yamlbuild import NO_POSITIONS, Builder, PosDict, PosList, YamlProblem
+from reconciler.core.yamlload import EVENT_PARSER, Document, Unusual, lean_plain, load_bytes
 
 _SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

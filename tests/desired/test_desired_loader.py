@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import desired, schemas
-from reconciler.model import SnapshotKey, SourcePosition, ViewScope
-from reconciler.schemacheck import compile_schema
+from reconciler.core import schemas
+from reconciler.core.model import SnapshotKey, SourcePosition, ViewScope
+from reconciler.core.schemacheck import compile_schema
+from reconciler.desired import load as desired
 
 APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
 TEXT = f"""\
@@ -79,7 +80,7 @@ def test_schemas_are_found_in_a_source_checkout() -> None:
 
 
 def test_schema_agrees_with_resource_facts() -> None:
-    from reconciler import resource
+    from reconciler.core import resource
 
     snapshot = schemas.load_schema(schemas.SNAPSHOTS)["$defs"]["snapshot"]
     assert snapshot["properties"]["device_type"]["enum"] == list(resource.DEVICE_TYPES)

@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from reconciler import desired, schemas
-from reconciler.schemacheck import compile_schema
-from reconciler.yamlload import PosDict, load_bytes
+from reconciler.core import schemas
+from reconciler.core.schemacheck import compile_schema
+from reconciler.core.yamlload import PosDict, load_bytes
+from reconciler.desired import load as desired
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="desired-property-"))
 _SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -145,7 +146,7 @@ config_documents = st.dictionaries(
 @_SETTINGS
 @given(st.one_of(config_documents.map(dump), st.text(max_size=200)))
 def test_config_reading_never_raises(text: str) -> None:
-    from reconciler.config import read_config
+    from reconciler.config.settings import read_config
 
     path = _FOLDER / "reconciler.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import schemas
+from reconciler.core import schemas
 
 
 def test_the_packaged_copy_comes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,5 +21,5 @@ def test_a_source_checkout_reads_its_schemas_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(schemas, "_PACKAGE_DIR", tmp_path)  # no reconciler/schemas/ here
-    source = Path(schemas.__file__).resolve().parent.parent / "schemas" / schemas.CONFIG
+    source = Path(schemas.__file__).resolve().parents[2] / "schemas" / schemas.CONFIG
     assert schemas.schema_text(schemas.CONFIG) == source.read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
 """The fast start of `reconciler.__main__` (the `reconciler` command): `--version` and plain
-`validate` lines print exactly what the click route (`reconciler.cli.main`) prints, with the
+`validate` lines print exactly what the click route (`reconciler.cli.main.main`) prints, with the
 same exit code, without importing click or logging; every other line goes to click."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from desired_support import CORPUS, REPO, imported_by
 
 from reconciler import __main__ as entry
-from reconciler import cli
+from reconciler.cli import main as cli
 
 GOOD = (
     "application_id: 6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21\n"
@@ -169,7 +169,7 @@ def test_completion_requests_go_to_click(
 
 
 #: Imported by the click route, never by the fast start.
-SLOW_TO_IMPORT = ("click", "logging", "jsonschema", "difflib", "reconciler.model_plan")
+SLOW_TO_IMPORT = ("click", "logging", "jsonschema", "difflib", "reconciler.plan.operations")
 
 
 @pytest.mark.parametrize(
@@ -211,7 +211,7 @@ def test_echo_writes_what_click_echo_writes(
 ) -> None:
     """`output.echo` writes ASCII text itself (click is not imported on the fast start):
     the same bytes as click.echo, which strips escape codes when not on a terminal."""
-    from reconciler.output import echo
+    from reconciler.core.output import echo
 
     capsysbinary.readouterr()
     echo(text, err=err, nl=nl)
@@ -226,7 +226,7 @@ def test_echo_on_a_stream_that_cannot_encode_the_text_is_clicks(
     """click re-wraps an ASCII-configured stdout; text that is not ASCII must reach it."""
     import io
 
-    from reconciler.output import echo
+    from reconciler.core.output import echo
 
     def written(write: Callable[[str], None], text: str) -> bytes:
         buffer = io.BytesIO()

@@ -1,6 +1,6 @@
 """Finding `reconciler ...` command lines in documents and checking them against the CLI.
 
-A command line is checked by introspecting the click objects of `reconciler.cli.cli`: the
+A command line is checked by introspecting the click objects of `reconciler.cli.main.cli`: the
 subcommand exists, every option used exists for that subcommand, a value follows each option
 that takes one, choices (such as --format values) are valid, and finally click itself
 parses the whole line (types, required options and arguments) without running anything.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import click
 
-from reconciler.cli import cli
+from reconciler.cli.main import cli
 
 ROOT_OPTIONS = ("--help", "-h", "--version")
 #: click's completion variable for the `reconciler` entry point.

@@ -27,8 +27,8 @@ import httpx
 import pytest
 from docs_support import COMPLETE_VAR, CommandLine, check, find_in_shell
 
-from reconciler import exitcodes
-from reconciler.cli import cli
+from reconciler.cli.main import cli
+from reconciler.core import exitcodes
 from reconciler.emulator import serve_in_thread
 from support.processes import RECONCILER, env_for, reconciler
 

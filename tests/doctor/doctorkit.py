@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from reconciler.commands import doctor as doctor_command
-from reconciler.doctor_probe import PROBE_PREFIX
-from reconciler.runtime import Runtime
+from reconciler.api.runtime import Runtime
+from reconciler.cli.commands import doctor as doctor_command
+from reconciler.doctor.probe import PROBE_PREFIX
 from support.workspace import Outcome, Workspace, remote_attributes, snapshot
 
 

@@ -14,7 +14,7 @@ from doctor.doctorkit import (
     probes_left,
 )
 
-from reconciler.doctor_probe import PROBE_PREFIX
+from reconciler.doctor.probe import PROBE_PREFIX
 from support.workspace import Workspace, remote_attributes
 
 # ---- --write-probe -------------------------------------------------------------------------

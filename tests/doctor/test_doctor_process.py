@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.doctor_probe import PROBE_PREFIX
+from reconciler.doctor.probe import PROBE_PREFIX
 from support.processes import env_for, reconciler, running_emulator, spawn
 from support.workspace import API_KEY, APP
 

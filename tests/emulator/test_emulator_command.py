@@ -13,7 +13,7 @@ import httpx
 import pytest
 from emulator.emulatorkit import COLLECTION, KEYS, PLAIN_CONFIG, create_body
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 from support.processes import start_emulator
 
 

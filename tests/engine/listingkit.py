@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 
-from reconciler.client import ApiClient
-from reconciler.model import ViewError, ViewScope
-from reconciler.remote import Listing, ListingRules, RemoteReader
-from reconciler.secrets import Credentials
+from reconciler.api.client import ApiClient
+from reconciler.api.listing import Listing, ListingRules, RemoteReader
+from reconciler.core.model import ViewError, ViewScope
+from reconciler.core.secrets import Credentials
 from support.factories import APP, key, want
 
 SCOPE = ViewScope(APP, "/checkout")

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from reconciler.api.inflight import MAX_IN_FLIGHT
-from reconciler.cli import guarded
-from reconciler.commands import apply as apply_command
-from reconciler.commands import plan as plan_command
-from reconciler.runtime import Runtime
+from reconciler.api.runtime import Runtime
+from reconciler.cli.commands import apply as apply_command
+from reconciler.cli.commands import plan as plan_command
+from reconciler.cli.main import guarded
 from support.clock import FakeClock
 from support.inflight import InFlight
 from support.workspace import Outcome, Workspace, remote_attributes, snapshot

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.commands import apply as apply_command
+from reconciler.api.runtime import Runtime
+from reconciler.cli.commands import apply as apply_command
 from reconciler.emulator.app import emulator_of
-from reconciler.runtime import Runtime
 from support.clock import FakeClock
 from support.workspace import APP, Outcome, Workspace, remote_attributes, snapshot
 from support.worlds import World

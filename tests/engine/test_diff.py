@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.diff import DiffOptions, diff
-from reconciler.model import Create, Delete, FieldChange, Patch, RemoteSnapshot, ViewScope
-from reconciler.planfile import request_of
+from reconciler.core.model import RemoteSnapshot, ViewScope
+from reconciler.plan.diff import DiffOptions, diff
+from reconciler.plan.operations import Create, Delete, FieldChange, Patch
+from reconciler.plan.planfile import request_of
 from support.factories import APP, create_body, fields, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")

@@ -13,19 +13,20 @@ from typing import Any
 
 import pytest
 
-from reconciler.commands.apply import relister
-from reconciler.config import Settings
-from reconciler.diff import diff
+from reconciler.api.listing import parse_snapshot
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.runtime import Runtime
+from reconciler.apply.executor import ApplyResult, Executor
+from reconciler.cli.commands.apply import relister
+from reconciler.config.settings import Settings
+from reconciler.core.model import ViewScope
+from reconciler.core.secrets import Credentials
 from reconciler.emulator import EmulatorSettings, create_app
 from reconciler.emulator.app import emulator_of
-from reconciler.engine import Context
-from reconciler.executor import ApplyResult, Executor
-from reconciler.model import Operation, ViewScope
-from reconciler.planner import build_plan
-from reconciler.remote import parse_snapshot
-from reconciler.retry import RetryPolicy
-from reconciler.runtime import Runtime
-from reconciler.secrets import Credentials
+from reconciler.plan.diff import diff
+from reconciler.plan.engine import Context
+from reconciler.plan.operations import Operation
+from reconciler.plan.planner import build_plan
 from support.clock import FakeClock
 from support.factories import APP, have, key, want
 from support.worlds import CreateAnswer, World

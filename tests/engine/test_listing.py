@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from engine.listingkit import SCOPE, FakeApi, item, listing, only
 
-from reconciler.diff import diff
-from reconciler.model import ViewError, ViewScope, parse_timestamp
-from reconciler.planner import build_plan
+from reconciler.core.model import ViewError, ViewScope, parse_timestamp
+from reconciler.plan.diff import diff
+from reconciler.plan.planner import build_plan
 from support.factories import APP, key, want
 
 # -- repeated ids (finding 5: the only copy was deleted) ----------------------------------

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from engine.listingkit import DEVICES, SCOPE, FakeApi, desired_of, item, listing, spread
 
-from reconciler.diff import diff
-from reconciler.model import ViewScope
+from reconciler.core.model import ViewScope
+from reconciler.plan.diff import diff
 from support.factories import APP
 
 # -- page caps (issue 12, 1) ---------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from reconciler.planfile import PlanDocument
+from reconciler.plan.planfile import PlanDocument
 from support.workspace import APP, APP2, Workspace, remote_attributes, snapshot
 
 PLAN_SCHEMA = json.loads(
@@ -217,7 +217,7 @@ def test_saved_plan_round_trips_through_show(ws: Workspace) -> None:
     document = PlanDocument.read("plan.json")
     assert document.target_url == "http://127.0.0.1:9"
     assert [op.phase for op in document.plan.operations] == ["create", "delete"]
-    from reconciler.commands import show
+    from reconciler.cli.commands import show
 
     shown = ws._run(lambda: show.run(plan_path="plan.json", output_format="text", color=False))
     assert shown.out == result.out
@@ -337,8 +337,8 @@ def test_fingerprints_are_computed_only_for_saved_and_json_plans(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 13: text and markdown plans do not pay for fingerprints they never show."""
-    import reconciler.engine
-    import reconciler.remote
+    import reconciler.api.listing
+    import reconciler.plan.engine
 
     calls: list[str] = []
 
@@ -350,14 +350,14 @@ def test_fingerprints_are_computed_only_for_saved_and_json_plans(
         return wrapper
 
     monkeypatch.setattr(
-        reconciler.remote,
+        reconciler.api.listing,
         "view_fingerprint",
-        counting("view", reconciler.remote.view_fingerprint),
+        counting("view", reconciler.api.listing.view_fingerprint),
     )
     monkeypatch.setattr(
-        reconciler.engine,
+        reconciler.plan.engine,
         "desired_fingerprint",
-        counting("desired", reconciler.engine.desired_fingerprint),
+        counting("desired", reconciler.plan.engine.desired_fingerprint),
     )
     ws.write_snapshots({"/checkout": [snapshot("hero")]})
     ws.plan()

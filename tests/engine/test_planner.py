@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-from reconciler.diff import diff
-from reconciler.model import ViewScope
-from reconciler.planner import SafetyThresholds, build_plan
+from reconciler.core.model import ViewScope
+from reconciler.plan.diff import diff
+from reconciler.plan.planner import SafetyThresholds, build_plan
 from support.factories import APP, APP2, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")

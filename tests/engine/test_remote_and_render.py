@@ -10,15 +10,17 @@ import logging
 import httpx
 import pytest
 
-from reconciler.cli import use_color
-from reconciler.client import ApiClient
-from reconciler.diff import diff
-from reconciler.model import Create, Delete, FieldChange, Patch, SnapshotKey, ViewError, ViewScope
-from reconciler.planfile import PlanDocument
-from reconciler.planner import Plan, build_plan
-from reconciler.remote import list_views
-from reconciler.render import MARKDOWN_LIMIT, render
-from reconciler.secrets import Credentials
+from reconciler.api.client import ApiClient
+from reconciler.api.listing import list_views
+from reconciler.cli.main import use_color
+from reconciler.core.model import SnapshotKey, ViewError, ViewScope
+from reconciler.core.secrets import Credentials
+from reconciler.plan.diff import diff
+from reconciler.plan.operations import Create, Delete, FieldChange, Patch
+from reconciler.plan.planfile import PlanDocument
+from reconciler.plan.planner import Plan, build_plan
+from reconciler.render.common import MARKDOWN_LIMIT
+from reconciler.render.formats import render
 from support.factories import APP, APP2, key, want
 from support.inflight import InFlight
 
@@ -62,7 +64,7 @@ def test_items_outside_the_filter_are_dropped(caplog: pytest.LogCaptureFixture) 
                 client, [ViewScope(APP, "/checkout")], page_limit=100, parallelism=2
             )
 
-    with caplog.at_level(logging.WARNING, logger="reconciler.remote"):
+    with caplog.at_level(logging.WARNING, logger="reconciler.api.listing"):
         listing = asyncio.run(go())
     snapshots = listing.snapshots[ViewScope(APP, "/checkout")]  # type: ignore[attr-defined]
     assert [s.key.snapshot_name for s in snapshots] == ["mine"]

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from reconciler.gitrev import head_commit
-from reconciler.resource import KEY_FIELDS
+from reconciler.core.resource import KEY_FIELDS
+from reconciler.desired.gitrev import head_commit
 from support.factories import create_body
 from support.workspace import APP, APP2, Workspace, remote_attributes, snapshot
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.secrets import Credentials, redact
+from reconciler.core.secrets import Credentials, redact
 
 
 def test_keys_are_masked_and_never_in_a_repr() -> None:

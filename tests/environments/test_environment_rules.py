@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_report
-from reconciler.environments import Selection, select
-from reconciler.errors import InvalidInput, UsageProblem
-from reconciler.model import Problem
-from reconciler.placement import for_environment, without_environments
+from reconciler.config.environments import Selection, select
+from reconciler.core.errors import InvalidInput, UsageProblem
+from reconciler.core.model import Problem
+from reconciler.desired.load import load_report
+from reconciler.desired.placement import for_environment, without_environments
 
 STAGING = "11111111-1111-4111-8111-111111111111"
 PRODUCTION = "22222222-2222-4222-8222-222222222222"
@@ -234,7 +234,7 @@ def test_a_key_variable_must_be_a_datadog_one(repo: Path) -> None:
 
 
 def test_an_unknown_site_of_an_environment_names_the_environment(repo: Path) -> None:
-    from reconciler.engine import prepare_all
+    from reconciler.plan.engine import prepare_all
 
     (repo / "reconciler.yaml").write_text(
         CONFIG.replace("site: datadoghq.eu", "site: datadoghq.xx")

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from reconciler.desired import load_desired
-from reconciler.export import double_quoted, export_view, needs_quotes
-from reconciler.model import ViewScope
-from reconciler.remote import parse_snapshot
-from reconciler.yamlload import load_bytes
+from reconciler.api.listing import parse_snapshot
+from reconciler.core.model import ViewScope
+from reconciler.core.yamlload import load_bytes
+from reconciler.desired.export import double_quoted, export_view, needs_quotes
+from reconciler.desired.load import load_desired
 from support.export_helpers import export
 from support.workspace import APP, APP2, Workspace, remote_attributes
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler import files
-from reconciler.commands import export as export_command
-from reconciler.runtime import Runtime
+from reconciler.api.runtime import Runtime
+from reconciler.cli.commands import export as export_command
+from reconciler.core import files
 from support.export_helpers import export
 from support.workspace import APP, Outcome, Workspace, remote_attributes, snapshot
 
@@ -99,8 +99,8 @@ def test_a_full_disk_keeps_the_old_plan(ws: Workspace) -> None:
         import resource, signal
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
         resource.setrlimit(resource.RLIMIT_FSIZE, ({len(old)}, {len(old)}))
-        from reconciler.cli import guarded
-        from reconciler.planfile import PlanDocument
+        from reconciler.cli.main import guarded
+        from reconciler.plan.planfile import PlanDocument
         raise SystemExit(guarded(lambda: PlanDocument.read("big.json").write("plan.json")))
         """
     )

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.planfile import PlanDocument
-from reconciler.planner import Plan
+from reconciler.plan.planfile import PlanDocument
+from reconciler.plan.planner import Plan
 from support.hostile_files import (
     HEADER,
     MARKER,

@@ -23,12 +23,12 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.cli import guarded
-from reconciler.client import Timeouts
-from reconciler.commands import apply as apply_command
-from reconciler.commands import plan as plan_command
-from reconciler.retry import RetryPolicy
-from reconciler.runtime import Runtime
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.runtime import Runtime
+from reconciler.api.transport import Timeouts
+from reconciler.cli.commands import apply as apply_command
+from reconciler.cli.commands import plan as plan_command
+from reconciler.cli.main import guarded
 from support.workspace import API_KEY, APP, APP_KEY
 
 HOST = "127.0.0.1"

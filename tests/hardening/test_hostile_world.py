@@ -33,7 +33,7 @@ TIMEOUT = 2
 EMPTY = json.dumps({"data": []}).encode()
 MEASURED = (
     "import resource, sys\n"
-    "from reconciler.cli import main\n"
+    "from reconciler.cli.main import main\n"
     "code = main(sys.argv[1:])\n"
     "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
     "print(f'peak_rss_mb={peak}', file=sys.stderr)\n"

@@ -21,10 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from reconciler.cli import main
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.runtime import Runtime
+from reconciler.cli.main import main
 from reconciler.emulator import EmulatorSettings, serve_in_thread
-from reconciler.retry import RetryPolicy
-from reconciler.runtime import Runtime
 from support.processes import env_for, reconciler
 from support.workspace import APP
 

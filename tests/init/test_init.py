@@ -146,7 +146,7 @@ def test_a_file_in_place_of_the_folder_is_an_error(tmp_path: Path) -> None:
 def test_init_imports_no_http_stack(tmp_path: Path, ci: str) -> None:
     code = (
         "import sys\n"
-        "from reconciler.cli import main\n"
+        "from reconciler.cli.main import main\n"
         f"code = main(['init', {str(tmp_path / 'repo')!r}, '--ci', {ci!r}])\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('httpx', 'httpcore', 'anyio', 'h11', 'ssl', 'socket', 'asyncio'))\n"

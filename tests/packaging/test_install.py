@@ -38,7 +38,7 @@ def installed_works(bin_dir: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("OK: 3 files,")
     where = run(
-        [bin_dir / "python", "-c", "import reconciler.schemas as s; print(s.__file__)"],
+        [bin_dir / "python", "-c", "import reconciler.core.schemas as s; print(s.__file__)"],
         cwd=elsewhere,
     )
     assert "site-packages" in where.stdout, "not the installed copy"

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import subprocess
 
-from reconciler.diff import diff
-from reconciler.globs import glob_match
-from reconciler.model import DesiredSnapshot, RemoteSnapshot, SnapshotKey, SourcePosition, ViewScope
-from reconciler.planfile import PlanDocument
-from reconciler.planner import build_plan
-from reconciler.render import MARKDOWN_LIMIT, render
-from reconciler.render_github import annotation, escape_property
-from reconciler.render_markdown import render_markdown
-from reconciler.targets import TargetSet
+from reconciler.core.globs import glob_match
+from reconciler.core.model import (
+    DesiredSnapshot,
+    RemoteSnapshot,
+    SnapshotKey,
+    SourcePosition,
+    ViewScope,
+)
+from reconciler.plan.diff import diff
+from reconciler.plan.planfile import PlanDocument
+from reconciler.plan.planner import build_plan
+from reconciler.plan.targets import TargetSet
+from reconciler.render.common import MARKDOWN_LIMIT
+from reconciler.render.formats import render
+from reconciler.render.github import annotation, escape_property
+from reconciler.render.markdown import render_markdown
 from support.workspace import APP, Workspace, remote_attributes, snapshot
 
 SCOPE = ViewScope(APP, "/home")
@@ -68,7 +75,7 @@ def test_ignore_with_brackets_protects_the_snapshot() -> None:
 
 
 def _ignore(*globs: str):  # type: ignore[no-untyped-def]
-    from reconciler.diff import DiffOptions
+    from reconciler.plan.diff import DiffOptions
 
     return DiffOptions(ignore=globs)
 
@@ -157,7 +164,7 @@ def test_targets_of_different_kinds_narrow_each_other() -> None:
 
 
 def test_thousands_of_view_errors_stay_under_the_limit() -> None:
-    from reconciler.model import ViewError
+    from reconciler.core.model import ViewError
 
     errors = tuple(ViewError(ViewScope(APP, f"/v{i}"), "x" * 200) for i in range(1000))
     document = PlanDocument(build_plan([], {}), "http://127.0.0.1:9", None, None, (), errors)

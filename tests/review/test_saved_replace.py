@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from reconciler.commands import show as show_command
+from reconciler.cli.commands import show as show_command
 from support.workspace import APP, Workspace, remote_attributes, snapshot
 
 

@@ -182,7 +182,7 @@ def test_json(team: tuple[Workspace, dict[str, str]]) -> None:
 
     from jsonschema import Draft202012Validator
 
-    from reconciler.schemas import load_schema
+    from reconciler.core.schemas import load_schema
 
     ws, ids = team
     result = run_plan(ws, output_format="json")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.commands import export as export_command
-from reconciler.runtime import Runtime
+from reconciler.api.runtime import Runtime
+from reconciler.cli.commands import export as export_command
 from support.workspace import APP, Outcome, Workspace
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.model import (
+from reconciler.core.model import (
     DesiredSnapshot,
     DesiredState,
     FieldValue,

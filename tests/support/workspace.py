@@ -1,6 +1,6 @@
 """A test workspace: a folder of snapshot files, an emulator, and the commands run on them.
 
-Commands run in-process as the CLI runs them (`reconciler.cli.guarded` maps outcomes to exit
+Commands run in-process as the CLI runs them (`reconciler.cli.main.guarded` maps outcomes to exit
 codes), against the real emulator through `httpx.ASGITransport`: no sockets, no mocks.
 """
 
@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.cli import guarded
-from reconciler.commands import apply as apply_command
-from reconciler.commands import plan as plan_command
+from reconciler.api.runtime import Runtime
+from reconciler.cli.commands import apply as apply_command
+from reconciler.cli.commands import plan as plan_command
+from reconciler.cli.main import guarded
 from reconciler.emulator import EmulatorSettings, create_app
-from reconciler.runtime import Runtime
 from support.factories import APP, key_attributes
 from support.factories import APP2 as APP2  # the tests' second application
 

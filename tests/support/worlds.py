@@ -15,8 +15,8 @@ from typing import Any, Literal
 import httpx
 from starlette.types import ASGIApp
 
+from reconciler.api.retry import Clock
 from reconciler.emulator.app import COLLECTION, emulator_of
-from reconciler.retry import Clock
 
 CreateAnswer = Literal["normal", "no id", "empty"]
 

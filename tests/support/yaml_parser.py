@@ -1,4 +1,4 @@
-"""Test-only: which YAML parser reconciler.yamlload really runs on."""
+"""Test-only: which YAML parser reconciler.core.yamlload really runs on."""
 
 from __future__ import annotations
 

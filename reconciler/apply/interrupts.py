@@ -1,0 +1,130 @@
+"""SIGTERM handled as Ctrl-C, everywhere a command runs (CI runners and `docker stop` send
+SIGTERM on cancel).
+
+- Outside an event loop (the `[y/N]` prompt), SIGINT raises KeyboardInterrupt as Python
+  does and SIGTERM raises `Terminated`, a KeyboardInterrupt: one signal ends the prompt.
+- Inside `run_loop` (listing, planning), SIGTERM cancels the main task as asyncio does for
+  SIGINT, and `Terminated` is raised when the loop is done.
+- While operations run (`stop_on_signals`), the first SIGINT or SIGTERM sets the stop event
+  (start nothing new, in-flight requests finish within a bound); a second one ends the run
+  at once.
+
+Exit codes: 130 after SIGINT, 143 after SIGTERM (128 + the signal number, as shells report).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from types import FrameType
+from typing import TypeVar
+
+from reconciler.core import exitcodes
+from reconciler.core.output import echo
+
+T = TypeVar("T")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C."""
+
+
+def exit_code(signum: int | None) -> int:
+    return exitcodes.TERMINATED if signum == signal.SIGTERM else exitcodes.INTERRUPTED
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """For the whole command: SIGTERM raises Terminated (outside event loops)."""
+    if not _main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_loop(main: Callable[[], Awaitable[T]]) -> T:
+    """`asyncio.run(main())`, SIGTERM cancelling the main task as asyncio does for SIGINT."""
+
+    async def guarded() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        terminated = False
+
+        def on_sigterm() -> None:
+            nonlocal terminated
+            terminated = True
+            if task is not None:
+                task.cancel()
+
+        installed = _install(loop, signal.SIGTERM, on_sigterm)
+        try:
+            return await main()
+        except asyncio.CancelledError:
+            if terminated:
+                raise Terminated from None
+            raise
+        finally:
+            if installed:
+                loop.remove_signal_handler(signal.SIGTERM)
+                signal.signal(signal.SIGTERM, _raise_terminated)
+
+    return asyncio.run(guarded())
+
+
+def _install(
+    loop: asyncio.AbstractEventLoop, signum: int, handler: Callable[..., None], *args: object
+) -> bool:
+    if not _main_thread():
+        return False
+    try:
+        loop.add_signal_handler(signum, handler, *args)
+    except (NotImplementedError, RuntimeError):  # no signals on this platform or loop
+        return False
+    return True
+
+
+@dataclass
+class Interruption:
+    """Which signal stopped the run, if any."""
+
+    signum: int | None = None
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: asyncio.Event, seen: Interruption) -> Iterator[None]:
+    """The first SIGINT or SIGTERM sets `stop`; after it, both signals end the run at once."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def first(signum: int) -> None:
+        echo("\nInterrupted: finishing requests in flight, starting nothing new.", err=True)
+        seen.signum = signum
+        stop.set()
+        for each in signals:  # the next one is fatal: Python's own handlers again
+            loop.remove_signal_handler(each)
+        signal.signal(signal.SIGTERM, _raise_terminated)
+
+    installed = [each for each in signals if _install(loop, each, first, each)]
+    try:
+        yield
+    finally:
+        for each in installed:
+            loop.remove_signal_handler(each)
+        if signal.SIGTERM in installed:
+            signal.signal(signal.SIGTERM, _raise_terminated)

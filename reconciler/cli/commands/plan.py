@@ -1,0 +1,110 @@
+"""`reconciler plan`: validate, list each managed view, diff, print the plan."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from reconciler.api.client import ApiClient
+from reconciler.api.runtime import Runtime
+from reconciler.config.environments import NO_SELECTION, Selection
+from reconciler.core import exitcodes
+from reconciler.core.errors import UsageProblem
+from reconciler.core.model import DesiredState, RemovedView
+from reconciler.core.output import echo
+from reconciler.desired.baseref import managed_at
+from reconciler.plan.engine import (
+    Context,
+    check_targets_matched,
+    compute_plan,
+    list_all,
+    prepare_all,
+)
+from reconciler.plan.planfile import PlanDocument
+from reconciler.render.sections import ENV_PLACEHOLDER, render_all
+
+
+def run(
+    *,
+    config_path: str | None,
+    overrides: Mapping[str, object],
+    output_format: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    targets: Sequence[str],
+    color: bool,
+    base: str | None = None,
+    runtime: Runtime = Runtime(),
+    selection: Selection = NO_SELECTION,
+) -> int:
+    prepared = prepare_all(config_path, overrides, runtime=runtime, selection=selection)
+    sectioned = prepared[0][0].environment is not None
+    if out is not None and len(prepared) > 1 and ENV_PLACEHOLDER not in out:
+        raise UsageProblem(
+            f"--out with several environments needs {ENV_PLACEHOLDER} in the path (one saved "
+            f"plan per environment), e.g. --out plan-{ENV_PLACEHOLDER}.json"
+        )
+    fingerprints = output_format == "json" or out is not None
+
+    async def plan(context: Context, desired: DesiredState) -> PlanDocument:
+        async with context.client() as client:
+            document, _ = await compute_plan(
+                context,
+                client,
+                desired,
+                targets=targets,
+                fingerprints=fingerprints,
+                require_match=len(prepared) == 1,
+            )
+            if base is not None:
+                removed = await removed_views(context, client, desired, base)
+                document = dataclasses.replace(document, removed_views=removed)
+            return document
+
+    async def plan_all() -> list[PlanDocument]:
+        # Concurrently, each environment with its own client, keys and rate-limit state.
+        return list(await asyncio.gather(*(plan(c, d) for c, d in prepared)))
+
+    documents = asyncio.run(plan_all())
+    check_targets_matched(documents)
+    echo(render_all(documents, output_format, color=color, sectioned=sectioned), nl=False)
+    codes = [_outcome(document, out, detailed_exitcode) for document in documents]
+    return exitcodes.combined(codes)
+
+
+def _outcome(document: PlanDocument, out: str | None, detailed_exitcode: bool) -> int:
+    """One environment's exit code; its plan saved when it is complete."""
+    where = "" if document.environment is None else f"environment {document.environment}: "
+    if document.errors:
+        echo(
+            f"error: {where}{len(document.errors)} view(s) could not be listed; they were not "
+            "planned" + ("; the plan was not saved" if out else ""),
+            err=True,
+        )
+        return exitcodes.ERROR
+    if out:
+        path = out.replace(ENV_PLACEHOLDER, document.environment or "")
+        document.write(path)
+        echo(f"{where}Saved plan to {path}. Apply it with: reconciler apply {path}", err=True)
+    if detailed_exitcode and document.plan.has_changes:
+        return exitcodes.CHANGES
+    return exitcodes.OK
+
+
+async def removed_views(
+    context: Context, client: ApiClient, desired: DesiredState, base: str
+) -> tuple[RemovedView, ...]:
+    """Views managed at `base` that no file manages now, each with its remote snapshot count
+    (listed by the same client and rules as the plan's own views)."""
+    now = {view.scope for view in desired.views}
+    views = managed_at(
+        base, context.settings.snapshots, context.environment, context.application_aliases
+    )
+    then = {view.scope: view.position for view in views}
+    gone = sorted(set(then) - now)
+    if not gone:
+        return ()
+    listing = await list_all(context, client, gone)
+    counts = listing.counts
+    return tuple(RemovedView(scope, counts.get(scope), then[scope]) for scope in gone)

@@ -1,0 +1,338 @@
+"""Command line: parses arguments, calls one function per command, maps errors to exit codes.
+
+Every command function in `reconciler.cli.commands` takes plain values and returns an exit code.
+`main` hands every outcome to `outcomes.guarded`, the only place that turns exceptions into
+exit codes: every error exits 1 (click's usage errors included) so that 2 always means
+"changes pending".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from reconciler import __version__
+from reconciler.cli.emulator import emulator
+from reconciler.cli.options import (
+    Connection,
+    configure_logging,
+    connection_options,
+    format_option,
+    runtime,
+    target_option,
+    timeout_option,
+    use_color,
+    verbose_option,
+)
+from reconciler.cli.outcomes import guarded
+
+if TYPE_CHECKING:  # the offline commands must not import the HTTP stack
+    from reconciler.api.runtime import Runtime
+
+__all__ = ["cli", "guarded", "main", "use_color"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconciler")
+@click.option(
+    "-C",
+    "--chdir",
+    type=click.Path(exists=True, file_okay=False),
+    metavar="DIR",
+    help="Run as if started in DIR (like git -C): reconciler.yaml, snapshots/ and every"
+    " relative path are found there.",
+)
+def cli(chdir: str | None) -> None:
+    """GitOps for Datadog RUM replay heatmap snapshots.
+
+    YAML files under snapshots/ declare which heatmap snapshots should exist; reconciler
+    validates them, plans create / patch / delete operations against Datadog and applies
+    them. Credentials come from DD_API_KEY and DD_APP_KEY; the site from DD_SITE.
+    """
+    if chdir is not None:
+        os.chdir(chdir)  # `main` changes back: in-process callers keep their directory
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@format_option(
+    ["text", "github", "json"],
+    "text: path:line:col: message; github: Actions annotations; json: a list.",
+)
+@click.option("--config", "config_path", type=click.Path(), help="Path of reconciler.yaml.")
+@verbose_option
+def validate(
+    paths: tuple[str, ...], output_format: str, config_path: str | None, verbose: int
+) -> int:
+    """Check snapshot files offline (default: the configured snapshots folder).
+
+    Reports every problem at once as path:line:col: message. Exit 0 valid, 1 invalid.
+    """
+    from reconciler.cli.commands import validate as command
+
+    configure_logging(verbose)
+    return command.run(paths=list(paths), output_format=output_format, config_path=config_path)
+
+
+@cli.command()
+@connection_options
+@format_option(
+    ["text", "markdown", "json", "github"],
+    "text like Terraform; markdown for a pull-request comment; json (plan.schema.json); "
+    "github: Actions annotations.",
+)
+@click.option("--out", type=click.Path(), help="Save the plan to this file for `apply PLAN`.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes (0 none, 1 error), for drift checks.",
+)
+@target_option
+@click.option(
+    "--base",
+    metavar="REF",
+    help="A git ref (the pull request's base): warn about views managed there and no longer.",
+)
+@timeout_option
+@verbose_option
+def plan(
+    connection: Connection,
+    output_format: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    base: str | None,
+    timeout: float,
+    verbose: int,
+) -> int:
+    """Show what apply would do: list each managed view, diff, print the plan.
+
+    Exit 0 no changes (or changes without --detailed-exitcode), 2 changes with
+    --detailed-exitcode, 1 any error.
+    """
+    from reconciler.cli.commands import plan as command
+
+    configure_logging(verbose)
+    return command.run(
+        **connection,
+        output_format=output_format,
+        out=out,
+        detailed_exitcode=detailed_exitcode,
+        targets=targets,
+        color=use_color() and output_format == "text",
+        base=base,
+        runtime=runtime(timeout),
+    )
+
+
+@cli.command()
+@click.argument("plan_path", metavar="[PLAN]", required=False, type=click.Path())
+@connection_options
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking (required when not on a TTY)."
+)
+@click.option("--force", is_flag=True, help="Apply a plan marked unsafe by the safety checks.")
+@click.option(
+    "--consistency-window",
+    type=click.FloatRange(0, 600),
+    help="Seconds to watch a view's listing for a create whose answer was lost, before "
+    "sending it again (listings may lag writes). Default 10.",
+)
+@format_option(["text", "json"], "json: the result of each operation as JSON on stdout.")
+@target_option
+@timeout_option
+@verbose_option
+def apply(
+    connection: Connection,
+    plan_path: str | None,
+    auto_approve: bool,
+    force: bool,
+    consistency_window: float | None,
+    output_format: str,
+    targets: tuple[str, ...],
+    timeout: float,
+    verbose: int,
+) -> int:
+    """Apply changes: plan, show, confirm, then create / patch / delete.
+
+    With a saved PLAN (from `plan --out`), apply exactly its operations, without a prompt,
+    after checking that nothing changed since (else: "saved plan is stale").
+    Exit 0 applied or nothing to do, 1 error or refused, 130 interrupted.
+    """
+    from reconciler.cli.commands import apply as command
+
+    configure_logging(verbose)
+    if plan_path is not None and targets:
+        raise click.UsageError("--target cannot be combined with a saved PLAN")
+    return command.run(
+        plan_path=plan_path,
+        **connection,
+        auto_approve=auto_approve,
+        force=force,
+        output_format=output_format,
+        targets=targets,
+        color=use_color() and output_format == "text",
+        interactive=sys.stdin.isatty(),
+        progress=sys.stdout.isatty() and output_format == "text",
+        runtime=runtime(timeout, consistency_window=consistency_window),
+    )
+
+
+@cli.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path())
+@format_option(["text", "markdown", "json", "github"])
+@verbose_option
+def show(plan_path: str, output_format: str, verbose: int) -> int:
+    """Render a saved plan (from `plan --out`)."""
+    from reconciler.cli.commands import show as command
+
+    configure_logging(verbose)
+    return command.run(
+        plan_path=plan_path,
+        output_format=output_format,
+        color=use_color() and output_format == "text",
+    )
+
+
+@cli.command()
+@click.option(
+    "--application-id",
+    required=True,
+    metavar="ID",
+    help="The RUM application's id (a UUID).",
+)
+@click.option(
+    "--view",
+    "views",
+    required=True,
+    multiple=True,
+    metavar="V",
+    help="A view to export (repeatable). The API cannot list views: name each one.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the file here (default: stdout); an existing file only with --force.",
+)
+@click.option(
+    "--merge",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Update this existing snapshots file in place, keeping its comments and layout.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --output file.")
+@connection_options
+@timeout_option
+@verbose_option
+def export(
+    connection: Connection,
+    application_id: str,
+    views: tuple[str, ...],
+    output: str | None,
+    merge: str | None,
+    force: bool,
+    timeout: float,
+    verbose: int,
+) -> int:
+    """Write a snapshots file from the snapshots that exist remotely.
+
+    The API cannot list views, so name each view to export with --view. Each named view is
+    written as managed (a view with no snapshots as `[]`), so `plan` on the result shows
+    no changes. With --merge FILE, only the named views of FILE are updated: changed
+    values in place, new snapshots appended, snapshots gone remotely removed; comments and
+    everything else are kept. Exit 0 written, 1 any error (nothing written).
+    """
+    from reconciler.cli.commands import export as command
+
+    configure_logging(verbose)
+    return command.run(
+        application_id=application_id,
+        views=list(views),
+        output=output,
+        merge=merge,
+        **connection,
+        runtime=runtime(timeout),
+        force=force,
+    )
+
+
+@cli.command()
+@connection_options
+@click.option(
+    "--write-probe",
+    is_flag=True,
+    help="Also create, patch and delete one probe snapshot in a scratch view.",
+)
+@click.option(
+    "--probe-view",
+    metavar="VIEW",
+    default=None,
+    help="Scratch view of --write-probe (default: /reconciler-doctor-probe).",
+)
+@timeout_option
+@verbose_option
+def doctor(
+    connection: Connection,
+    write_probe: bool,
+    probe_view: str | None,
+    timeout: float | None,
+    verbose: int,
+) -> int:
+    """Check what reconciler assumes of the API against the configured org.
+
+    Keys and read permission, reachability, rate-limit headers, page[limit] behaviour and
+    the shape of the managed views' listings; prints a report and a suggested
+    reconciler.yaml block. Read-only unless --write-probe. Exit 0 when every assumption
+    holds, 1 otherwise.
+    """
+    from reconciler.cli.commands import doctor as command
+
+    configure_logging(verbose)
+    return command.run(
+        **connection,
+        write_probe=write_probe,
+        probe_view=probe_view,
+        runtime=runtime(timeout),
+    )
+
+
+cli.add_command(emulator)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab", "none"]),
+    default="github",
+    show_default=True,
+    help="Which CI recipes to write (.github/workflows/ or .gitlab-ci.yml).",
+)
+@verbose_option
+def init(directory: str, ci: str, verbose: int) -> int:
+    """Start a repository of snapshot files (default: the current folder).
+
+    Writes reconciler.yaml, schemas/, an example snapshots file, .pre-commit-config.yaml and
+    the CI workflows. Never overwrites a file: lists what it created and what it skipped.
+    Offline. Exit 0.
+    """
+    from reconciler.cli.commands import init as command
+
+    configure_logging(verbose)
+    return command.run(directory=directory, ci=ci)
+
+
+def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
+    """Entry point: run the command and turn every outcome into an exit code."""
+    previous = os.getcwd()
+    try:
+        return guarded(
+            lambda: cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=runtime)
+        )
+    finally:
+        os.chdir(previous)  # after --chdir

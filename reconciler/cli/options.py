@@ -1,0 +1,190 @@
+"""Options and helpers shared by the commands of `reconciler.cli.main`: logging, `--format`,
+the connection options, `--timeout`, `--target`, and the `Runtime` each command receives.
+
+Imports nothing of the HTTP stack at module level: the offline commands load this module too.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
+
+import click
+
+if TYPE_CHECKING:  # the offline commands must not import the HTTP stack
+    from reconciler.api.runtime import Runtime
+    from reconciler.config.environments import Selection
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def verbose_option(func: F) -> F:
+    """`-v` / `--verbose` on every command: each request to stderr; twice for debug."""
+    return click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="Log each HTTP request (method, path, status, time, retries) to stderr.",
+    )(func)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when each record is emitted, not when configured
+    (a stream swapped since, as tests do, must not receive records after it is closed)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+    def format(self, record: logging.LogRecord) -> str:
+        from reconciler.core.secrets import redact
+
+        return redact(super().format(record))  # the one sink of every log line
+
+
+def configure_logging(verbose: int) -> None:
+    """Log to stderr; keys are never logged by the client, and the handler masks every
+    line (a server's text may carry one)."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("reconciler")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def format_option(choices: list[str], help_text: str | None = None) -> Callable[[F], F]:
+    """`--format`, default text, with the choices each command offers."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )
+
+
+def use_color() -> bool:
+    """Colours only on a terminal, and never with NO_COLOR set (https://no-color.org)."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+class Connection(TypedDict):
+    """What the commands that talk to the API take from the connection options."""
+
+    config_path: str | None
+    overrides: dict[str, object]
+    selection: Selection
+
+
+def connection_options(func: F) -> F:
+    """Options shared by the commands that talk to the API (each overrides
+    reconciler.yaml) and the environments to work in; the command receives them as one
+    `connection: Connection` argument."""
+
+    @functools.wraps(func)
+    def command(
+        *args: Any,
+        config_path: str | None,
+        site: str | None,
+        api_url: str | None,
+        snapshots_dir: str | None,
+        parallelism: int | None,
+        page_limit: int | None,
+        env_names: tuple[str, ...],
+        all_envs: bool,
+        **kwargs: Any,
+    ) -> Any:
+        from reconciler.config.environments import Selection
+
+        overrides: dict[str, object] = {
+            "site": site,
+            "api_url": api_url,
+            "snapshots": snapshots_dir,
+            "parallelism": parallelism,
+            "page_limit": page_limit,
+        }
+        connection = Connection(
+            config_path=config_path,
+            overrides=overrides,
+            selection=Selection(tuple(env_names), all_envs),
+        )
+        return func(*args, connection=connection, **kwargs)
+
+    options = [
+        click.option("--config", "config_path", type=click.Path(), help="Path of reconciler.yaml."),
+        click.option("--site", help="Datadog site, e.g. datadoghq.eu (default: DD_SITE)."),
+        click.option("--api-url", help="API base URL; overrides the site (emulator, proxy)."),
+        click.option("--snapshots", "snapshots_dir", help="Folder of snapshot files."),
+        click.option("--parallelism", type=click.IntRange(1, 64), help="Concurrent requests."),
+        click.option("--page-limit", type=click.IntRange(1), help="page[limit] of each listing."),
+        click.option(
+            "--env",
+            "env_names",
+            multiple=True,
+            metavar="NAME",
+            help="Only this environment of reconciler.yaml (repeatable).",
+        ),
+        click.option(
+            "--all-envs", is_flag=True, help="Every environment of reconciler.yaml, concurrently."
+        ),
+    ]
+    decorated: Any = command
+    for option in reversed(options):
+        decorated = option(decorated)
+    return cast(F, decorated)
+
+
+def timeout_option(func: F) -> F:
+    """`--timeout SECONDS`: the run's deadline, which no server can stretch."""
+    from reconciler.core.deadline import DEFAULT_TIMEOUT
+
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up after this long: no request starts and no wait lasts past it.",
+    )(func)
+
+
+#: `--target GLOB` of plan and apply.
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="GLOB",
+    help=(
+        "Only operations of app:ID, file:PATH, view:NAME, or a snapshot or view name GLOB "
+        "(repeatable; only * and ? are wildcards; kinds combine with AND)."
+    ),
+)
+
+
+def runtime(timeout: float | None = None, *, consistency_window: float | None = None) -> Runtime:
+    """The seam handed to `main` (tests: a transport, a clock, a retry policy), else the
+    defaults; with the run's deadline `timeout` seconds from now, and an option given on the
+    command line in place of its field."""
+    import dataclasses
+
+    from reconciler.api.runtime import Runtime
+
+    given = click.get_current_context().find_root().obj
+    chosen = given if isinstance(given, Runtime) else Runtime()
+    if consistency_window is not None:
+        chosen = dataclasses.replace(chosen, consistency_window=consistency_window)
+    return chosen.with_timeout(timeout)

@@ -1,0 +1,78 @@
+"""The one place where outcomes become exit codes: every error exits 1 (click's usage
+errors included) so that 2 always means "changes pending"; messages pass the key redactor.
+
+click is looked at only when it is loaded: an exception can only be one of click's once click
+is imported, and the fast start of `reconciler.__main__` never imports it."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Callable
+
+from reconciler.core import exitcodes
+from reconciler.core.errors import InvalidInput, ReconcilerError
+from reconciler.core.output import echo
+
+
+def guarded(call: Callable[[], object]) -> int:
+    """The one place where outcomes become exit codes; messages pass the key redactor."""
+    from reconciler.core.secrets import register_environment
+
+    register_environment()
+    try:
+        result = call()
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            echo(str(problem), err=True)
+        return exitcodes.ERROR
+    except ReconcilerError as exc:
+        echo(f"error: {exc}", err=True)
+        return exitcodes.ERROR
+    except KeyboardInterrupt as exc:
+        echo("Interrupted.", err=True)
+        return _interrupted_code(exc)
+    except Exception as exc:
+        code = _click_outcome(exc)
+        if code is not None:
+            return code
+        if os.environ.get("RECONCILER_DEBUG"):
+            raise
+        # A bug of ours, not bad input: one line, no traceback (RECONCILER_DEBUG=1 shows it).
+        name = type(exc).__name__
+        echo(f"internal error: {name}: {exc} (please report it)", err=True)
+        return exitcodes.ERROR
+    return result if isinstance(result, int) else exitcodes.OK
+
+
+def _click_outcome(exc: Exception) -> int | None:
+    """The exit code of one of click's exceptions (after printing what it says); None for
+    any other exception."""
+    if "click" not in sys.modules:
+        return None
+    import click
+
+    if isinstance(exc, click.exceptions.Exit):  # --help, --version
+        return int(exc.exit_code)
+    if isinstance(exc, click.ClickException):  # usage errors: 1, not click's 2
+        shown = io.StringIO()
+        exc.show(file=shown)  # masked like every other output: it may quote an argument
+        echo(shown.getvalue(), err=True, nl=False)
+        return exitcodes.ERROR
+    if isinstance(exc, click.exceptions.Abort):
+        # click turns Ctrl-C (and end of input at a prompt) into Abort.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, KeyboardInterrupt):
+            echo("Interrupted.", err=True)
+            return _interrupted_code(cause)
+        echo("Aborted.", err=True)
+        return exitcodes.ERROR
+    return None
+
+
+def _interrupted_code(exc: KeyboardInterrupt) -> int:
+    """130 for Ctrl-C, 143 for SIGTERM (which apply raises as `Terminated`)."""
+    from reconciler.apply.interrupts import Terminated
+
+    return exitcodes.TERMINATED if isinstance(exc, Terminated) else exitcodes.INTERRUPTED

@@ -1,0 +1,91 @@
+"""What `apply` prints: one line per operation (or a progress bar on a terminal) and the
+JSON result document."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.apply.executor import ApplyResult, OperationResult
+from reconciler.core.output import write_stderr
+from reconciler.core.text import plain
+from reconciler.plan.planfile import PlanDocument
+from reconciler.render.common import operation_title
+
+_DONE_VERB = {"create": "created", "patch": "patched", "delete": "deleted"}
+
+
+def result_line(result: OperationResult, names: Mapping[str, str] | None = None) -> str:
+    """One operation's outcome; `names`: application id -> alias."""
+    op = result.operation
+    verb = _DONE_VERB[op.phase] if result.status == "done" else f"{result.status} {op.phase}"
+    line = operation_title(op, verb, names)
+    if result.snapshot_id:
+        line += f" id={result.snapshot_id}"
+    if result.message:
+        line += f": {result.message}"
+    return line
+
+
+class ProgressBar:
+    """One line redrawn on the terminal (stderr); failures are printed above it."""
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._done = 0
+
+    def advance(self, result: OperationResult) -> None:
+        self._done += 1
+        if result.status == "failed":
+            write_stderr("\r\033[K" + result_line(result) + "\n")
+        width = 30
+        filled = width * self._done // max(self._total, 1)
+        write_stderr(f"\r[{'#' * filled}{'.' * (width - filled)}] {self._done}/{self._total}")
+
+    def close(self) -> None:
+        write_stderr("\r\033[K")
+
+
+def result_document(document: PlanDocument, result: ApplyResult, converged: bool) -> dict[str, Any]:
+    return {
+        "plan": document.plan.summary(),
+        "summary": result.summary(),
+        "interrupted": result.interrupted,
+        "deadline_reached": result.deadline_reached,
+        "converged": converged,
+        "results": [
+            {
+                "action": r.operation.phase,
+                **r.operation.key.as_dict(),
+                "status": r.status,
+                "snapshot_id": r.snapshot_id,
+                "message": r.message,
+            }
+            for r in result.results
+        ],
+    }
+
+
+def unlisted_creates(residual: PlanDocument, result: ApplyResult) -> list[str]:
+    """Why creates of this run are still to do: the server gave them ids, the listing does
+    not show them. A page cap the run cannot see does that; applying again would create
+    them again, so say it plainly."""
+    created = {
+        r.operation.key
+        for r in result.results
+        if r.status == "done" and r.operation.phase == "create" and r.snapshot_id
+    }
+    unlisted = Counter(
+        op.key.scope
+        for op in residual.plan.operations
+        if op.phase == "create" and op.key in created
+    )
+    counts = {view.scope: view.snapshot_count for view in residual.views}
+    return [
+        f"The listing of view {plain(scope.view_name)} of application "
+        f"{plain(scope.application_id)} does not show {count} snapshot"
+        f"{'' if count == 1 else 's'} this run created: the API may cap listings "
+        f"({counts.get(scope, 0)} listed); run `reconciler doctor` before applying again."
+        for scope, count in sorted(unlisted.items())
+    ]

@@ -1,0 +1,90 @@
+"""What every rendering of a plan shares: its titles, value texts, the lines about what was
+kept or targeted, and markdown's inert code spans.
+
+Markdown is inert: every name and message that comes from a file or a server is written as
+a code span (`md_code`), where markdown forms no HTML, link, image, mention, emphasis or
+heading; its whitespace is collapsed to one line and control characters are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from reconciler.core.model import FieldValue
+from reconciler.core.text import plain
+from reconciler.plan.operations import Operation
+from reconciler.plan.planfile import PlanDocument
+
+#: GitHub refuses comments over 65,536 characters; leave room for a wrapper.
+MARKDOWN_LIMIT = 65_000
+
+
+def targets_line(document: PlanDocument) -> str | None:
+    """`Targets: app:…, /home` when the plan was restricted with --target."""
+    if not document.targets:
+        return None
+    return "Targets: " + ", ".join(plain(target) for target in document.targets)
+
+
+def kept_line(document: PlanDocument) -> str | None:
+    """What was not deleted on purpose: kept by `ignore`, left out by `prune: false`."""
+    parts = []
+    if document.ignored:
+        noun = "snapshot" if document.ignored == 1 else "snapshots"
+        parts.append(f"{document.ignored} {noun} kept by ignore")
+    if document.unpruned:
+        noun = "delete" if document.unpruned == 1 else "deletes"
+        parts.append(f"{document.unpruned} {noun} left out (prune: false)")
+    return "Not deleted: " + ", ".join(parts) + "." if parts else None
+
+
+def shown_operations(document: PlanDocument) -> list[Operation]:
+    """The operations as people review them: the delete half of a replace is part of its
+    replace, not a line of its own."""
+    return [op for op in document.plan.operations if op.kind != "replaced"]
+
+
+def value_text(value: FieldValue | None) -> str:
+    """A field value as JSON would write it: strings quoted, booleans lower-case."""
+    return "(unset)" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def operation_title(
+    op: Operation, verb: str | None = None, names: Mapping[str, str] | None = None
+) -> str:
+    """`create /checkout desktop "hero" (application …)`, with `verb` in place of the phase;
+    a duplicate's delete says `delete duplicate`; an application with an alias in `names`
+    (id -> alias) is named by it."""
+    key = op.key
+    name = json.dumps(key.snapshot_name, ensure_ascii=False)
+    shown = verb or ("delete duplicate" if op.kind == "duplicate" else op.phase)
+    title = f"{shown} {plain(key.view_name)} {plain(key.device_type)} {name}"
+    application = (names or {}).get(key.application_id, key.application_id)
+    return f"{title} (application {plain(application)})"
+
+
+#: Characters that break a line or hide text: collapsed to a space / dropped in markdown.
+_LINE_BREAKS = re.compile(r"[\s\u0085\u2028\u2029]+")
+_BACKTICKS = re.compile(r"`+")
+
+
+def md_code(text: str, *, in_table: bool = True) -> str:
+    """`text` as one inert markdown code span, whatever it holds: inside a code span
+    markdown forms no HTML, link, image, mention or emphasis. The fence is longer than any
+    run of backticks inside; `|` is escaped in a table (GFM splits cells first)."""
+    flat = _LINE_BREAKS.sub(" ", text)
+    flat = "".join(
+        char for char in flat if unicodedata.category(char) not in ("Cc", "Cf", "Co", "Cs")
+    )
+    if in_table:
+        flat = flat.replace("|", "\\|")
+    longest = max((len(run) for run in _BACKTICKS.findall(flat)), default=0)
+    fence = "`" * (longest + 1)
+    # A space pads content that starts or ends with a backtick or a space (CommonMark strips
+    # one space from each end when both are there).
+    if not flat or flat[0] in "` " or flat[-1] in "` ":
+        flat = f" {flat} "
+    return f"{fence}{flat}{fence}"

@@ -1,0 +1,116 @@
+"""`plan --format github`: GitHub Actions workflow commands, one line each.
+
+`::error` for views that could not be listed; `::warning` for safety warnings, deletes,
+views no longer managed (`--base`) and what the server returned oddly; `::notice` for
+replaces and the summary. Each at `file=...,line=...` where the plan knows it (a view key,
+the line of a replacing snapshot). Escaped by GitHub's rules: `%`, CR and LF in the
+message; also `:` and `,` in properties. Names go through `render.printable` first, so no
+control character reaches the log.
+"""
+
+from __future__ import annotations
+
+from reconciler.core.model import SourcePosition, ViewScope
+from reconciler.core.text import plain, printable
+from reconciler.plan.operations import Create, Delete
+from reconciler.plan.planfile import PlanDocument
+from reconciler.render.common import (
+    kept_line,
+    operation_title,
+    shown_operations,
+    targets_line,
+    value_text,
+)
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(level: str, message: str, *, title: str, where: SourcePosition | None = None) -> str:
+    props = []
+    if where is not None:
+        props += [f"file={escape_property(where.path)}", f"line={where.line}"]
+    props.append(f"title={escape_property(title)}")
+    return f"::{level} {','.join(props)}::{escape_data(printable(message))}"
+
+
+def render_github(document: PlanDocument, *, forced: bool = False) -> str:
+    plan = document.plan
+    sources = document.sources
+    names = document.applications
+
+    def titled(title: str) -> str:
+        """An annotation's title, naming the environment when there is one."""
+        return title if document.environment is None else f"{document.environment}: {title}"
+
+    def at(scope: ViewScope) -> SourcePosition | None:
+        return sources.get(scope)
+
+    lines: list[str] = []
+    for extra in (targets_line(document), kept_line(document)):
+        if extra:
+            lines.append(extra)
+    for error in document.errors:
+        lines.append(
+            annotation("error", str(error), title=titled("view not listed"), where=at(error.scope))
+        )
+    for warning in document.warnings:
+        lines.append(annotation("warning", warning, title=titled("reconciler")))
+    for removed in document.removed_views:
+        lines.append(
+            annotation(
+                "warning",
+                removed.message,
+                title=titled("no longer managed"),
+                where=removed.position,
+            )
+        )
+    for index, reason in enumerate(plan.unsafe_reasons):
+        scope = plan.unsafe_scopes[index] if index < len(plan.unsafe_scopes) else None
+        lines.append(
+            annotation(
+                "warning",
+                reason,
+                title=titled("unsafe plan"),
+                where=None if scope is None else at(scope),
+            )
+        )
+    if not plan.is_safe and not forced:
+        lines.append(
+            annotation(
+                "warning",
+                "apply will refuse this plan without --force",
+                title=titled("unsafe plan"),
+            )
+        )
+    for op in shown_operations(document):
+        if isinstance(op, Create) and op.replaces is not None:
+            changes = ", ".join(
+                f"{c.name} {value_text(c.old)} -> {value_text(c.new)}" for c in op.replaces.changes
+            )
+            message = (
+                f"{operation_title(op, 'replace', names)} id={plain(op.replaces.snapshot_id)}: "
+                f"{changes}"
+                " (created first, then the old one is deleted)"
+            )
+            lines.append(
+                annotation(
+                    "notice",
+                    message,
+                    title=titled("replace"),
+                    where=op.position or at(op.key.scope),
+                )
+            )
+        elif isinstance(op, Delete):
+            title = operation_title(op, names=names)
+            message = f"{title} id={plain(op.snapshot_id)}: {op.reason}"
+            lines.append(
+                annotation("warning", message, title=titled(op.kind), where=at(op.key.scope))
+            )
+    lines.append(annotation("notice", document.summary(), title=titled("reconciler plan")))
+    return "\n".join(lines) + "\n"
