@@ -49,7 +49,7 @@ demo: $(DEMO_STAMP)
 	$(BIN)/python scripts/demo.py
 
 chaos: $(STAMP)
-	$(BIN)/pytest -q tests/chaos tests/e2e/test_racing_applies.py --chaos-full
+	$(BIN)/pytest -q tests/chaos tests/system/test_racing_applies.py --chaos-full
 
 # The wheel, built offline from the pinned venv (hatchling from constraints/dev.txt).
 dist: $(STAMP)

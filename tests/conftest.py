@@ -1,4 +1,5 @@
-"""Fixtures shared by the engine's integration tests."""
+"""Fixtures shared by every test: a clean environment, the in-process CLI runner, a fake
+clock and a repository with an in-process emulator."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorSettings
+from support.cli_runner import Run
+from support.clock import FakeClock
 from support.workspace import Workspace, enter_repository
 
 _ENV_TO_CLEAR = (
@@ -22,6 +25,23 @@ _ENV_TO_CLEAR = (
     "NO_COLOR",
     "RECONCILER_ALLOWED_HOSTS",
 )
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the target or settings of the shell that started pytest."""
+    for name in _ENV_TO_CLEAR:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    return Run(capsys)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from docs_support import CommandLine, check, find_in_shell
 from ruamel.yaml import YAML
 
 from reconciler import __version__
+from support.docs_support import CommandLine, check, find_in_shell
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "docs" / "ci"

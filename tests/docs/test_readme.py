@@ -25,11 +25,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from docs_support import COMPLETE_VAR, CommandLine, check, find_in_shell
 
 from reconciler.cli.main import cli
 from reconciler.core import exitcodes
 from reconciler.emulator import serve_in_thread
+from support.docs_support import COMPLETE_VAR, CommandLine, check, find_in_shell
 from support.processes import RECONCILER, env_for, reconciler
 
 ROOT = Path(__file__).resolve().parents[2]

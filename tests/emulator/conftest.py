@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from emulator.emulatorkit import FakeClock, client_for
 
 from reconciler.emulator import EmulatorSettings
+from support.emulatorkit import FakeClock, client_for
 
 
 @pytest.fixture

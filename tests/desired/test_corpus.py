@@ -1,0 +1,64 @@
+"""The corpus: every bad file gives exactly its expected lines; good files pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.core import schemas
+from reconciler.core.schemacheck import compile_schema
+from reconciler.core.yamlload import PosDict, load_bytes
+from reconciler.desired import load as desired
+from support.cli_runner import CORPUS, REPO, Run
+
+BAD = sorted((CORPUS / "bad").glob("*.yaml"))
+GOOD = sorted((CORPUS / "good").glob("*.y*ml"))
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(BAD) >= 30
+    assert all(path.with_suffix(".expected").is_file() for path in BAD)
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_bad_file_gives_exact_lines(path: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(path.parent)
+    code, out, err = run("validate", path.name)
+    assert out == path.with_suffix(".expected").read_text(encoding="utf-8")
+    assert code == 1
+    assert err == ""
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.name)
+def test_good_file_passes(path: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(path.parent)
+    code, out, _ = run("validate", path.name)
+    assert code == 0, out
+    assert out.startswith("OK: 1 file, ")
+
+
+def test_example_snapshots_of_the_repository_validate(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    code, out, _ = run("validate", "snapshots")
+    assert code == 0, out
+    state, problems = desired.load_desired([REPO / "snapshots"])
+    assert problems == []
+    assert len(state.snapshots) >= 20
+    assert len({view.scope.application_id for view in state.views}) >= 2
+    assert {snap.key.device_type for snap in state.snapshots} == {"desktop", "mobile", "tablet"}
+
+
+@pytest.mark.parametrize("path", BAD + GOOD, ids=lambda p: p.name)
+def test_fast_check_agrees_with_jsonschema(path: Path) -> None:
+    """The compiled fast path and jsonschema judge every corpus document the same way."""
+    import jsonschema
+
+    document = load_bytes(path.read_bytes())
+    if not isinstance(document.value, PosDict):
+        return
+    schema = schemas.load_schema(schemas.SNAPSHOTS)
+    fast = compile_schema(schema)(document.value)
+    assert fast == jsonschema.Draft202012Validator(schema).is_valid(document.value)
