@@ -100,7 +100,7 @@ def test_install_the_wheel_that_make_dist_builds(clone: Path, tmp_path: Path) ->
     assert sorted(p.name for p in (clone / "dist").iterdir()) == [WHEEL_NAME]
     names = zipfile.ZipFile(wheel).namelist()
     assert "reconciler/schemas/snapshots.schema.json" in names
-    assert "reconciler/commands/init.py" in names
+    assert "reconciler/cli/commands/init.py" in names
     assert "reconciler/templates/example.yaml" in names
     assert "reconciler/templates/ci/github/reconciler-apply.yml" in names
     assert "reconciler/templates/ci/gitlab/.gitlab-ci.yml" in names
