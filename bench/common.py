@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +72,16 @@ class Run:
 def measure(args: Sequence[str], cwd: Path, url: str, **extra_env: str) -> Run:
     """Run `reconciler ARGS` and read its own resource usage (os.wait4: that child only)."""
     env = {**os.environ, **KEYS, "RECONCILER_API_URL": url, "NO_COLOR": "1", **extra_env}
+    return measure_command([*RECONCILER, *args], cwd, env)
+
+
+def measure_command(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Run:
+    """Run any COMMAND (a peer tool, too) in CWD and read its own resource usage."""
     out_path, err_path = cwd / ".bench-stdout", cwd / ".bench-stderr"
     with out_path.open("w") as out, err_path.open("w") as err:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [*RECONCILER, *args], cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+            command, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
         )
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
