@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from reconciler.core.secrets import Credentials, redact
+import pytest
+
+from reconciler.core.errors import UsageProblem
+from reconciler.core.secrets import Credentials, redact, register_environment
 
 
 def test_keys_are_masked_and_never_in_a_repr() -> None:
@@ -42,3 +45,70 @@ def test_a_key_split_in_two_fields_is_masked_in_each() -> None:
 def test_overlapping_and_repeated_pieces_become_one_mask() -> None:
     Credentials(KEY, "unit-app-key-0000000000000000000000000000")
     assert redact(KEY + KEY + " " + KEY[:20] + KEY[4:]) == "*** ***"
+
+
+# -- which keys are known ------------------------------------------------------------------
+
+
+def test_a_key_of_eight_characters_is_masked_and_seven_are_not() -> None:
+    Credentials("q7#kz!w2", "x9@vv%m")
+    assert redact("a q7#kz!w2 b x9@vv%m c") == "a *** b x9@vv%m c"
+
+
+def test_the_keys_of_the_environment_are_known_before_anything_prints() -> None:
+    environ = {
+        "DD_API_KEY": "  env-k3y-a1b2c3d4e5f60718  ",  # surrounding space is not the key
+        "DD_APP_KEY": "env-k3y-b1b2c3d4e5f60718",
+        "DD_API_KEY_STAGING": "env-k3y-c1b2c3d4e5f60718",
+        "DD_APP_KEY_PROD": "env-k3y-d1b2c3d4e5f60718",
+        "SHOP_KEY": "env-k3y-e1b2c3d4e5f60718",
+        "UNRELATED": "a plain value, not a key",
+    }
+    register_environment(environ, variables=("SHOP_KEY",))
+    shown = redact(" ".join(value.strip() for value in environ.values()))
+    assert shown == "*** *** *** *** *** a plain value, not a key"
+
+
+def test_keys_are_read_from_the_environment_stripped() -> None:
+    environ = {
+        "DD_API_KEY": " env-k3y-0a1b2c3d4e5f6071 \n",
+        "DD_APP_KEY": "env-k3y-1a1b2c3d4e5f6071",
+    }
+    credentials = Credentials.from_environ(environ)
+    assert credentials.api_key == "env-k3y-0a1b2c3d4e5f6071"
+    assert credentials.app_key == "env-k3y-1a1b2c3d4e5f6071"
+    named = Credentials.from_environ(
+        {"A": "env-k3y-2a1b2c3d4e5f6071", "B": "env-k3y-3a1b2c3d4e5f6071"},
+        api_key_env="A",
+        app_key_env="B",
+    )
+    assert (named.api_key, named.app_key) == (
+        "env-k3y-2a1b2c3d4e5f6071",
+        "env-k3y-3a1b2c3d4e5f6071",
+    )
+
+
+def test_missing_keys_are_named_and_never_read_from_files() -> None:
+    with pytest.raises(UsageProblem) as raised:
+        Credentials.from_environ({"DD_API_KEY": "   "})
+    assert str(raised.value) == (
+        "missing DD_API_KEY and DD_APP_KEY: set the Datadog API key in DD_API_KEY and the "
+        "application key in DD_APP_KEY (keys are never read from files)"
+    )
+    with pytest.raises(UsageProblem) as raised:
+        Credentials.from_environ(
+            {"DD_API_KEY_EU": "env-k3y-4a1b2c3d4e5f6071"},
+            api_key_env="DD_API_KEY_EU",
+            app_key_env="DD_APP_KEY_EU",
+            environment="eu",
+        )
+    assert str(raised.value) == (
+        "environment 'eu': missing DD_APP_KEY_EU: set its Datadog API key in DD_API_KEY_EU and "
+        "its application key in DD_APP_KEY_EU (keys are never read from files)"
+    )
+
+
+def test_text_shorter_than_any_key_is_returned_as_it_is() -> None:
+    Credentials(KEY, "unit-app-key-0000000000000000000000000000")
+    assert redact("") == ""
+    assert redact("short") == "short"

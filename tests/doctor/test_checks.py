@@ -1,11 +1,17 @@
-"""`reconciler doctor` against the emulator in each mode: it names the mode, suggests the
-settings, and exits 0 only when every assumption holds."""
+"""The read-only checks of `reconciler doctor`, against the emulator in each mode: it names
+the mode, suggests the settings, and exits 0 only when every assumption holds; and the
+recorder of rate-limit headers they read."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import httpx
 import pytest
 
+from reconciler.core.resource import COLLECTION_PATH
+from reconciler.doctor.checks import HeaderRecorder, check_rate_limits
+from reconciler.doctor.report import Finding, Report
 from support.doctorkit import (
     Rewriting,
     RewrittenHeaders,
@@ -14,7 +20,8 @@ from support.doctorkit import (
     lines_of,
     managed_view,
 )
-from support.workspace import API_KEY, APP, Workspace
+from support.factories import APP
+from support.workspace import API_KEY, Workspace, snapshot
 
 
 def test_default_emulator_holds_every_assumption_read_only(ws: Workspace) -> None:
@@ -88,55 +95,6 @@ def test_reject_mode_with_a_view_over_the_cap_is_never_called_silent(ws: Workspa
         "page[limit] (50)"
     ) in result.out
     assert "silent" not in result.out
-
-
-@pytest.mark.parametrize(
-    ("view", "settings", "code", "finding"),
-    [
-        pytest.param(
-            "/checkout",
-            {"sparse_items": ["start", "application_id"]},
-            1,
-            "differs  items: sparse: the API returned no `application_id` for 3 of 3, "
-            "no `start` for 3 of 3 listed snapshots",
-            id="sparse items",
-        ),
-        pytest.param(
-            "/Shop/Cart/",
-            {"normalize_view_names": True},
-            1,
-            "differs  view names: normalised on write: '/Shop/Cart/' is listed as '/shop/cart' "
-            "(rule seen: lower case + trailing slash stripped)",
-            id="normalisation, with the rule seen",
-        ),
-        pytest.param(
-            "/checkout",
-            {"extra_attributes": True},
-            0,
-            "note     items: unknown extra attributes (ignored): heatmap_type, is_archived, "
-            "metadata, revision",
-            id="extra attributes: a note",
-        ),
-    ],
-)
-def test_an_open_behaviour_is_named(
-    view: str, settings: dict[str, object], code: int, finding: str, ws: Workspace
-) -> None:
-    ws.configure(**settings)
-    managed_view(ws, view)
-    result = doctor(ws)
-    assert result.code == code, result.out
-    assert finding in result.out
-
-
-def test_variable_precision_is_named(ws: Workspace) -> None:
-    managed_view(ws, count=8)
-    ws.configure(timestamp_precision="variable")
-    result = doctor(ws)
-    assert result.code == 1
-    [line] = [line for line in lines_of(result, "differs") if "timestamps" in line]
-    assert line.startswith("differs  timestamps: variable precision: ")
-    assert line.endswith(" fraction digits seen; order by parsed time, not text")
 
 
 def test_refused_keys_stop_the_checks(ws: Workspace) -> None:
@@ -221,3 +179,167 @@ def test_rate_limit_headers_are_parsed_not_echoed(ws: Workspace) -> None:
     assert listing.endswith("... allows 1000000 per 1 s")
     assert len(listing) < 200
     assert "differs  rate limits: create: no usable X-RateLimit" in result.out
+
+
+def refuse_page_limits_above(
+    cap: int, message: str
+) -> Callable[[httpx.Request], httpx.Response | None]:
+    """A server in reject mode whose 400 says `message`."""
+
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        limit = request.url.params.get("page[limit]")
+        if request.method == "GET" and limit is not None and int(limit) > cap:
+            return httpx.Response(400, json={"errors": [message]})
+        return None
+
+    return answer
+
+
+def test_a_cap_without_a_number_in_the_message_is_found_by_halving(ws: Workspace) -> None:
+    managed_view(ws)
+    refuse = refuse_page_limits_above(37, "page size too large")
+    result = doctor(ws, transport=Rewriting(ws.transport(), refuse))
+    assert result.code == 1
+    assert (
+        'differs  page limit: reject mode: page[limit] above 37 is rejected (400 "page size '
+        'too large"; the largest accepted, found by halving, is 37)'
+    ) in result.out
+    assert "  page_limit: 37" in result.out
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "page[limit] must be <= 250",
+        "page[limit] must be less than or equal to 250",
+        "Invalid page size: must be at most 250.",
+    ],
+)
+def test_the_cap_a_rejection_names_is_taken_once_verified(ws: Workspace, message: str) -> None:
+    managed_view(ws)
+    transport = Rewriting(ws.transport(), refuse_page_limits_above(250, message))
+    result = doctor(ws, transport=transport)
+    assert result.code == 1
+    assert (
+        f'differs  page limit: reject mode: page[limit] above 250 is rejected (400 "{message}"); '
+        "page_limit 1000 would fail every listing"
+    ) in result.out
+    assert "  server_page_cap: 250  # reject mode: the server's maximum" in result.out
+
+
+def test_a_cap_the_server_itself_refuses_is_found_by_halving(ws: Workspace) -> None:
+    managed_view(ws)
+    wrong = refuse_page_limits_above(300, "page[limit] must be <= 500")
+    result = doctor(ws, transport=Rewriting(ws.transport(), wrong))
+    assert result.code == 1
+    assert "the largest accepted, found by halving, is 300)" in result.out
+    assert "  server_page_cap: 300" in result.out
+
+
+def test_empty_managed_views_leave_the_page_cap_unknown(ws: Workspace) -> None:
+    ws.write_snapshots({"/empty": []})
+    result = doctor(ws)
+    assert result.code == 0, result.out
+    assert "unknown  page cap: not detectable: the managed views are empty" in result.out
+    assert "unknown  items: no snapshots in the managed views to inspect" in result.out
+
+
+def test_no_managed_views_means_nothing_to_list(ws: Workspace) -> None:
+    ws.write("snapshots/a.yaml", f"application_id: {APP}\nviews: {{}}\n")
+    result = doctor(ws)
+    assert result.code == 0, result.out
+    assert "unknown  views: no managed views in the snapshot files: nothing to list" in result.out
+    assert ws.stats()["total_requests"] == 0
+
+
+def test_a_view_that_cannot_be_listed_is_named(ws: Workspace) -> None:
+    ws.write_snapshots({"/a": [snapshot("s")], "/b": [snapshot("s")]})
+
+    def fail_b(request: httpx.Request) -> httpx.Response | None:
+        if request.url.params.get("filter[view_name]") == "/b":
+            return httpx.Response(400, json={"errors": ["no such view today"]})
+        return None
+
+    result = doctor(ws, transport=Rewriting(ws.transport(), fail_b))
+    assert result.code == 1
+    [line] = [line for line in lines_of(result, "differs") if "listing" in line]
+    assert line.startswith(f"differs  listing: {APP} /b could not be listed: GET ")
+    assert line.endswith("400 Bad Request: no such view today")
+
+
+# ---- the header recorder -------------------------------------------------------------------
+
+
+def answering(headers: dict[str, str]) -> httpx.MockTransport:
+    """A server of the test's own that answers every request with these headers."""
+    return httpx.MockTransport(lambda request: httpx.Response(200, headers=headers, json={}))
+
+
+async def send(recorder: HeaderRecorder, method: str, path: str) -> None:
+    request = httpx.Request(method, f"http://127.0.0.1:9{path}", headers={"DD-API-KEY": "k"})
+    await recorder.handle_async_request(request)
+
+
+@pytest.mark.anyio
+async def test_the_recorder_keeps_only_rate_limit_headers_per_operation() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        limit = "5" if request.url.path.startswith(COLLECTION_PATH) else "999"
+        headers = {"X-RateLimit-Limit": limit, "x-ratelimit-name": "n", "Server": "s"}
+        return httpx.Response(200, headers=headers, json={})
+
+    recorder = HeaderRecorder(httpx.MockTransport(answer))
+    await send(recorder, "GET", COLLECTION_PATH)
+    await send(recorder, "DELETE", f"{COLLECTION_PATH}/id")
+    await send(recorder, "GET", "/api/v2/other")  # not a snapshot operation
+    await send(recorder, "PUT", COLLECTION_PATH)  # not one of the four
+    expected = {"x-ratelimit-limit": "5", "x-ratelimit-name": "n"}
+    assert recorder.seen == {"list": expected, "delete": expected}
+
+
+@pytest.mark.anyio
+async def test_an_answer_without_the_headers_does_not_hide_those_seen_before() -> None:
+    # A gateway's 5xx carries no rate-limit headers; the API's answers before it did.
+    answers = [{}, {"x-ratelimit-limit": "5"}, {}]
+    inner = httpx.MockTransport(lambda request: httpx.Response(200, headers=answers.pop(0)))
+    recorder = HeaderRecorder(inner)
+    await send(recorder, "POST", COLLECTION_PATH)
+    assert recorder.seen == {"create": {}}  # seen, without headers
+    await send(recorder, "POST", COLLECTION_PATH)
+    await send(recorder, "POST", COLLECTION_PATH)
+    assert recorder.seen == {"create": {"x-ratelimit-limit": "5"}}
+
+
+@pytest.mark.parametrize(
+    ("headers", "finding"),
+    [
+        (
+            {"x-ratelimit-limit": "60", "x-ratelimit-period": "10", "x-ratelimit-name": " b "},
+            Finding("ok", "rate limits", "update: b allows 60 per 10 s"),
+        ),
+        (
+            {"x-ratelimit-limit": "60", "x-ratelimit-period": "0.5", "x-ratelimit-name": "b"},
+            Finding("ok", "rate limits", "update: b allows 60 per 0.5 s"),
+        ),
+        (
+            {"x-ratelimit-limit": "0", "x-ratelimit-period": "10", "x-ratelimit-name": "b"},
+            None,
+        ),
+        ({"x-ratelimit-limit": "60", "x-ratelimit-period": "10", "x-ratelimit-name": " "}, None),
+        ({"x-ratelimit-limit": "60", "x-ratelimit-name": "b"}, None),
+        ({}, None),
+    ],
+)
+def test_rate_limits_are_usable_only_with_a_limit_a_period_and_a_name(
+    headers: dict[str, str], finding: Finding | None
+) -> None:
+    recorder = HeaderRecorder(answering({}))
+    recorder.seen = {"update": headers}
+    report = Report("t", 1)
+    check_rate_limits(recorder, report)
+    unusable = Finding(
+        "differs",
+        "rate limits",
+        "update: no usable X-RateLimit-Limit/-Period/-Name headers; requests cannot be "
+        "paced, only backed off after 429",
+    )
+    assert report.findings == [finding or unusable]

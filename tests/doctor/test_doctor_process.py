@@ -8,13 +8,15 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from reconciler.doctor.probe import PROBE_PREFIX
+from support.factories import APP
 from support.processes import env_for, reconciler, running_emulator, spawn
-from support.workspace import API_KEY, APP
+from support.workspace import API_KEY
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def emulator_process(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def workspace(root: Path, url: str) -> None:
     (root / "snapshots").mkdir()
-    document = {
+    document: dict[str, Any] = {
         "application_id": APP,
         "views": {
             "/checkout": [

@@ -3,9 +3,11 @@ leaves nothing behind but what it found already there."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
-from reconciler.doctor.probe import PROBE_PREFIX
+from reconciler.doctor.probe import PROBE_PREFIX, probe_named
 from support.doctorkit import (
     DeletesAlwaysSucceed,
     Rewriting,
@@ -118,24 +120,6 @@ def test_a_second_delete_answered_2xx_is_reported(ws: Workspace) -> None:
     assert probes_left(ws) == []
 
 
-def test_a_cap_without_a_number_in_the_message_is_found_by_halving(ws: Workspace) -> None:
-    managed_view(ws)
-
-    def refuse_above_37(request: httpx.Request) -> httpx.Response | None:
-        limit = request.url.params.get("page[limit]")
-        if request.method == "GET" and limit is not None and int(limit) > 37:
-            return httpx.Response(400, json={"errors": ["page size too large"]})
-        return None
-
-    result = doctor(ws, transport=Rewriting(ws.transport(), refuse_above_37))
-    assert result.code == 1
-    assert (
-        'differs  page limit: reject mode: page[limit] above 37 is rejected (400 "page size '
-        'too large"; the largest accepted, found by halving, is 37)'
-    ) in result.out
-    assert "  page_limit: 37" in result.out
-
-
 def test_a_probe_stopped_by_an_error_is_still_deleted(ws: Workspace) -> None:
     managed_view(ws)
 
@@ -151,3 +135,59 @@ def test_a_probe_stopped_by_an_error_is_still_deleted(ws: Workspace) -> None:
     assert stopped.endswith("400 Bad Request: no patching today")
     assert probes_left(ws) == []
     assert ws.stats()["committed"] == {"create": 1, "update": 0, "delete": 1}
+
+
+def test_a_probe_never_listed_is_reported_and_still_deleted(ws: Workspace) -> None:
+    clock = StepClock()
+    ws.settings.clock = clock
+    managed_view(ws)
+    ws.configure(list_lag_ms=120_000)
+    result = doctor(ws, write_probe=True, clock=clock)
+    assert result.code == 1
+    assert "differs  listing lag: the probe was not listed within 30 s" in result.out
+    assert "patch:" not in result.out  # nothing to patch that could be seen
+    ws.configure(list_lag_ms=0)
+    assert probes_left(ws) == []
+    assert ws.stats()["committed"] == {"create": 1, "update": 0, "delete": 1}
+
+
+def test_a_scratch_view_in_its_variant_spelling_skips_the_filter_check(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws, write_probe=True, probe_view="/SCRATCH/")
+    assert result.code == 0, result.out
+    assert "view names: the list filter" not in result.out
+    assert probes_left(ws) == []
+
+
+class PatchAnsweredWithAnotherStart(httpx.AsyncBaseTransport):
+    """The emulator behind a proxy that changes `start` in the answer to a PATCH."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method != "PATCH":
+            return response
+        body = json.loads(await response.aread())
+        body["data"]["attributes"]["start"] = 2
+        return httpx.Response(response.status_code, headers=response.headers, json=body)
+
+
+def test_a_patch_answered_with_other_values_is_reported(ws: Workspace) -> None:
+    managed_view(ws)
+    result = doctor(ws, write_probe=True, transport=PatchAnsweredWithAnotherStart(ws.transport()))
+    assert result.code == 1
+    assert "differs  patch: answered start=2, sent 1" in result.out
+    assert "ok       delete: 2xx, then 404" in result.out
+    assert probes_left(ws) == []
+
+
+def test_a_probe_is_found_by_its_exact_name() -> None:
+    items = [
+        {"id": "1", "attributes": {"snapshot_name": f"{PROBE_PREFIX}a"}},
+        {"id": "2", "attributes": {}},
+        {"id": "3", "attributes": {"snapshot_name": f"{PROBE_PREFIX}b"}},
+    ]
+    assert probe_named(items, f"{PROBE_PREFIX}b") == items[2]
+    assert probe_named(items, f"{PROBE_PREFIX}c") is None

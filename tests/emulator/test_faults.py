@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import MutableMapping
+from typing import Any
 
 import httpx
 import pytest
 
 from reconciler.emulator import EmulatorSettings, serve_in_thread
+from reconciler.emulator.faults import SERVER_ERRORS, ConnectionDropped, DroppedResponse, Faults
 from support.emulatorkit import COLLECTION, KEYS, client_for, create_body, stored, update_body
 
 pytestmark = pytest.mark.anyio
@@ -106,3 +109,64 @@ async def test_drop_style_disconnect_in_process_raises_out_of_the_app() -> None:
     async with client_for(settings) as client:
         with pytest.raises(Exception, match="connection dropped"):
             await client.post(COLLECTION, json=create_body())
+
+
+# ---- the seeded stream of decisions --------------------------------------------------------
+
+
+def test_a_fault_at_rate_zero_draws_nothing_so_others_keep_their_decisions() -> None:
+    alone, beside = Faults(5), Faults(5)
+    drops = []
+    for _ in range(50):
+        assert beside.server_error(0) is None
+        assert beside.repeated_item(0, 10) is None
+        assert beside.create_without_id(0) is None
+        assert beside.concurrent_writer(0) is None
+        drops.append(beside.drop_after_commit(0.5))
+    assert drops == [alone.drop_after_commit(0.5) for _ in range(50)]
+    assert set(drops) == {True, False}
+
+
+def test_reseeding_replays_the_decisions() -> None:
+    faults = Faults(8)
+    first = [faults.server_error(0.5) for _ in range(30)]
+    faults.reseed(8)
+    assert [faults.server_error(0.5) for _ in range(30)] == first
+    assert set(first) - {None} <= set(SERVER_ERRORS)
+    assert None in first
+
+
+def test_a_repeated_item_is_within_the_listing() -> None:
+    faults = Faults(2)
+    assert faults.repeated_item(1.0, 0) is None  # nothing to repeat
+    seen = [faults.repeated_item(1.0, 3) for _ in range(200)]
+    drawn = [repeat for repeat in seen if repeat is not None]
+    assert len(drawn) == 200  # rate 1: every listing
+    assert {index for index, _, _ in drawn} == {0, 1, 2}
+    assert {position for _, position, _ in drawn} == {0, 1, 2, 3}
+    assert {renamed for _, _, renamed in drawn} == {True, False}
+
+
+async def test_a_dropped_answer_without_a_body_still_promises_one_byte() -> None:
+    # A 204 cannot carry a body, so the truncation is shown on a 200 that promises one byte.
+    sent: list[dict[str, object]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    dropped = DroppedResponse(204, {"x-ratelimit-name": "n"}, None)
+    with pytest.raises(ConnectionDropped):
+        await dropped({"type": "http"}, receive, send)
+    [start] = sent  # the headers went out, the body never does
+    assert start["status"] == 200
+    raw_headers = start["headers"]
+    assert isinstance(raw_headers, list)
+    headers = dict(raw_headers)
+    assert headers[b"content-length"] == b"1"
+    assert headers[b"x-ratelimit-name"] == b"n"
+    with_body = DroppedResponse(201, {}, {"data": {"id": "x"}})
+    assert with_body.status_code == 201
+    assert with_body.headers["content-length"] == str(len(b'{"data": {"id": "x"}}'))

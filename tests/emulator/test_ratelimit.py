@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorSettings
+from reconciler.emulator.ratelimit import UNLIMITED, RateLimiter
 from support.emulatorkit import (
     COLLECTION,
     FakeClock,
@@ -108,3 +109,60 @@ async def test_rate_limit_can_change_at_runtime(client: httpx.AsyncClient) -> No
         assert (await client.get("/_emulator/stats")).status_code == 200
     assert (await client.post("/_emulator/config", json={"rate_limit": None})).status_code == 200
     assert (await client.get(COLLECTION, params=params)).status_code == 200
+
+
+# ---- the limiter alone ---------------------------------------------------------------------
+
+
+def test_windows_are_aligned_on_multiples_of_the_period() -> None:
+    clock = FakeClock(59.9)
+    limiter = RateLimiter(clock)
+    assert limiter.check("b", 1, 60).allowed
+    assert not limiter.check("b", 1, 60).allowed
+    assert limiter.check("b", 1, 60).headers["x-ratelimit-reset"] == "1"
+    clock.now = 60.0  # window 1 starts here, not 60 s after the first request
+    verdict = limiter.check("b", 1, 60)
+    assert verdict.allowed
+    assert verdict.headers == {
+        "x-ratelimit-limit": "1",
+        "x-ratelimit-period": "60",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": "60",
+        "x-ratelimit-name": "b",
+    }
+
+
+def test_a_request_not_consumed_is_shown_the_quota_but_does_not_use_it() -> None:
+    limiter = RateLimiter(FakeClock(0.0))
+    for _ in range(5):
+        verdict = limiter.check("b", 2, 10, consume=False)
+        assert verdict.headers["x-ratelimit-remaining"] == "2"
+    assert [limiter.check("b", 2, 10).allowed for _ in range(3)] == [True, True, False]
+
+
+def test_a_period_below_one_second_counts_as_one() -> None:
+    clock = FakeClock(0.5)
+    limiter = RateLimiter(clock)
+    verdict = limiter.check("b", 1, 0)
+    assert verdict.headers["x-ratelimit-period"] == "1"
+    assert not limiter.check("b", 1, 0).allowed
+    clock.now = 1.0
+    assert limiter.check("b", 1, 0).allowed
+
+
+def test_buckets_are_separate_and_reset_empties_them() -> None:
+    limiter = RateLimiter(FakeClock(0.0))
+    assert limiter.check("a", 1, 10).allowed
+    assert limiter.check("b", 1, 10).allowed
+    assert not limiter.check("a", 1, 10).allowed
+    limiter.reset()
+    assert limiter.check("a", 1, 10).allowed
+
+
+def test_unlimited_mode_advertises_a_million_and_counts_down() -> None:
+    limiter = RateLimiter(FakeClock(0.0))
+    limiter.check("b", None, 1)
+    verdict = limiter.check("b", None, 1)
+    assert verdict.allowed
+    assert verdict.headers["x-ratelimit-limit"] == str(UNLIMITED) == "1000000"
+    assert verdict.headers["x-ratelimit-remaining"] == "999998"

@@ -1,16 +1,19 @@
 """serve_in_thread: a real uvicorn server on 127.0.0.1 that starts fast, answers fast and
-shuts down cleanly."""
+shuts down cleanly; its socket and its quiet log."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 
 import httpx
 import pytest
+from starlette.requests import ClientDisconnect
 
 from reconciler.emulator import serve_in_thread
-from reconciler.emulator.server import bind
+from reconciler.emulator.faults import ConnectionDropped
+from reconciler.emulator.server import bind, build_server, url_of
 from support.emulatorkit import COLLECTION, KEYS
 
 
@@ -54,3 +57,28 @@ def test_accepted_connections_disable_nagle() -> None:
     asyncio.run(asyncio.wait_for(serve_once(), timeout=30))
     assert nodelay
     assert nodelay[0] != 0
+
+
+def test_a_port_in_use_is_refused_at_bind() -> None:
+    taken = bind("127.0.0.1", 0)
+    try:
+        host, port = taken.getsockname()[:2]
+        assert url_of(taken) == f"http://127.0.0.1:{port}"
+        with pytest.raises(OSError, match="Address already in use"):
+            bind(host, port)
+    finally:
+        taken.close()
+
+
+def test_an_emulated_drop_or_a_departed_client_is_not_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    build_server(None, log_config=False)
+    logger = logging.getLogger("uvicorn.error")
+    bug = ValueError("a real bug")
+    for error in (ConnectionDropped("emulated"), ClientDisconnect(), bug):
+        try:
+            raise error
+        except Exception:
+            logger.exception("Exception in ASGI application")
+    assert [record.exc_info[1] for record in caplog.records if record.exc_info] == [bug]

@@ -13,7 +13,7 @@ KEYS = {"DD-API-KEY": "api-key", "DD-APPLICATION-KEY": "app-key"}
 COLLECTION = "/api/v2/replay/heatmap/snapshots"
 #: `GET /_emulator/config` of an emulator given no options (the seed aside): every default
 #: is the plain behaviour.
-PLAIN_CONFIG = {
+PLAIN_CONFIG: dict[str, object] = {
     "fail_rate": 0.0,
     "latency_ms": 0.0,
     "drop_after_commit_rate": 0.0,
@@ -103,18 +103,16 @@ def client_for(
     return httpx.AsyncClient(transport=transport, base_url="http://e", headers=headers)
 
 
-async def seed(
-    client: httpx.AsyncClient, count: int, **overrides: object
-) -> list[dict[str, object]]:
+async def seed(client: httpx.AsyncClient, count: int, **overrides: object) -> list[dict[str, Any]]:
     """`count` snapshots s0, s1, ... through the admin endpoint (no keys, no faults)."""
     items = [attributes(snapshot_name=f"s{i}", **overrides) for i in range(count)]
     response = await client.post("/_emulator/snapshots", json={"data": items})
     assert response.status_code == 201
-    data: list[dict[str, object]] = response.json()["data"]
+    data: list[dict[str, Any]] = response.json()["data"]
     return data
 
 
-async def stored(client: httpx.AsyncClient) -> list[dict[str, object]]:
+async def stored(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     """Every stored snapshot, as the admin endpoint lists them."""
-    data: list[dict[str, object]] = (await client.get("/_emulator/snapshots")).json()["data"]
+    data: list[dict[str, Any]] = (await client.get("/_emulator/snapshots")).json()["data"]
     return data

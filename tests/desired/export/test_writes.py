@@ -16,11 +16,9 @@ import textwrap
 from pathlib import Path
 
 import httpx
-import pytest
 
 from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import export as export_command
-from reconciler.core import files
 from support.export_helpers import export
 from support.workspace import APP, Outcome, Workspace, remote_attributes, snapshot
 
@@ -30,54 +28,6 @@ HANG_GUARD_S = 60
 
 def tmp_files(folder: Path) -> list[str]:
     return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
-
-
-# -- files.atomic_write ------------------------------------------------------------------
-
-
-def test_atomic_write_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
-    target = tmp_path / "f.txt"
-    target.write_text("old")
-    target.chmod(0o640)
-    files.atomic_write(target, "new")
-    assert target.read_text() == "new"
-    assert target.stat().st_mode & 0o777 == 0o640
-    assert tmp_files(tmp_path) == []
-
-
-def test_atomic_write_refuses_a_symlink_and_leaves_its_target(tmp_path: Path) -> None:
-    real = tmp_path / "real.txt"
-    real.write_text("precious")
-    os.symlink(real, tmp_path / "link.txt")
-    with pytest.raises(files.Refused, match="symbolic link"):
-        files.atomic_write(tmp_path / "link.txt", "evil")
-    assert real.read_text() == "precious"
-    assert (tmp_path / "link.txt").is_symlink()
-    assert tmp_files(tmp_path) == []
-
-
-def test_atomic_write_without_overwrite_refuses_an_existing_file(tmp_path: Path) -> None:
-    target = tmp_path / "f.txt"
-    target.write_text("old")
-    with pytest.raises(files.Refused, match="already exists"):
-        files.atomic_write(target, "new", overwrite=False)
-    assert target.read_text() == "old"
-    files.atomic_write(tmp_path / "g.txt", "new", overwrite=False)
-    assert (tmp_path / "g.txt").read_text() == "new"
-    assert tmp_files(tmp_path) == []
-
-
-def test_atomic_write_with_expect_refuses_a_changed_file(tmp_path: Path) -> None:
-    target = tmp_path / "f.txt"
-    target.write_text("old")
-    _, state = files.read_with_state(target, 1000)
-    target.write_text("edit")  # same size: only the content (and maybe mtime) tells
-    with pytest.raises(files.Refused, match="changed since it was read"):
-        files.atomic_write(target, "new", expect=state)
-    assert target.read_text() == "edit"
-    _, state = files.read_with_state(target, 1000)
-    files.atomic_write(target, "new", expect=state)
-    assert target.read_text() == "new"
 
 
 # -- plan --out ----------------------------------------------------------------------------
