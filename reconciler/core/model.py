@@ -125,10 +125,22 @@ class RemoteSnapshot:
         """`created_at` parsed; None when absent or not a timestamp."""
         return parse_timestamp(self.created_at)
 
+    @property
+    def age_order(self) -> tuple[bool, int, str]:
+        """Sort key of copies with one key: oldest first by parsed `created_at` (exact
+        microseconds, an instant, never text: "…00Z" is older than "…00.5Z"), undated last,
+        then by id. Every run, and every command, orders the same copies the same way."""
+        created = self.created
+        micros = 0 if created is None else (created - _EPOCH) // timedelta(microseconds=1)
+        return (created is None, micros, self.id)
 
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: ASCII digits only (`re.ASCII`): `\d` alone would read "２０２６" as a year.
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?"
-    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))",
+    re.ASCII,
 )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.core.model import (
     Problem,
+    RemoteSnapshot,
     RemovedView,
     SnapshotKey,
     SourcePosition,
@@ -99,6 +100,8 @@ def test_timestamps_parse_as_the_instant_they_name(text: str, instant: datetime)
         "2026-03-04T05:06:07+24:00",  # no such offset
         " 2026-03-04T05:06:07Z",
         "2026-03-04T05:06:07Z\n",
+        "\uff12\uff10\uff12\uff16-03-04T05:06:07Z",  # full-width digits
+        "2026-03-04T05:06:07.\u0661Z",  # an Arabic-Indic digit in the fraction
     ],
 )
 def test_anything_else_is_not_a_timestamp(text: str) -> None:
@@ -145,3 +148,16 @@ def test_a_removed_view_says_what_stays_and_how_to_delete_it(count: int | None, 
         f"view /old of application {APP} is no longer managed: {said}; declare `/old: []` to "
         "delete them"
     )
+
+
+def test_copies_order_by_the_instant_they_were_created_undated_last() -> None:
+    def copy(snapshot_id: str, created_at: str) -> RemoteSnapshot:
+        return RemoteSnapshot(snapshot_id, key("hero"), {}, created_at)
+
+    copies = [
+        copy("a", ""),
+        copy("b", "2026-01-01T00:00:00.5Z"),
+        copy("c", "2026-01-01T00:00:00Z"),  # "Z" sorts after "." as text
+        copy("d", "2026-01-01T01:00:00+02:00"),  # an hour before c, as an instant
+    ]
+    assert [c.id for c in sorted(copies, key=lambda c: c.age_order)] == ["d", "c", "b", "a"]

@@ -42,7 +42,7 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
     """(mapping, sequence, offset) as ruamel wants them, from the first view and its first
     item; defaults to what render_document writes."""
     lines = text.splitlines()
-    mapping, offset = 2, 2
+    mapping, offset, gap = 2, 2, 1
     for number, line in enumerate(lines):
         if line.rstrip() != "views:":
             continue
@@ -55,9 +55,13 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
             stripped = item_line.lstrip(" ")
             if stripped.startswith("- ") or stripped == "-":
                 offset = max(0, len(item_line) - len(stripped) - mapping)
+                # `-   key`: the spaces after the dash are part of the item's indent.
+                after = stripped[1:]
+                if after.strip():
+                    gap = len(after) - len(after.lstrip(" "))
                 break
         break
-    return mapping, offset + 2, offset
+    return mapping, offset + 1 + gap, offset
 
 
 def _string(text: str, like: object = None) -> str:

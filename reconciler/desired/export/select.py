@@ -2,8 +2,9 @@
 
 Decisions:
 - Snapshots sorted by (snapshot_name, device_type); fields in a fixed order (FIELD_ORDER).
-- Several remote snapshots with one natural key: the oldest expressible one (created_at,
-  then id) is exported, the one `plan` keeps; the others are named in a warning.
+- Several remote snapshots with one natural key: the oldest expressible one (by the instant
+  of created_at, then id: `RemoteSnapshot.age_order`) is exported; the others are named in
+  a warning.
 - A snapshot the file format cannot express (no event_id, no valid start, ...) is skipped
   with a warning: its view is managed, so `plan` would delete it.
 """
@@ -57,7 +58,7 @@ def export_view(view_name: str, snapshots: Sequence[RemoteSnapshot]) -> Exported
     entries: list[Entry] = []
     for (name, device), group in sorted(groups.items()):
         where = describe(view_name, device, name)
-        ordered = sorted(group, key=lambda s: (s.created_at, s.id))
+        ordered = sorted(group, key=lambda s: s.age_order)
         candidates: list[tuple[RemoteSnapshot, Entry, list[str]]] = []
         for snapshot in ordered:
             entry, problem, notes = _entry(snapshot)

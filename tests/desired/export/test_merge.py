@@ -262,3 +262,15 @@ def test_a_file_that_does_not_fit_is_refused(text: str, alias: str | None, messa
     with pytest.raises(ExportError) as raised:
         merged(text, ExportedView("/v", (entry("a"),), ()), alias=alias)
     assert str(raised.value).startswith(message)
+
+
+def test_merge_keeps_every_other_byte_of_a_file_whose_items_indent_past_the_dash() -> None:
+    text = (
+        f"application_id: {APP}\nviews:\n  /v:\n  -   snapshot_name: a\n"
+        "      device_type: desktop\n      event_id: evt-1\n      start: 1\n"
+        "  /other:\n  -   snapshot_name: b\n      device_type: desktop\n"
+        "      event_id: e\n      start: 1\n"
+    )
+    same: Entry = {"snapshot_name": "a", "device_type": "desktop", "event_id": "evt-1", "start": 1}
+    merged = merge_document(text, APP, [ExportedView("/v", (same,), ())], path="a.yaml")
+    assert merged.text == text

@@ -175,3 +175,20 @@ def test_anything_but_a_uuid_is_refused(application_id: str) -> None:
     with pytest.raises(ExportError) as raised:
         check_application_id(application_id)
     assert str(raised.value) == f"--application-id {application_id!r} is not a UUID"
+
+
+def test_the_oldest_duplicate_is_the_oldest_instant_not_the_smallest_text() -> None:
+    def copy(snapshot_id: str, created_at: str, start: int) -> RemoteSnapshot:
+        fields: dict[str, FieldValue] = {
+            "event_id": "e",
+            "start": start,
+            "is_device_type_selected_by_user": False,
+        }
+        return RemoteSnapshot(
+            snapshot_id, SnapshotKey(APP, "/v", "desktop", "hero"), fields, created_at
+        )
+
+    view = export_view(
+        "/v", [copy("newer", "2026-01-01T00:00:00.5Z", 2), copy("older", "2026-01-01T00:00:00Z", 1)]
+    )
+    assert [entry["start"] for entry in view.entries] == [1]
