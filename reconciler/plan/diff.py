@@ -186,24 +186,32 @@ def field_changes(want: DesiredSnapshot, have: RemoteSnapshot) -> tuple[FieldCha
     """Managed fields whose remote value differs (type included: `1` is not `true`). A field
     the listing did not report (`have.unreported`) is unknown and never compared."""
     fields, unreported = have.fields, have.unreported
-    changed = [
-        name
-        for name, value in want.fields.items()
-        if name not in unreported and not _same(fields.get(name), value)
-    ]
-    if not changed:
+    if all(
+        name in unreported or _same(fields.get(name), value) for name, value in want.fields.items()
+    ):
         return ()
-    order = resource.MUTABLE_FIELDS
-    return tuple(
-        FieldChange(name, fields.get(name), want.fields[name])
-        for name in sorted(changed, key=order.index)
-    )
+    return _explained(want, have)
 
 
 def _same(have: FieldValue | None, want: FieldValue) -> bool:
     # Values are flat scalars; plain equality says True == 1, and a type mismatch is a real
     # difference for the API.
     return have == want and type(have) is type(want)
+
+
+def _explained(want: DesiredSnapshot, have: RemoteSnapshot) -> tuple[FieldChange, ...]:
+    """The changes of a pair known to differ, as DeepDiff finds them (a type change is a
+    change). Imported here: validating and planning without a patch never load it."""
+    from deepdiff import DeepDiff
+
+    managed = {name for name in want.fields if name not in have.unreported}
+    then = {name: have.fields.get(name) for name in managed}
+    now = {name: want.fields[name] for name in managed}
+    changed = DeepDiff(then, now, threshold_to_diff_deeper=0).affected_root_keys
+    return tuple(
+        FieldChange(name, then[name], now[name])
+        for name in sorted(map(str, changed), key=resource.MUTABLE_FIELDS.index)
+    )
 
 
 def survivor_order(snapshot: RemoteSnapshot) -> tuple[bool, int, str]:

@@ -17,7 +17,7 @@ from reconciler.api.listing import parse_snapshot
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.runtime import Runtime
 from reconciler.apply.executor import ApplyResult, Executor
-from reconciler.cli.commands.apply import relister
+from reconciler.apply.run import relister
 from reconciler.config.settings import Settings
 from reconciler.core.model import ViewScope
 from reconciler.core.secrets import Credentials
