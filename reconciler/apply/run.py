@@ -16,8 +16,8 @@ from typing import Protocol
 
 from reconciler.api.client import ApiClient
 from reconciler.api.retry import look_again_delay
+from reconciler.apply import interrupts
 from reconciler.apply.executor import ApplyResult, Executor, OperationResult, Relist
-from reconciler.apply.interrupts import Interruption, exit_code, stop_on_signals
 from reconciler.core import exitcodes
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import DesiredState, RemoteSnapshot, ViewError, ViewScope
@@ -62,7 +62,7 @@ class Outcome:
     @property
     def exit_code(self) -> int:
         if self.result.interrupted:
-            return exit_code(self.signum)
+            return interrupts.exit_code(self.signum)
         return exitcodes.OK if self.result.ok and self.converged else exitcodes.ERROR
 
 
@@ -105,9 +105,9 @@ async def execute(
 ) -> Outcome:
     """Run the plan's operations (the first Ctrl-C or SIGTERM stops new ones), then
     converge."""
-    stop, seen = asyncio.Event(), Interruption()
+    stop, seen = asyncio.Event(), interrupts.Interruption()
     operations = document.plan.operations
-    with stop_on_signals(stop, seen):
+    with interrupts.stop_on_signals(stop, seen):
         executor = _executor(context, client, stop, events)
         events.started(len(operations))
         result = await executor.run(operations)

@@ -21,7 +21,7 @@ from reconciler.core.model import (
     ViewScope,
 )
 from reconciler.core.resource import MUTABLE_FIELDS
-from reconciler.plan.diff import DiffOptions, diff, field_changes
+from reconciler.plan.diff import DiffOptions, diff
 from reconciler.plan.operations import Create, Delete, FieldChange, Patch
 from reconciler.plan.planfile import request_of
 from support.factories import APP, create_body, fields, have, key, key_attributes, want
@@ -203,33 +203,42 @@ REMOTE_VALUES = st.one_of(
 DESIRED_VALUES = st.one_of(st.booleans(), st.integers(-3, 3), st.sampled_from(["", "1", "evt-1"]))
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    desired=st.dictionaries(st.sampled_from(MUTABLE_FIELDS), DESIRED_VALUES, min_size=1),
-    listed=st.dictionaries(st.sampled_from(MUTABLE_FIELDS), REMOTE_VALUES),
-    unreported=st.frozensets(st.sampled_from(MUTABLE_FIELDS)),
+PAIR = st.tuples(
+    st.dictionaries(st.sampled_from(MUTABLE_FIELDS), DESIRED_VALUES, min_size=1),
+    st.dictionaries(st.sampled_from(MUTABLE_FIELDS), REMOTE_VALUES),
+    st.frozensets(st.sampled_from(MUTABLE_FIELDS)),
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(PAIR, min_size=1, max_size=6))
 def test_the_changes_are_exactly_the_fields_whose_value_or_type_differs(
-    desired: dict[str, FieldValue], listed: dict[str, Any], unreported: frozenset[str]
+    pairs: list[tuple[dict[str, FieldValue], dict[str, Any], frozenset[str]]],
 ) -> None:
     """Field by field, type included (`True` is not `1`, `2000.0` is not `2000`); a field
-    the file leaves out is not managed; one the listing left out is never compared."""
-    hero = key("hero")
-    wanted = DesiredSnapshot(hero, desired, SourcePosition("a.yaml", 1, 1))
-    reported = {name: value for name, value in listed.items() if value is not None}
-    had = RemoteSnapshot("id-1", hero, reported, "", {}, unreported)
+    the file leaves out is not managed; one the listing left out is never compared. Several
+    pairs explained at once each get their own changes."""
+    wanted, listed, expected = [], [], {}
+    for number, (desired, values, unreported) in enumerate(pairs):
+        name = key(f"s{number}")
+        reported = {field: value for field, value in values.items() if value is not None}
+        wanted.append(DesiredSnapshot(name, desired, SourcePosition("a.yaml", 1, 1)))
+        listed.append(RemoteSnapshot(f"id-{number}", name, reported, "", {}, unreported))
+        changes = tuple(
+            FieldChange(field, reported.get(field), desired[field])
+            for field in MUTABLE_FIELDS
+            if field in desired
+            and field not in unreported
+            and typed(reported.get(field)) != typed(desired[field])
+        )
+        if changes:
+            expected[f"id-{number}"] = changes
+    found = {op.snapshot_id: op.changes for op in diff(wanted, remote(*listed))}
+    assert found == expected
 
-    def typed(value: object) -> tuple[type, object]:
-        return type(value), value
 
-    expected = tuple(
-        FieldChange(name, reported.get(name), desired[name])
-        for name in MUTABLE_FIELDS
-        if name in desired
-        and name not in unreported
-        and typed(reported.get(name)) != typed(desired[name])
-    )
-    assert field_changes(wanted, had) == expected
+def typed(value: object) -> tuple[type, object]:
+    return type(value), value
 
 
 def test_deepdiff_is_imported_only_to_explain_a_difference(tmp_path: Path) -> None:

@@ -85,8 +85,7 @@ class ApplyRun:
                     self.emit(result_document(document, ApplyResult(()), True))
                 return exitcodes.OK
             document.plan.raise_if_unsafe(force=self.force)
-            replan = self.plan_path is None and not self.auto_approve
-            if replan:
+            if self.plan_path is None and not self.auto_approve:
                 # The prompt runs outside the event loop: one Ctrl-C (or SIGTERM) ends it.
                 confirm(len(document.plan.operations), self.interactive)
                 # A person's wait is not the server's time to spend: the deadline starts again.
