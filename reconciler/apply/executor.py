@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol
 
 from reconciler.api.errors import Ambiguous, ApiError, NotFound
 from reconciler.api.inflight import fan_out
-from reconciler.api.retry import Clock, RetryPolicy
+from reconciler.api.retry import Clock, RetryPolicy, look_again_delay
 from reconciler.api.runtime import DEFAULT_CONSISTENCY_WINDOW, DEFAULT_INTERRUPT_GRACE
 from reconciler.core import resource
 from reconciler.core.model import (
@@ -104,9 +104,6 @@ Reporter = Callable[[OperationResult], None]
 #: rules as plan: truncation, filters, malformed items).
 Relist = Callable[[ViewScope], Awaitable[Sequence[RemoteSnapshot] | ViewError]]
 
-#: First pause between looks; it doubles up to _MAX_LOOK_DELAY.
-_LOOK_DELAY = 0.25
-_MAX_LOOK_DELAY = 2.0
 _NEXT_RUN = "the next run adopts it or removes the extra copy"
 _MAY_EXIST = f"it may have been created; {_NEXT_RUN}"
 #: What is known of an operation cancelled in flight.
@@ -297,7 +294,7 @@ class Executor:
             if self.stop.is_set():
                 raise OperationFailed(f"{exc} (interrupted; {_MAY_EXIST})") from None
             looks += 1
-            await self._clock.sleep(min(_LOOK_DELAY * 2 ** (looks - 1), _MAX_LOOK_DELAY, remaining))
+            await self._clock.sleep(look_again_delay(looks, remaining))
 
     async def _adopt(self, op: Create, matches: Sequence[RemoteSnapshot]) -> str:
         """Keep the copy the diff would keep (patched when it differs); further copies are

@@ -1,12 +1,14 @@
 """Desired vs remote, per natural key. Pure: values in, unordered operations out.
 
 Rules (SPEC section 5): desired only -> create; remote only -> delete (when prune is on and
-no `ignore` glob matches the name); both -> patch when a managed mutable field differs.
-Several remote snapshots with one key: keep one, patch it if needed, delete the others as
-duplicates (`Delete.delete_reason == "duplicate"`). The survivor rule is deterministic, so
-two runs racing on the same listing keep the same copy: the oldest copy that already
-matches, else the oldest; "oldest" by parsed `created_at` (an instant, never text), a copy
-without a readable `created_at` after every dated one, ties by id.
+no `ignore` glob matches the name); both -> patch when a managed mutable field differs
+(a cheap, type-strict check finds such pairs; DeepDiff then explains their field changes,
+in one pass over all of them). Several remote snapshots with one key: keep one, patch it
+if needed, delete the others as duplicates (`Delete.delete_reason == "duplicate"`). The
+survivor rule is deterministic, so two runs racing on the same listing keep the same copy:
+the oldest copy that already matches, else the oldest; "oldest" by parsed `created_at` (an
+instant, never text), a copy without a readable `created_at` after every dated one, ties by
+id.
 
 Replace (a key change: `snapshot_name` or `device_type`, which PATCH cannot change): a
 create and a "not declared" delete of the same (application, view) are one replace when
@@ -87,6 +89,7 @@ def diff_report(
             remote_by_key[snapshot.key].append(snapshot)
 
     operations: list[Operation] = []
+    patches: list[tuple[DesiredSnapshot, RemoteSnapshot]] = []
     kept: dict[str, list[SnapshotKey]] = {"ignored": [], "unpruned": []}
     declared: set[SnapshotKey] = set()
     # Plain tuples: a scope built and hashed per snapshot would cost more than the rest.
@@ -100,13 +103,17 @@ def diff_report(
         if not candidates:
             operations.append(_create(want))
             continue
-        keep, changes = choose_survivor(want, candidates)
-        if changes:
-            operations.append(_patch(want, keep, changes))
+        keep = choose_survivor(want, candidates)
+        if differs(want, keep):
+            patches.append((want, keep))
         for extra in candidates:
             if extra is not keep:
                 operations.extend(_delete(extra, "duplicate", options, kept))
 
+    operations.extend(
+        _patch(want, have, changes)
+        for (want, have), changes in zip(patches, explain(patches), strict=True)
+    )
     undeclared: list[tuple[Delete, RemoteSnapshot]] = []
     for key, snapshots in remote_by_key.items():
         if key not in declared:
@@ -182,28 +189,54 @@ def _pair_replaces(
     return result
 
 
-def field_changes(want: DesiredSnapshot, have: RemoteSnapshot) -> tuple[FieldChange, ...]:
-    """Managed fields whose remote value differs (type included: `1` is not `true`). A field
-    the listing did not report (`have.unreported`) is unknown and never compared."""
+def differs(want: DesiredSnapshot, have: RemoteSnapshot) -> bool:
+    """Does a managed field's remote value differ (type included: `1` is not `true`)? A
+    field the listing did not report (`have.unreported`) is unknown and never compared."""
     fields, unreported = have.fields, have.unreported
-    changed = [
-        name
-        for name, value in want.fields.items()
-        if name not in unreported and not _same(fields.get(name), value)
-    ]
-    if not changed:
-        return ()
-    order = resource.MUTABLE_FIELDS
-    return tuple(
-        FieldChange(name, fields.get(name), want.fields[name])
-        for name in sorted(changed, key=order.index)
-    )
+    for name, value in want.fields.items():
+        if name not in unreported and not _same(fields.get(name), value):
+            return True
+    return False
 
 
 def _same(have: FieldValue | None, want: FieldValue) -> bool:
     # Values are flat scalars; plain equality says True == 1, and a type mismatch is a real
     # difference for the API.
     return have == want and type(have) is type(want)
+
+
+def explain(
+    pairs: Sequence[tuple[DesiredSnapshot, RemoteSnapshot]],
+) -> list[tuple[FieldChange, ...]]:
+    """The field changes of each pair (known to differ), as DeepDiff finds them in one pass
+    over all of them (a type change is a change; what `differs` does not compare is not
+    compared). Imported only when there is something to explain: validating, and planning
+    without a patch, never load it."""
+    if not pairs:
+        return []
+    from deepdiff import DeepDiff
+
+    # One flat level keyed by (pair, field): DeepDiff costs about three times as much per
+    # field when each pair is a dict of its own.
+    then: dict[tuple[int, str], FieldValue | None] = {}
+    now: dict[tuple[int, str], FieldValue] = {}
+    for index, (want, have) in enumerate(pairs):
+        for name, value in want.fields.items():
+            if name not in have.unreported:
+                then[index, name], now[index, name] = have.fields.get(name), value
+    changed: list[list[str]] = [[] for _ in pairs]
+    for levels in DeepDiff(then, now, view="tree", threshold_to_diff_deeper=0).values():
+        for level in levels:
+            [(index, name)] = level.path(output_format="list")
+            changed[index].append(name)
+    order = resource.MUTABLE_FIELDS.index
+    return [
+        tuple(
+            FieldChange(name, then[index, name], now[index, name])
+            for name in sorted(names, key=order)
+        )
+        for index, names in enumerate(changed)
+    ]
 
 
 def survivor_order(snapshot: RemoteSnapshot) -> tuple[bool, int, str]:
@@ -214,16 +247,15 @@ def survivor_order(snapshot: RemoteSnapshot) -> tuple[bool, int, str]:
     return (created is None, micros, snapshot.id)
 
 
-def choose_survivor(
-    want: DesiredSnapshot, candidates: Sequence[RemoteSnapshot]
-) -> tuple[RemoteSnapshot, tuple[FieldChange, ...]]:
-    """The copy to keep and its changes: the oldest already matching, else the oldest."""
-    ordered = sorted(candidates, key=survivor_order) if len(candidates) > 1 else candidates
+def choose_survivor(want: DesiredSnapshot, candidates: Sequence[RemoteSnapshot]) -> RemoteSnapshot:
+    """The copy to keep: the oldest already matching, else the oldest (patched)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    ordered = sorted(candidates, key=survivor_order)
     for snapshot in ordered:
-        if not field_changes(want, snapshot):
-            return snapshot, ()
-    oldest = ordered[0]
-    return oldest, field_changes(want, oldest)
+        if not differs(want, snapshot):
+            return snapshot
+    return ordered[0]
 
 
 def _create(want: DesiredSnapshot) -> Create:

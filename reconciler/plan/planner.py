@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import ViewScope
 from reconciler.plan.operations import Create, Delete, Operation, Patch, operation_sort_key
 from reconciler.plan.targets import TargetSet, as_target_set
@@ -26,6 +27,10 @@ class SafetyThresholds:
     max_delete_fraction: float = 0.3
     max_update_fraction: float = 0.3
     min_existing: int = 10
+
+
+class UnsafePlan(ReconcilerError):
+    """An unsafe plan that `--force` did not allow: nothing is applied."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,23 @@ class Plan:
     @property
     def is_safe(self) -> bool:
         return not self.unsafe_reasons
+
+    def raise_if_unsafe(self, *, force: bool, environment: str | None = None) -> None:
+        """Refuse to apply this plan when it is unsafe, unless `force`. Every path that applies
+        calls this before anything is asked or sent. `environment`: the plan is one of
+        several checked before any of them is applied (`--env`, `--all-envs`)."""
+        if self.is_safe or force:
+            return
+        if environment is None:
+            raise UnsafePlan(
+                "refusing to apply an unsafe plan (see the warnings above); "
+                "review it, then run again with --force"
+            )
+        raise UnsafePlan(
+            f"refusing to apply an unsafe plan in environment {environment} "
+            "(see the warnings above); nothing was applied; review it, then run again "
+            "with --force"
+        )
 
     def summary(self) -> str:
         if not self.operations:

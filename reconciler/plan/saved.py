@@ -27,7 +27,7 @@ from reconciler.core.model import DesiredState
 from reconciler.core.output import redact_file_text
 from reconciler.core.text import plain
 from reconciler.plan.engine import Context, compute_plan
-from reconciler.plan.operations import Create, Operation, Patch, Replacement
+from reconciler.plan.operations import Create, Delete, FieldChange, Operation, Patch, Replacement
 from reconciler.plan.planfile import PlanDocument
 from reconciler.plan.targets import UnmatchedTarget
 
@@ -82,17 +82,15 @@ def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:
     reasons: list[str] = []
     if len(before) < len(saved.plan.operations):
         reasons.append("it lists an operation more than once")
-    for identity, op in before.items():
-        now = after.get(identity)
-        if now is None:
-            reasons.append(f"{_describe(op)} is no longer needed")
-        else:
-            reasons.extend(f"{_describe(op)}: {change}" for change in _changed(op, now))
-    reasons.extend(
-        f"{_describe(op)} is needed now and not in the plan"
-        for identity, op in after.items()
-        if identity not in before
-    )
+    then = {identity: _compared(op) for identity, op in before.items()}
+    now = {identity: _compared(op) for identity, op in after.items()}
+    differing = [
+        identity
+        for identity in {**then, **now}
+        if _exact(then.get(identity)) != _exact(now.get(identity))
+    ]
+    if differing:
+        reasons.extend(_explained(differing, before, after, then, now))
     changed = {v.scope: v for v in current.views}
     for view in saved.views:
         now_view = changed.get(view.scope)
@@ -121,51 +119,107 @@ def _masked(value: Any) -> Any:
     return value
 
 
-def _by_identity(operations: tuple[Operation, ...]) -> dict[tuple[Any, ...], Operation]:
+Identity = tuple[Any, ...]
+
+
+def _by_identity(operations: tuple[Operation, ...]) -> dict[Identity, Operation]:
     return {
         (op.kind, op.key, None if isinstance(op, Create) else op.snapshot_id): op
         for op in operations
     }
 
 
-def _changed(saved: Operation, current: Operation) -> list[str]:
-    """Field by field: what the plan says against what is needed now."""
+def _compared(op: Operation) -> dict[str, Any]:
+    """What is compared of an operation, in JSON form (the values the file holds): the
+    fields it sends, a patch's changes as the reviewer saw them, what a create replaces.
+    Not where it is declared, nor what derives from these (its request, its reason); its
+    kind, key and id are its identity."""
+    form: dict[str, Any] = {"fields": {} if isinstance(op, Delete) else dict(op.fields)}
+    if isinstance(op, Patch):
+        form["changes"] = _changes(op.changes)
+    if isinstance(op, Create) and op.replaces is not None:
+        form["replaces"] = {
+            "snapshot_id": op.replaces.snapshot_id,
+            "changes": _changes(op.replaces.changes),
+        }
+    return form
+
+
+def _changes(changes: tuple[FieldChange, ...]) -> dict[str, list[Any]]:
+    return {change.name: [change.old, change.new] for change in changes}
+
+
+def _exact(form: dict[str, Any] | None) -> str:
+    """A form as text, for a cheap check that tells types apart (`2000` is not `2000.0`,
+    `1` is not `true`), as the API does."""
+    return json.dumps(form, sort_keys=True)
+
+
+def _explained(
+    differing: list[Identity],
+    before: Mapping[Identity, Operation],
+    after: Mapping[Identity, Operation],
+    then: Mapping[Identity, dict[str, Any]],
+    now: Mapping[Identity, dict[str, Any]],
+) -> list[str]:
+    """Each difference named, as DeepDiff finds them between the two lists' forms (those
+    that differ only: it costs far more than the check). Imported here: an unchanged saved
+    plan never loads it."""
+    from deepdiff import DeepDiff
+
+    numbered = dict(enumerate(differing))
+    tree = DeepDiff(
+        {n: then[i] for n, i in numbered.items() if i in then},
+        {n: now[i] for n, i in numbered.items() if i in now},
+        view="tree",
+        threshold_to_diff_deeper=0,  # an operation's own fields, never "all of it changed"
+    )
+    paths: dict[Identity, list[list[Any]]] = {}
+    for levels in tree.values():
+        for level in levels:
+            number, *inside = level.path(output_format="list")
+            paths.setdefault(numbered[number], []).append(inside)
+    reasons: list[str] = []
+    for identity, op in before.items():
+        if identity not in paths:
+            continue
+        current = after.get(identity)
+        if current is None:
+            reasons.append(f"{_describe(op)} is no longer needed")
+        else:
+            reasons.extend(
+                f"{_describe(op)}: {change}" for change in _changed(op, current, paths[identity])
+            )
+    reasons.extend(
+        f"{_describe(op)} is needed now and not in the plan"
+        for identity, op in after.items()
+        if identity in paths and identity not in before
+    )
+    return reasons
+
+
+def _changed(saved: Operation, current: Operation, paths: list[list[Any]]) -> list[str]:
+    """What the plan says against what is needed now, for the parts of the operation's
+    form DeepDiff found different (`paths`: each a list of keys inside the form)."""
     found: list[str] = []
-    if (
-        isinstance(saved, Create)
-        and isinstance(current, Create)
-        and saved.replaces != current.replaces
-    ):
+    parts = {path[0] for path in paths}
+    if "replaces" in parts and isinstance(saved, Create) and isinstance(current, Create):
         found.append(
             f"it replaces {_replaced(saved.replaces)} in the plan, "
             f"{_replaced(current.replaces)} now"
         )
     if isinstance(saved, Create | Patch) and isinstance(current, Create | Patch):
-        found.extend(_field_differences(saved.fields, current.fields))
-    if (
-        isinstance(saved, Patch)
-        and isinstance(current, Patch)
-        and not found
-        and saved.changes != current.changes
-    ):
-        then = {c.name: (c.old, c.new) for c in saved.changes}
-        now = {c.name: (c.old, c.new) for c in current.changes}
-        for name in sorted(set(then) | set(now)):
-            if then.get(name) != now.get(name):
-                found.append(
-                    f"field `{_quote(name)}` was {_pair(then.get(name))} in the plan, "
-                    f"{_pair(now.get(name))} now"
-                )
-    return found  # where a snapshot is declared does not change what is sent
-
-
-def _field_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    found = []
-    for name in sorted(set(saved) | set(current)):
-        then, now = saved.get(name), current.get(name)
-        if then != now or type(then) is not type(now):
+        for name in sorted({str(path[1]) for path in paths if path[0] == "fields"}):
+            then, now = saved.fields.get(name), current.fields.get(name)
             found.append(f"field `{_quote(name)}` is {_value(then)} in the plan, {_value(now)} now")
-    return found
+    if isinstance(saved, Patch) and isinstance(current, Patch) and not found:
+        was, wanted = _changes(saved.changes), _changes(current.changes)
+        for name in sorted({str(path[1]) for path in paths if path[0] == "changes"}):
+            found.append(
+                f"field `{_quote(name)}` was {_pair(was.get(name))} in the plan, "
+                f"{_pair(wanted.get(name))} now"
+            )
+    return found  # where a snapshot is declared does not change what is sent
 
 
 def _replaced(replacement: Replacement | None) -> str:
@@ -177,7 +231,7 @@ def _replaced(replacement: Replacement | None) -> str:
     return f"id={plain(replacement.snapshot_id)} ({changes})"
 
 
-def _pair(change: tuple[Any, Any] | None) -> str:
+def _pair(change: list[Any] | None) -> str:
     if change is None:
         return "unchanged"
     return f"{_value(change[0])} -> {_value(change[1])}"

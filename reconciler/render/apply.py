@@ -1,5 +1,5 @@
-"""What `apply` prints: one line per operation (or a progress bar on a terminal) and the
-JSON result document."""
+"""What `apply` prints: one line per operation (or a progress bar on a terminal), what
+convergence found, and the JSON result document."""
 
 from __future__ import annotations
 
@@ -8,12 +8,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.apply.executor import ApplyResult, OperationResult
+from reconciler.apply.run import Outcome
 from reconciler.core.output import write_stderr
 from reconciler.core.text import plain
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import operation_title
 
 _DONE_VERB = {"create": "created", "patch": "patched", "delete": "deleted"}
+
+#: After the convergence lines, when the run's deadline (`--timeout`) stopped it.
+DEADLINE_PASSED = "The run's deadline passed: operations not started then were skipped."
+#: Before the new plan, when planning again after the prompt gave another plan.
+PLAN_CHANGED = "The plan changed while waiting for the answer; the new plan:"
+
+
+def environment_heading(environment: str, base_url: str) -> str:
+    """`Environment NAME (URL):` before what is said of one environment."""
+    return f"Environment {plain(environment)} ({plain(base_url)}):"
 
 
 def result_line(result: OperationResult, names: Mapping[str, str] | None = None) -> str:
@@ -45,6 +56,29 @@ class ProgressBar:
 
     def close(self) -> None:
         write_stderr("\r\033[K")
+
+
+def healing_line(duplicates: int) -> str:
+    plural = "" if duplicates == 1 else "s"
+    return (
+        f"Removing {duplicates} duplicate{plural} that appeared during the run (another "
+        "writer at the same time, or a lagging listing):"
+    )
+
+
+def convergence_lines(outcome: Outcome, names: Mapping[str, str] | None = None) -> list[str]:
+    """What the re-plan after the run found: nothing left ("Converged."), views it could not
+    list, or what is still to do (and why a create of this run may not show)."""
+    residual = outcome.residual
+    if residual.errors:
+        return [f"Could not check convergence: {error}" for error in residual.errors]
+    if outcome.converged:
+        return ["Converged."]
+    return [
+        "Not converged; still to do:",
+        *(f"  {operation_title(op, names=names)}" for op in residual.plan.operations),
+        *unlisted_creates(residual, outcome.result),
+    ]
 
 
 def result_document(document: PlanDocument, result: ApplyResult, converged: bool) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from reconciler.api.listing import parse_snapshot
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.runtime import Runtime
 from reconciler.apply.executor import ApplyResult, Executor
-from reconciler.cli.commands.apply import relister
+from reconciler.apply.run import relister
 from reconciler.config.settings import Settings
 from reconciler.core.model import ViewScope
 from reconciler.core.secrets import Credentials
@@ -315,3 +315,88 @@ def test_past_the_run_deadline_nothing_new_starts() -> None:
         ("done", ""),
         ("skipped", "skipped: the run's deadline passed"),
     ]
+
+
+def test_an_operation_due_exactly_at_the_deadline_does_not_start() -> None:
+    async def main() -> ApplyResult:
+        clock = FakeClock()
+        app = create_app(EmulatorSettings(clock=clock.monotonic))
+        runtime = Runtime(transport=World(app, clock, create_delay=2.5), clock=clock)
+        context = Context(
+            Settings(parallelism=1), "http://127.0.0.1:9", Credentials("k1", "k2"), runtime
+        )
+        async with context.client() as client:
+            executor = Executor(
+                client,
+                relist=relister(context, client),
+                parallelism=1,
+                clock=clock,
+                deadline=clock.monotonic() + 5.0,  # the third create is due at 2.5 + 2.5
+            )
+            return await executor.run(creates(3))
+
+    result = asyncio.run(main())
+    assert result.deadline_reached
+    assert [r.status for r in result.results] == ["done", "done", "skipped"]
+
+
+def test_adoption_takes_only_a_snapshot_with_the_whole_key() -> None:
+    """The create of desktop "s000" commits but its answer is lost, and the listing shows
+    it only 3 s later; a mobile "s000" is listed all along. That one is another snapshot:
+    it is not adopted, nor touched."""
+    mobile = {**key("s000", device="mobile").as_dict(), "event_id": "e", "start": 1}
+    mobile["is_device_type_selected_by_user"] = False
+    settings = EmulatorSettings(drop_after_commit_rate=1.0, drop_style="status")
+    result, listed, world = run_ops(settings, creates(1), seed=[mobile], list_lag=3.0)
+    [done] = result.results
+    assert (done.status, done.message[:39]) == ("done", "adopted after an ambiguous failure (POS")
+    items: list[Any] = listed
+    by_device = {item["attributes"]["device_type"]: item for item in items}
+    assert done.snapshot_id == by_device["desktop"]["id"]
+    assert by_device["mobile"]["attributes"]["start"] == 1  # not patched to ours
+    assert len(world.posts()) == 1
+
+
+def test_a_stop_during_the_last_look_of_the_window_sends_no_new_create() -> None:
+    """The create's answer is lost and nothing shows in the listing; Ctrl-C comes while the
+    window's last look runs. The window is over, but with a stop requested the create is
+    not sent again."""
+
+    async def main() -> tuple[ApplyResult, World]:
+        clock = FakeClock()
+        app = create_app(EmulatorSettings(clock=clock.monotonic))
+        world = World(app, clock, instead_of_create=lambda attributes: None)
+        runtime = Runtime(transport=world, clock=clock)
+        context = Context(
+            Settings(parallelism=1), "http://127.0.0.1:9", Credentials("k1", "k2"), runtime
+        )
+        stop = asyncio.Event()
+        window = runtime.consistency_window
+        async with context.client() as client:
+            inner = relister(context, client)
+            first: list[float] = []
+
+            async def relist(scope: ViewScope) -> Any:
+                first.append(clock.monotonic())
+                if clock.monotonic() - first[0] >= window:
+                    stop.set()  # the look that finds the window over
+                return await inner(scope)
+
+            executor = Executor(client, relist=relist, clock=clock, interrupt_grace=60.0, stop=stop)
+            return await executor.run(creates(1)), world
+
+    result, world = asyncio.run(main())
+    [failed] = result.results
+    assert result.interrupted
+    assert failed.status == "failed"
+    assert failed.message.endswith(
+        "(interrupted; it may have been created; the next run adopts it or removes the extra copy)"
+    )
+    assert len(world.posts()) == 1
+
+
+def test_the_looks_for_an_unseen_create_back_off_from_a_quarter_second_to_two() -> None:
+    _, _, world = run_ops(EmulatorSettings(), creates(1), instead_of_create=lambda attributes: None)
+    window = [0.25, 0.5, 1.0, 2.0, 2.0, 2.0, 2.0, 0.25]  # 10 s, then the create again
+    assert isinstance(world.clock, FakeClock)
+    assert world.clock.sleeps == window * 5

@@ -15,9 +15,10 @@ import pytest
 
 from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import apply as apply_command
+from reconciler.config.environments import Selection
 from reconciler.emulator.app import emulator_of
 from support.clock import FakeClock
-from support.workspace import APP, Outcome, Workspace, remote_attributes, snapshot
+from support.workspace import APP, APP2, Outcome, Workspace, remote_attributes, snapshot
 from support.worlds import World
 
 
@@ -134,16 +135,77 @@ def test_without_a_tty_auto_approve_is_required(ws: Workspace) -> None:
     assert ws.remote() == []
 
 
-def test_unsafe_plan_needs_force(ws: Workspace) -> None:
+UNSAFE = (
+    "error: refusing to apply an unsafe plan (see the warnings above); review it, then run "
+    "again with --force\n"
+)
+
+
+def unsafe_world(ws: Workspace) -> None:
+    """5 of the 10 snapshots of a view to delete: more than the 30% allowed."""
     ws.write_snapshots({"/checkout": [snapshot(f"s{i}") for i in range(5)]})
     ws.seed(*(remote_attributes(f"s{i}") for i in range(10)))
+
+
+def test_unsafe_plan_needs_force(ws: Workspace) -> None:
+    unsafe_world(ws)
     refused = ws.apply()
-    assert refused.code == 1
-    assert "refusing to apply an unsafe plan" in refused.err
+    assert (refused.code, refused.err) == (1, UNSAFE)
     assert len(ws.remote()) == 10
     forced = ws.apply(force=True)
     assert forced.code == 0
     assert len(ws.remote()) == 5
+
+
+def test_an_unsafe_saved_plan_is_refused_without_force(ws: Workspace) -> None:
+    unsafe_world(ws)
+    assert ws.plan(out="plan.json").code == 0
+    refused = ws.apply("plan.json")
+    assert (refused.code, refused.err) == (1, UNSAFE)
+    assert len(ws.remote()) == 10
+    forced = ws.apply("plan.json", force=True)
+    assert forced.code == 0, forced.err
+    assert len(ws.remote()) == 5
+
+
+def test_one_unsafe_environment_stops_all_before_any_is_applied(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--all-envs: staging would only create, production would delete 10 of 10. Every
+    environment is checked before any is changed: staging is left as it was too."""
+    ws.write(
+        "reconciler.yaml",
+        f"""
+        environments:
+          staging:
+            api_url: http://127.0.0.1:9
+            applications: {{storefront: {APP}}}
+          production:
+            api_url: http://127.0.0.1:10
+            applications: {{storefront: {APP2}}}
+        """,
+    )
+    for name in ("STAGING", "PRODUCTION"):
+        monkeypatch.setenv(f"DD_API_KEY_{name}", f"test-api-key-{name.lower()}")
+        monkeypatch.setenv(f"DD_APP_KEY_{name}", f"test-app-key-{name.lower()}")
+    document = {"application": "storefront", "views": {"/checkout": [snapshot("hero")]}}
+    ws.write("snapshots/a.yaml", json.dumps(document))
+    ws.seed(*(remote_attributes(f"s{i}", app=APP2) for i in range(10)))
+    every = Selection(all_envs=True)
+    refused = apply_with(ws, Runtime(transport=ws.transport()), overrides={}, selection=every)
+    assert (refused.code, refused.err) == (
+        1,
+        "error: refusing to apply an unsafe plan in environment production (see the warnings "
+        "above); nothing was applied; review it, then run again with --force\n",
+    )
+    assert ws.remote_keys() == [(APP2, "/checkout", "desktop", f"s{i}") for i in range(10)]
+    forced = apply_with(
+        ws, Runtime(transport=ws.transport()), overrides={}, selection=every, force=True
+    )
+    assert forced.code == 0, forced.err
+    assert ws.remote_keys() == sorted(
+        [(APP, "/checkout", "desktop", "hero"), (APP2, "/checkout", "desktop", "hero")]
+    )
 
 
 def test_saved_plan_is_applied_exactly_without_a_prompt(ws: Workspace) -> None:

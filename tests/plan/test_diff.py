@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
-from reconciler.core.model import RemoteSnapshot, ViewScope
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.core.model import (
+    DesiredSnapshot,
+    FieldValue,
+    RemoteSnapshot,
+    SourcePosition,
+    ViewScope,
+)
+from reconciler.core.resource import MUTABLE_FIELDS
 from reconciler.plan.diff import DiffOptions, diff
 from reconciler.plan.operations import Create, Delete, FieldChange, Patch
 from reconciler.plan.planfile import request_of
-from support.factories import APP, create_body, fields, have, key, want
+from support.factories import APP, create_body, fields, have, key, key_attributes, want
+from support.processes import env_for, running_emulator
 
 SCOPE = ViewScope(APP, "/checkout")
 
@@ -162,3 +179,96 @@ def test_key_change_is_delete_plus_create() -> None:
 def test_scopes_not_listed_are_left_alone() -> None:
     # A view whose listing failed is absent from `remote`: nothing is planned for it.
     assert diff([want(key("hero", view="/failed"))], remote()) == []
+
+
+def test_a_sparse_listing_never_compares_the_fields_it_left_out() -> None:
+    listed = have(key("hero"), "id-1", start=7)
+    sparse = RemoteSnapshot(
+        listed.id, listed.key, listed.fields, listed.created_at, {}, frozenset({"start"})
+    )
+    assert diff([want(key("hero"))], remote(sparse)) == []
+    [op] = diff([want(key("hero"), event_id="evt-2")], remote(sparse))
+    assert isinstance(op, Patch)
+    assert op.changes == (FieldChange("event_id", "evt-1", "evt-2"),)
+
+
+#: What a listing may hold in a field: the scalars of a file, and what else JSON gives.
+REMOTE_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([0.0, 1.0, 2000.0, 1.5]),
+    st.sampled_from(["", "1", "true", "evt-1"]),
+)
+DESIRED_VALUES = st.one_of(st.booleans(), st.integers(-3, 3), st.sampled_from(["", "1", "evt-1"]))
+
+
+PAIR = st.tuples(
+    st.dictionaries(st.sampled_from(MUTABLE_FIELDS), DESIRED_VALUES, min_size=1),
+    st.dictionaries(st.sampled_from(MUTABLE_FIELDS), REMOTE_VALUES),
+    st.frozensets(st.sampled_from(MUTABLE_FIELDS)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(PAIR, min_size=1, max_size=6))
+def test_the_changes_are_exactly_the_fields_whose_value_or_type_differs(
+    pairs: list[tuple[dict[str, FieldValue], dict[str, Any], frozenset[str]]],
+) -> None:
+    """Field by field, type included (`True` is not `1`, `2000.0` is not `2000`); a field
+    the file leaves out is not managed; one the listing left out is never compared. Several
+    pairs explained at once each get their own changes."""
+    wanted, listed, expected = [], [], {}
+    for number, (desired, values, unreported) in enumerate(pairs):
+        name = key(f"s{number}")
+        reported = {field: value for field, value in values.items() if value is not None}
+        wanted.append(DesiredSnapshot(name, desired, SourcePosition("a.yaml", 1, 1)))
+        listed.append(RemoteSnapshot(f"id-{number}", name, reported, "", {}, unreported))
+        changes = tuple(
+            FieldChange(field, reported.get(field), desired[field])
+            for field in MUTABLE_FIELDS
+            if field in desired
+            and field not in unreported
+            and typed(reported.get(field)) != typed(desired[field])
+        )
+        if changes:
+            expected[f"id-{number}"] = changes
+    found = {op.snapshot_id: op.changes for op in diff(wanted, remote(*listed))}
+    assert found == expected
+
+
+def typed(value: object) -> tuple[type, object]:
+    return type(value), value
+
+
+def test_deepdiff_is_imported_only_to_explain_a_difference(tmp_path: Path) -> None:
+    """`validate` and a plan without a patch never load it; a plan with one does."""
+    (tmp_path / "snapshots").mkdir()
+    hero = {"snapshot_name": "hero", "device_type": "desktop", "event_id": "e", "start": 1}
+    document = {"application_id": APP, "views": {"/checkout": [hero]}}
+    (tmp_path / "snapshots" / "a.yaml").write_text(json.dumps(document))
+    code = (
+        "import sys; from reconciler.cli.main import main; rc = main(sys.argv[1:]);"
+        " print(rc, 'deepdiff' in sys.modules)"
+    )
+
+    def loaded(url: str, *argv: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *argv],
+            cwd=tmp_path,
+            env=env_for(url),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return done.stdout.splitlines()[-1]
+
+    with running_emulator() as url:
+        assert loaded(url, "validate") == "0 False"
+        assert loaded(url, "plan") == "0 False"  # a create: nothing to explain
+        attributes = {**key_attributes("hero"), **{**hero, "start": 2}}
+        attributes["is_device_type_selected_by_user"] = False
+        seeded = httpx.post(f"{url}/_emulator/snapshots", json={"data": [attributes]})
+        assert seeded.status_code == 201
+        assert loaded(url, "plan") == "0 True"  # a patch: its change is explained

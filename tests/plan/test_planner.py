@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
+from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import ViewScope
 from reconciler.plan.diff import diff
-from reconciler.plan.planner import SafetyThresholds, build_plan
+from reconciler.plan.planner import SafetyThresholds, UnsafePlan, build_plan
 from support.factories import APP, APP2, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")
@@ -141,3 +144,24 @@ def test_the_survivor_is_the_same_whatever_order_the_copies_are_listed_in() -> N
         ops = diff([want(key("hero"))], {SCOPE: shuffled})
         kept |= {op.snapshot_id for op in ops if op.phase == "patch"}  # type: ignore[union-attr]
     assert kept == {"a"}  # oldest instant, then id; the undated copy last
+
+
+def test_an_unsafe_plan_refuses_itself_unless_forced() -> None:
+    listed = [have(key(f"s{i:02}"), f"id{i}") for i in range(10)]
+    plan = build_plan(diff([], {SCOPE: listed}), {SCOPE: 10})
+    with pytest.raises(UnsafePlan) as alone:
+        plan.raise_if_unsafe(force=False)
+    assert str(alone.value) == (
+        "refusing to apply an unsafe plan (see the warnings above); review it, then run "
+        "again with --force"
+    )
+    with pytest.raises(UnsafePlan) as one_of_several:
+        plan.raise_if_unsafe(force=False, environment="production")
+    assert str(one_of_several.value) == (
+        "refusing to apply an unsafe plan in environment production (see the warnings "
+        "above); nothing was applied; review it, then run again with --force"
+    )
+    assert isinstance(one_of_several.value, ReconcilerError)  # exit 1, one line
+    plan.raise_if_unsafe(force=True)
+    safe = build_plan(diff([], {SCOPE: listed[:2]}), {SCOPE: 10})
+    safe.raise_if_unsafe(force=False)

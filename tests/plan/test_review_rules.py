@@ -54,6 +54,19 @@ def test_ambiguous_pairings_stay_create_and_delete() -> None:
     assert [op.kind for op in plan.operations] == ["create", "delete", "delete"]
 
 
+def test_one_old_snapshot_with_two_possible_new_ones_is_no_replace() -> None:
+    """ "hero" renamed to "hero v2" or to "hero v3"? Each create alone would pair with it;
+    since both could, neither does: two creates and a delete, none of them hidden."""
+    plan = build_plan(
+        diff([want("hero v2", 1), want("hero v3", 1)], {SCOPE: [have("hero", 1)]}), {SCOPE: 1}
+    )
+    assert [(op.kind, op.key.snapshot_name) for op in plan.operations] == [
+        ("create", "hero v2"),
+        ("create", "hero v3"),
+        ("delete", "hero"),
+    ]
+
+
 def test_a_target_on_either_half_keeps_the_whole_replace() -> None:
     ops = diff([want("new", 1)], {SCOPE: [have("old", 1)]})
     plan = build_plan(ops, {SCOPE: 1}, targets=TargetSet.parse(["old"]))

@@ -120,7 +120,7 @@ def replacements(ws: Workspace, current: Any) -> list[Any]:
     if isinstance(current, bool):
         return [not current]
     if isinstance(current, int):
-        return [0, 1, 7, current + 1, -1]
+        return [0, 1, 7, current + 1, -1, float(current)]
     if isinstance(current, list):
         return [[], current[:-1], current + current[-1:]] if current else [[victim]]
     if isinstance(current, dict):
@@ -227,6 +227,53 @@ def test_a_changed_field_is_named(ws: Workspace) -> None:
     assert result.code == 1
     assert 'patch desktop "hero" id=' in result.err
     assert ': field `"start"` is 2000 in the plan, 3000 now' in result.err
+
+
+@pytest.mark.parametrize(
+    ("field", "saved", "shown"),
+    [
+        ("start", 2000.0, "2000.0 in the plan, 2000 now"),
+        ("is_device_type_selected_by_user", 0, "0 in the plan, false now"),
+    ],
+)
+def test_a_field_of_another_type_in_the_saved_plan_is_stale(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, field: str, saved: object, shown: str
+) -> None:
+    """`2000.0` equals `2000` and `0` equals `false` in Python, not for the API: the saved
+    plan no longer says what would be sent."""
+    ws.write_snapshots({"/checkout": [snapshot("hero", start=2000)]})
+    ws.plan(out="plan.json")
+    document = json.loads(Path("plan.json").read_text())
+    [create] = document["operations"]
+    create["fields"][field] = saved
+    Path("plan.json").write_text(json.dumps(document))
+    writes = recorded(ws, monkeypatch)
+    result = ws.apply("plan.json")
+    assert (result.code, result.err) == (
+        1,
+        f"error: saved plan is stale: view /checkout of application {APP}: create desktop "
+        f'"hero": field `"{field}"` is {shown}. Nothing was applied; run `reconciler plan` '
+        "again.\n",
+    )
+    assert writes == []
+
+
+def test_a_patch_whose_remote_value_moved_since_names_both_changes(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero", start=2000)]})
+    [hero] = ws.seed(remote_attributes("hero"))
+    ws.plan(out="plan.json")
+    body = {"data": {"id": hero["id"], "type": "snapshots", "attributes": {"start": 1600}}}
+    body["data"]["attributes"] |= {"event_id": "evt-1", "is_device_type_selected_by_user": False}
+    assert ws.api("PATCH", f"/api/v2/replay/heatmap/snapshots/{hero['id']}", body).is_success
+    result = ws.apply("plan.json")
+    assert (result.code, result.err) == (
+        1,
+        f"error: saved plan is stale: view /checkout of application {APP}: patch desktop "
+        f'"hero" id={hero["id"]}: field `"start"` was 1500 -> 2000 in the plan, 1600 -> 2000 '
+        f"now; view /checkout of application {APP} changed remotely (1 snapshots then, 1 "
+        "now). Nothing was applied; run `reconciler plan` again.\n",
+    )
+    assert [item["attributes"]["start"] for item in ws.remote()] == [1600]
 
 
 def test_an_edit_to_another_view_does_not_make_a_plan_stale(ws: Workspace) -> None:

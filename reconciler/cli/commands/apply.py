@@ -1,5 +1,5 @@
 """`reconciler apply [PLAN]`: in each selected environment, plan (or read a saved plan),
-confirm, re-plan, execute and converge (`apply_run.ApplyRun`)."""
+confirm, re-plan, execute and converge (`apply_run.ApplyRun`, over `apply.run`)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.api.runtime import Runtime
 from reconciler.apply.interrupts import run_loop, terminate_as_interrupt
-from reconciler.cli.commands.apply_run import ApplyRun, relister
+from reconciler.cli.commands.apply_run import ApplyRun
 from reconciler.config.environments import NO_SELECTION, Selection, declared
 from reconciler.core import exitcodes
-from reconciler.core.errors import ReconcilerError, UsageProblem
+from reconciler.core.errors import UsageProblem
 from reconciler.core.output import echo
 from reconciler.plan.engine import check_targets_matched, prepare_all
 from reconciler.plan.planfile import PlanDocument
 
-__all__ = ["ApplyRun", "relister", "run"]
+__all__ = ["ApplyRun", "run"]
 
 
 def run(
@@ -103,13 +103,8 @@ def apply_environments(jobs: Sequence[ApplyRun], *, text_output: bool) -> int:
                 echo("")
             job.heading()
             job.show(document)
-    for job, document in zip(jobs, documents, strict=True):
-        if document.plan.has_changes and not document.plan.is_safe and not job.force:
-            raise ReconcilerError(
-                f"refusing to apply an unsafe plan in environment {job.context.environment} "
-                "(see the warnings above); nothing was applied; review it, then run again "
-                "with --force"
-            )
+    for job, document in zip(jobs, documents, strict=True):  # before any is changed
+        document.plan.raise_if_unsafe(force=job.force, environment=job.context.environment)
     codes: list[int] = []
     results: list[dict[str, object]] = []
     for index, (job, document) in enumerate(zip(jobs, documents, strict=True)):
