@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from reconciler.core import resource
 from reconciler.core.globs import any_match
@@ -44,8 +43,6 @@ from reconciler.plan.operations import (
     Patch,
     Replacement,
 )
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,19 +236,11 @@ def explain(
     ]
 
 
-def survivor_order(snapshot: RemoteSnapshot) -> tuple[bool, int, str]:
-    """Sort key of copies with one key: oldest first by parsed `created_at` (exact
-    microseconds), undated last, then by id. Every run orders the same copies the same way."""
-    created = snapshot.created
-    micros = 0 if created is None else (created - _EPOCH) // timedelta(microseconds=1)
-    return (created is None, micros, snapshot.id)
-
-
 def choose_survivor(want: DesiredSnapshot, candidates: Sequence[RemoteSnapshot]) -> RemoteSnapshot:
     """The copy to keep: the oldest already matching, else the oldest (patched)."""
     if len(candidates) == 1:
         return candidates[0]
-    ordered = sorted(candidates, key=survivor_order)
+    ordered = sorted(candidates, key=lambda snapshot: snapshot.age_order)
     for snapshot in ordered:
         if not differs(want, snapshot):
             return snapshot
