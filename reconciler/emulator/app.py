@@ -70,6 +70,9 @@ def create_app(settings: EmulatorSettings | None = None) -> Starlette:
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
+    # No 307 to the path without its trailing slash: the spec names no such path, so it is
+    # unknown (404) like any other.
+    app.router.redirect_slashes = False
     app.state.emulator = emulator
     return app
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reconciler.emulator import shape
+from reconciler.emulator.body import check_url_text, read_json
 from reconciler.emulator.faults import SERVER_ERRORS, DroppedResponse, Faults
 from reconciler.emulator.lag import ListingLag, lagged
 from reconciler.emulator.ratelimit import RateLimiter
@@ -21,8 +22,8 @@ from reconciler.emulator.stats import Stats
 from reconciler.emulator.store import Json, Owner, SnapshotStore
 from reconciler.emulator.validation import (
     BadRequest,
+    Refused,
     normalize_view_name,
-    parse_json,
     parse_page_limit,
     validate_create,
     validate_update,
@@ -88,8 +89,9 @@ class Emulator:
         return style == "disconnect" or (style == "auto" and self.served_by_server)
 
     async def serve(self, request: Request, operation: str, handler: Handler) -> Response:
-        """Order as a gateway would: latency, auth (403), rate limit (429), random 5xx, then
-        the handler; a committed write may then be answered by a dropped connection."""
+        """Order as a gateway would: latency, auth (403), rate limit (429), random 5xx, the
+        text of the path and query (400), then the handler (body: 415, 413, 400; lookup:
+        404); a committed write may then be answered by a dropped connection."""
         settings = self.settings
         if settings.latency_ms > 0:
             await asyncio.sleep(settings.latency_ms / 1000)
@@ -107,9 +109,10 @@ class Emulator:
             self.stats.fault("server_errors")
             return self._fail(operation, error, [SERVER_ERRORS[error]], verdict.headers)
         try:
+            check_url_text(request)
             outcome = await handler(request)
-        except BadRequest as exc:
-            return self._fail(operation, 400, exc.messages, verdict.headers)
+        except Refused as exc:
+            return self._fail(operation, exc.status, exc.messages, verdict.headers)
         except NotFound:
             return self._fail(operation, 404, ["Not Found"], verdict.headers)
         if outcome.committed:
@@ -154,14 +157,18 @@ class Emulator:
     async def list_snapshots(self, request: Request) -> Outcome:
         params = request.query_params
         view_name = params.get("filter[view_name]")
-        if not view_name:
-            raise BadRequest(["missing required query parameter 'filter[view_name]'"])
         settings = self.settings
+        if view_name is None:
+            raise BadRequest(["missing required query parameter 'filter[view_name]'"])
+        # A string without minLength in the spec: "" is the view named "" unless told.
+        if not view_name and settings.reject_empty_view_filter:
+            raise BadRequest(["query parameter 'filter[view_name]' must not be empty"])
         limit = parse_page_limit(
             params.get("page[limit]"),
             settings.page_limit_default,
             settings.page_limit_max,
             reject=settings.page_cap_mode == "reject",
+            reject_below_one=settings.reject_page_limit_below_one,
         )
         view_name = self.view_name(view_name)
         application_id = params.get("filter[application_id]")
@@ -212,7 +219,8 @@ class Emulator:
             self.lag.record(self.settings.clock(), snapshot_id, previous)
 
     async def create(self, request: Request) -> Outcome:
-        attributes = validate_create(parse_json(await request.body()))
+        body = await read_json(request, self.settings.max_body_bytes)
+        attributes = validate_create(body)
         attributes["view_name"] = self.view_name(attributes["view_name"])
         other = self.faults.concurrent_writer(self.settings.concurrent_writer_rate)
         if other == "before":
@@ -231,7 +239,10 @@ class Emulator:
 
     async def update(self, request: Request) -> Outcome:
         snapshot_id = request.path_params["snapshot_id"]
-        attributes = validate_update(parse_json(await request.body()), snapshot_id)
+        body = await read_json(request, self.settings.max_body_bytes)
+        attributes = validate_update(
+            body, snapshot_id, reject_mismatched_id=self.settings.reject_mismatched_patch_id
+        )
         previous = self.store.get(snapshot_id) if self.settings.list_lag_ms > 0 else None
         data = self.store.update(snapshot_id, attributes, self.wall_ms())
         if data is None:

@@ -31,7 +31,14 @@ def _live(default: Any, help: str) -> Any:
 class EmulatorSettings:
     """Settings read live by the app on every request, so tests (and `/_emulator/config`)
     may change the behaviour of a running emulator. Every default is the plain behaviour.
-    The live ones are in the order the config endpoint reports them."""
+    The live ones are in the order the config endpoint reports them.
+
+    Where the published spec sets no rule, the default is the spec's behaviour and a
+    `reject_*` setting adds the stricter 400: `page[limit]` of 0 or less is an empty page
+    (an int64 "maximum number", no minimum), an empty `filter[view_name]` is the view named
+    "" (a string, no minLength), a PATCH `data.id` other than the path's updates the path's
+    snapshot (no rule between them). `max_body_bytes` is an assumption: the real limit is
+    not documented."""
 
     db_path: str = ":memory:"
     # (api_key, app_key) pairs; None accepts any pair of non-empty keys.
@@ -53,6 +60,24 @@ class EmulatorSettings:
     page_limit_max: int = _live(1000, "The server's page cap.")
     page_cap_mode: PageCapMode = _live(
         "silent", "Above the cap: cut the page silently, or answer 400 'page[limit] must be <= N'."
+    )
+    # ---- limits and strictness the spec does not state -------------------------------------
+    # The real limit is not documented. 1 MiB is an assumption: about 2,500 times a create
+    # body, and below the limits Datadog documents for its intake endpoints (5 MB for logs).
+    max_body_bytes: int = _live(
+        1_048_576, "Largest request body of the four endpoints; a larger one is answered 413."
+    )
+    # Each default below is the spec's behaviour; True adds a 400 the spec does not state.
+    reject_page_limit_below_one: bool = _live(
+        False, "Answer 400 to page[limit] of 0 or less (default, as the spec: an empty page)."
+    )
+    reject_empty_view_filter: bool = _live(
+        False, "Answer 400 to an empty filter[view_name] (default, as the spec: the view '')."
+    )
+    reject_mismatched_patch_id: bool = _live(
+        False,
+        "Answer 400 to a PATCH whose data.id is not the path's (default, as the spec: the "
+        "path names the snapshot).",
     )
     # ---- realism: behaviours the API's documentation leaves open ----------------------------
     # Measured on `clock`, from the commit.
@@ -116,7 +141,9 @@ HELP: Final[dict[str, str]] = {setting.name: setting.metadata["help"] for settin
 CHOICES: Final[dict[str, tuple[str, ...]]] = {
     name: get_args(_TYPES[name]) for name in CONFIGURABLE if get_origin(_TYPES[name]) is Literal
 }
-_AT_LEAST_ONE: Final = ("rate_period", "page_limit_default", "page_limit_max")
+_AT_LEAST_ONE: Final = ("rate_period", "page_limit_default", "page_limit_max", "max_body_bytes")
+# Past this, numbers stop being numbers for SQLite (LIMIT) and for float arithmetic (windows).
+_LARGEST: Final = 2**63 - 1
 
 
 def setting_problems(values: Mapping[str, Any], name_of: Callable[[str], str]) -> list[str]:
@@ -143,6 +170,8 @@ def setting_problems(values: Mapping[str, Any], name_of: Callable[[str], str]) -
                 problems.append(f"{shown}: unknown attribute(s) {', '.join(map(str, unknown))}")
         elif not isinstance(value, int | float):
             continue
+        elif not -_LARGEST <= value <= _LARGEST:  # NaN and infinities too
+            problems.append(f"{shown} must be a finite number up to {_LARGEST}")
         elif name.endswith("_rate") and not 0 <= value <= 1:
             problems.append(f"{shown} must be between 0 and 1")
         elif value < 0:

@@ -105,7 +105,7 @@ def list_query(
     if device_type is not None:
         where.append("device_type = ?")
         params.append(device_type)
-    params.append(limit)
+    params.append(min(limit, 2**63 - 1))  # SQLite's integers are 64-bit
     return f"{_SELECT} WHERE {' AND '.join(where)}{_ORDER} LIMIT ?", params
 
 

@@ -1,12 +1,14 @@
-"""Request validation against the OpenAPI contract: every problem becomes a 400 message."""
+"""Request validation against the OpenAPI contract: every problem becomes a 4xx answer
+with messages (400 for the body and the query)."""
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, NoReturn
 
 from reconciler.emulator.attributes import ATTRIBUTE_TYPES, CREATE_REQUIRED, SERVER_FIELDS
 
@@ -17,20 +19,71 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UPDATE_REQUIRED = ("event_id", "start", "is_device_type_selected_by_user")
 UPDATE_ACCEPTED = (*UPDATE_REQUIRED, "session_id", "view_id")
 
+# What is left of a surrogate once json has paired the valid ones: a lone half, which no
+# UTF-8 text can hold (it cannot even be encoded to answer it back).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_INTEGER = re.compile(r"-?[0-9]+")
 
-class BadRequest(Exception):
-    """A request the API answers with 400 and these messages."""
+
+class Refused(Exception):
+    """A request the API answers with `status` and these messages."""
+
+    status: ClassVar[int] = 400
 
     def __init__(self, messages: list[str]) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
 
 
+class BadRequest(Refused):
+    """400: the body, the query or the path breaks the contract."""
+
+
+class PayloadTooLarge(Refused):
+    status = 413
+
+
+class UnsupportedMediaType(Refused):
+    status = 415
+
+
+def _not_json(constant: str) -> NoReturn:
+    # Python's json reads NaN and Infinity; JSON (RFC 8259) has no such literals.
+    raise ValueError(f"{constant} is not JSON")
+
+
 def parse_json(body: bytes) -> Any:
+    """The JSON value of a body that must be UTF-8 text (RFC 8259), with every string (keys
+    too) valid Unicode: malformed text is a 400, never a 500."""
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest([f"request body is not valid UTF-8 (byte {exc.start})"]) from None
+    try:
+        value = json.loads(text, parse_constant=_not_json)
+    except ValueError as exc:
         raise BadRequest([f"invalid JSON in request body: {exc}"]) from None
+    except RecursionError:
+        raise BadRequest(["invalid JSON in request body: nested too deeply"]) from None
+    if _holds_lone_surrogate(value):
+        raise BadRequest(["request body holds a lone surrogate escape (\\ud800-\\udfff)"])
+    return value
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    # Iterative: a value json accepted may be nested nearly as deep as the recursion limit.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _type_problem(name: str, value: Any) -> str | None:
@@ -84,37 +137,40 @@ def _data_object(body: Any, allowed_keys: tuple[str, ...]) -> tuple[Json, list[s
         problems.append("missing required field 'data.type'")
     elif data["type"] != "snapshots":
         problems.append(f"'data.type' must be 'snapshots', got {json.dumps(data['type'])}")
-    if "attributes" not in data:
-        problems.append("missing required field 'data.attributes'")
-    return dict(data), problems
+    # `data.attributes` is optional in the schema, but the attributes object requires some:
+    # an absent one is read as {} and answered with the attributes missing (Datadog's other
+    # v2 endpoints answer 400 to a write lacking what it needs).
+    data = dict(data)
+    data.setdefault("attributes", {})
+    return data, problems
 
 
 def validate_create(body: Any) -> Json:
     """The attributes of a valid create request body."""
     data, problems = _data_object(body, ("type", "attributes"))
-    if "attributes" in data:
-        problems += check_attributes(
-            data["attributes"], CREATE_REQUIRED, tuple(ATTRIBUTE_TYPES), updating=False
-        )
+    problems += check_attributes(
+        data["attributes"], CREATE_REQUIRED, tuple(ATTRIBUTE_TYPES), updating=False
+    )
     if problems:
         raise BadRequest(problems)
     return dict(data["attributes"])
 
 
-def validate_update(body: Any, snapshot_id: str) -> Json:
-    """The attributes of a valid update request body for the snapshot in the path."""
+def validate_update(body: Any, snapshot_id: str, *, reject_mismatched_id: bool = False) -> Json:
+    """The attributes of a valid update request body for the snapshot in the path.
+    `data.id` is optional and, per the spec, has no rule against the path (the path names
+    the snapshot); `reject_mismatched_id` refuses one that names another."""
     data, problems = _data_object(body, ("id", "type", "attributes"))
-    # data.id is optional in the schema; when present it must name the snapshot in the path,
-    # because a mismatch means the caller is confused about what it is updating.
-    if "id" in data and data["id"] != snapshot_id:
+    if "id" in data and not isinstance(data["id"], str):
+        problems.append("'data.id' must be a string")
+    elif reject_mismatched_id and "id" in data and data["id"] != snapshot_id:
         problems.append(
             f"'data.id' {json.dumps(data['id'])} does not match the snapshot id in the path "
             f"{json.dumps(snapshot_id)}"
         )
-    if "attributes" in data:
-        problems += check_attributes(
-            data["attributes"], UPDATE_REQUIRED, UPDATE_ACCEPTED, updating=True
-        )
+    problems += check_attributes(
+        data["attributes"], UPDATE_REQUIRED, UPDATE_ACCEPTED, updating=True
+    )
     if problems:
         raise BadRequest(problems)
     return dict(data["attributes"])
@@ -148,17 +204,34 @@ def validate_seed_item(item: Any, index: int) -> tuple[Json, int | None, int | N
     return attributes, created, modified
 
 
-def parse_page_limit(raw: str | None, default: int, maximum: int, *, reject: bool = False) -> int:
-    """page[limit]: a positive integer; larger than the maximum is capped silently, or,
-    with `reject`, refused as Datadog's other v2 endpoints do ("must be <= 500")."""
+def parse_page_limit(
+    raw: str | None,
+    default: int,
+    maximum: int,
+    *,
+    reject: bool = False,
+    reject_below_one: bool = False,
+) -> int:
+    """page[limit]: an integer (int64, as the spec declares it). Larger than the maximum is
+    capped silently, or, with `reject`, refused as Datadog's other v2 endpoints do ("must
+    be <= 500"). The spec sets no minimum: 0 or less asks for at most that many, so none;
+    `reject_below_one` refuses it instead."""
     if raw is None:
         return min(default, maximum)
     text = raw.strip()
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise BadRequest([f"page[limit] must be a positive integer, got {raw!r}"])
-    if reject and int(text) > maximum:
+    if not _INTEGER.fullmatch(text):
+        raise BadRequest([f"page[limit] must be an integer, got {raw!r}"])
+    # The length first: int() of thousands of digits is slow, then refused (ValueError).
+    if len(text.lstrip("-")) > 19 or not INT64_MIN <= int(text) <= INT64_MAX:
+        raise BadRequest(["page[limit] must fit in a 64-bit integer"])
+    value = int(text)
+    if value < 1:
+        if reject_below_one:
+            raise BadRequest([f"page[limit] must be a positive integer, got {raw!r}"])
+        return 0
+    if reject and value > maximum:
         raise BadRequest([f"page[limit] must be <= {maximum}"])
-    return min(int(text), maximum)
+    return min(value, maximum)
 
 
 def normalize_view_name(name: str) -> str:
