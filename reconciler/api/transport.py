@@ -150,12 +150,13 @@ class Exchange:
     is never used there, and if it were, it would fail closed.
 
     httpcore's pool re-examines every one of its connections on each request and each
-    response, so its cost per request grows with the requests it carries at once: one pool
-    carrying the 64 requests in flight that the in-flight windows allow
-    (`inflight.MAX_IN_FLIGHT`) took 3.5 times the wall time of plan at 150 ms latency
-    (bench/latency.py). A request therefore goes to the first of this client's transports
-    that carries fewer than `PER_TRANSPORT`, and a new transport is made when all do;
-    sequential requests keep using the first one and its kept-alive connection.
+    response, so its cost per request grows with the requests it carries at once. One
+    transport carrying all the requests in flight (up to `inflight.MAX_IN_FLIGHT`, 64) made
+    plan of 500 views at 150 ms latency take 10.0 s instead of 2.5 s (bench/latency.py), and
+    cost 1.27 times the CPU against the local emulator (bench/plan_floor.py). So a request
+    goes to the first of this client's transports that carries fewer than `PER_TRANSPORT`,
+    and a new transport is made when all do: each is httpx's own, with its own kept-alive
+    connections; sequential requests all go to the first one, over one connection.
     """
 
     def __init__(

@@ -182,3 +182,20 @@ def test_tls_with_an_untrusted_certificate_fails_closed(certificate: tuple[Path,
 
     run(server, go, tls=server_tls(certificate))
     assert server.requests == 0
+
+
+def test_the_environment_cannot_make_an_untrusted_certificate_trusted(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSL_CERT_FILE / SSL_CERT_DIR are not read: only the CA bundle decides."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    monkeypatch.setenv("SSL_CERT_DIR", str(certificate[0].parent))
+    server = Server()
+
+    async def go(url: str) -> None:
+        async with ApiClient(url, Credentials("k", "k")) as client:
+            with pytest.raises(Unavailable, match="certificate verify failed"):
+                await client.list_snapshots(APP, "/v", 10)
+
+    run(server, go, tls=server_tls(certificate))
+    assert server.requests == 0
