@@ -1,12 +1,13 @@
 """The four heatmap snapshot operations, with retries, shared rate limiting and time bounds.
 
-Built on httpx's transport interface (`transport.Exchange` over `pool.OriginPool`); tests
-hand it an `httpx.ASGITransport` over the emulator or a server of their own. Server text
+Built on httpx's transport interface (`transport.Exchange` over `httpx.AsyncHTTPTransport`);
+tests hand it an `httpx.ASGITransport` over the emulator or a server of their own. Server text
 that goes into an error passes `secrets.redact` in case a server echoes a key.
 
-Retries, rate limiting, the in-flight windows (`inflight`: how many requests at once, from
-the server's rate-limit headers) and time bounds (every wait capped, each operation bounded,
-the run's deadline from `Runtime.deadline`) are `retrying.Retrying`'s. All of it is per
+Retries and rate limiting (the rules: `retry`; the loop applying them: `retrying.Retrying`),
+the in-flight windows (`inflight`: how many requests at once, from the server's rate-limit
+headers) and time bounds (every wait capped, each operation bounded, the run's deadline from
+`Runtime.deadline`) are applied by `retrying.Retrying`. All of it is per
 client: each client (`Runtime.client`, one per environment) learns its own server.
 """
 

@@ -12,10 +12,12 @@ server names it), shared by every request of one client:
   were left (each request in flight may not be counted in it yet); at least one may always
   be in flight: the rate limiter's hold, not this, waits out an exhausted window.
 
-Spacing of request starts (the rate) is `retry.RateLimiter`'s; this bounds the number in
-flight. An explicit `parallelism` is a hard maximum enforced by the callers' fan-out.
-All state changes happen between awaits: asyncio tasks need no lock, and the order of
-grants is the order of arrival, so tests under a fake clock are deterministic.
+This module bounds the number in flight, and nothing else: whether a request is sent again
+and how long to wait (backoff, `Retry-After`, `X-RateLimit-Reset`, the spacing of request
+starts) are the rules of `retry`, applied by the loop in `retrying`. An explicit
+`parallelism` is a hard maximum enforced by the callers' fan-out. All state changes happen
+between awaits: asyncio tasks need no lock, and the order of grants is the order of
+arrival, so tests under a fake clock are deterministic.
 """
 
 from __future__ import annotations

@@ -1,15 +1,30 @@
-"""Retry policy, backoff with full jitter, and the rate limiter every request passes through.
+"""The retry and backoff rules, all in one place: which outcomes are sent again, how long to
+wait before the next attempt, and the caps on every wait.
+
+- `RetryPolicy.retry`: whether an attempt that was not accepted is sent again, and after
+  how long (429: the rate-limit reset; 5xx, 408, timeouts, connection errors: backoff; a
+  write the server may have acted on is never sent again unless idempotent);
+- `RetryPolicy.backoff` and `exponential`: the backoff formula (full jitter);
+- `RetryPolicy.failure_wait`, `RetryPolicy.rate_limit_wait`: `Retry-After` and
+  `X-RateLimit-Reset` after a failure or a 429;
+- `RateLimiter`: the pacing of request starts by the server's rate-limit headers, and the
+  gate a 429 closes for every request of the client;
+- the caps: no single wait exceeds `RetryPolicy.max_wait` (60 s, `MAX_WAIT`), whatever the
+  server's headers say (`X-RateLimit-Reset: 1000000000`, `X-RateLimit-Period: 1e9`); the
+  waits of one operation are bounded by `RetryPolicy.max_total_wait`, its attempts by
+  `max_attempts` and `max_rate_limit_retries`.
+
+A new rule of whether or how long to wait goes here. The loop that applies these rules to
+one operation (attempts, waits, the operation's bound and the run's deadline) is
+`retrying.Retrying`; how many requests may be in flight at once is `inflight`'s.
 
 The client runs many requests concurrently (asyncio tasks sharing one `ApiClient`), so the
 rate-limit state is shared: one gate that every request awaits before sending (closed by a
 429 so that all callers pause together), and one pacer per rate-limit bucket that spaces
 request starts just under the advertised limit, so that a well-behaved run never meets a 429
-at all. Time comes from a `Clock` so that tests run every wait instantly
+at all. A caller that has less time left than a wait needs is told at once (`NoTimeToWait`)
+instead of sleeping. Time comes from a `Clock` so that tests run every wait instantly
 (`tests/support/clock.py` has the fake one).
-
-Every wait is capped at `RetryPolicy.max_wait` (60 s), whatever the server's headers say
-(`X-RateLimit-Reset: 1000000000`, `X-RateLimit-Period: 1e9`), and a caller that has less
-time left than a wait needs is told at once (`NoTimeToWait`) instead of sleeping.
 """
 
 from __future__ import annotations
@@ -23,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+from reconciler.api.transport import Outcome
 from reconciler.core.deadline import DEFAULT_TIMEOUT
 
 __all__ = ["DEFAULT_TIMEOUT", "MAX_WAIT"]
@@ -31,6 +47,8 @@ logger = logging.getLogger("reconciler.http")
 
 #: The longest single wait of any kind (pacing, rate-limit reset, Retry-After, backoff).
 MAX_WAIT: Final = 60.0
+#: Shortest wait after a 429: a "0" reset must not become a hot loop.
+MIN_RATE_LIMIT_WAIT: Final = 0.05
 
 
 class Clock(Protocol):
@@ -51,9 +69,25 @@ class SystemClock:
         await asyncio.sleep(max(0.0, seconds))
 
 
+def exponential(step: int, base: float, cap: float) -> float:
+    """`base * 2**(step - 1)`, at most `cap`: `base` at step 1, doubling at each step."""
+    exponent = min(max(step - 1, 0), 62)  # avoid float overflow on absurd counts
+    return min(cap, base * (2.0**exponent))
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Send the attempt again after `wait` seconds."""
+
+    wait: float
+    #: A 429: the wait pauses every request of the client (`RateLimiter.rate_limited`),
+    #: and counts against `max_rate_limit_retries` instead of `max_attempts`.
+    rate_limited: bool
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounds of retrying one operation.
+    """Bounds of retrying one operation, and the rules of whether and how long to wait.
 
     `max_attempts` bounds attempts that met a transient failure (5xx, 408, timeout, connection
     error). 429s are bounded separately by `max_rate_limit_retries`: nothing was done, and
@@ -70,11 +104,62 @@ class RetryPolicy:
     max_rate_limit_retries: int = 20
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
+    def retry(
+        self, outcome: Outcome, *, idempotent: bool, failures: int, rate_limited: int
+    ) -> Retry | None:
+        """Whether an attempt that was not accepted is sent again, and after how long; None:
+        the operation fails with this outcome. `failures` and `rate_limited` count the
+        operation's earlier transient failures and 429s."""
+        if outcome.failure is None and outcome.status == 429:
+            wait = self.rate_limit_wait(outcome.headers, rate_limited + 1)
+            if rate_limited + 1 > self.max_rate_limit_retries:
+                return None
+            return Retry(wait, rate_limited=True)
+        if not transient(outcome):
+            return None
+        if may_have_acted(outcome) and not idempotent:
+            return None
+        if failures + 1 >= self.max_attempts:
+            return None
+        return Retry(self.failure_wait(outcome.headers, failures + 1), rate_limited=False)
+
     def backoff(self, failures: int) -> float:
         """Full jitter: uniform in [0, min(max_delay, base * 2**(failures-1))]."""
-        exponent = min(max(failures - 1, 0), 62)  # avoid float overflow on absurd counts
-        ceiling = min(self.max_delay, self.base_delay * (2.0**exponent))
-        return self.rng.uniform(0.0, ceiling)
+        return self.rng.uniform(0.0, exponential(failures, self.base_delay, self.max_delay))
+
+    def failure_wait(self, headers: Mapping[str, str], failures: int) -> float:
+        """The wait after the `failures`-th transient failure: backoff, or the server's
+        `Retry-After` when longer and within `max_delay` (beyond it, ignored)."""
+        delay = self.backoff(failures)
+        retry_after = parse_seconds(headers.get("retry-after"))
+        if retry_after is not None and retry_after <= self.max_delay:
+            delay = max(delay, retry_after)
+        return min(delay, self.max_wait)
+
+    def rate_limit_wait(self, headers: Mapping[str, str], count: int) -> float:
+        """The wait after the `count`-th 429: `X-RateLimit-Reset`, else `Retry-After`, else
+        backoff; at least MIN_RATE_LIMIT_WAIT, at most `max_wait`."""
+        reset = parse_seconds(headers.get("x-ratelimit-reset"))
+        if reset is None:
+            reset = parse_seconds(headers.get("retry-after"))
+        if reset is None:
+            reset = self.backoff(count)
+        return min(max(reset, MIN_RATE_LIMIT_WAIT), self.max_wait)
+
+
+def transient(outcome: Outcome) -> bool:
+    """A failure that another attempt may not meet: no answer, 408, or 5xx."""
+    status = outcome.status or 0
+    return outcome.failure is not None or status == 408 or status >= 500
+
+
+def may_have_acted(outcome: Outcome) -> bool:
+    """May the server have acted on the request? Yes unless it never got it, or it
+    answered a definite refusal (4xx other than 408, which means it gave up reading)."""
+    if outcome.failure is not None:
+        return outcome.sent
+    status = outcome.status or 0
+    return not (400 <= status < 500 and status != 408)
 
 
 def parse_seconds(value: str | None) -> float | None:

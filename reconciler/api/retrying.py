@@ -1,11 +1,14 @@
-"""The retry loop of one API operation: a place in the bucket's in-flight window
-(`inflight`), pacing, one attempt, the wait before the next, and the final error, all
-within the operation's bounds and the run's deadline.
+"""The retry loop of one API operation: it applies the rules of `retry`, and decides none of
+its own. Per attempt: a place in the bucket's in-flight window (`inflight`), pacing
+(`retry.RateLimiter`), one exchange (`transport`); then the wait `RetryPolicy.retry` asks
+for, or the operation's final error.
 
-Every wait is capped (`RetryPolicy.max_wait`), one operation (every attempt and every wait)
-is bounded by `Timeouts.operation`, and the run's `deadline` (clock time) cuts every attempt
-and every wait: when it passes, `DeadlineExceeded` is raised, or `AmbiguousWrite` when a
-write may have reached the server.
+Whether an outcome is retried and how long to wait is `retry`'s (a new retry rule goes
+there). What is this loop's: counting the attempts and waits of one operation, bounding it
+by `Timeouts.operation` (every attempt and every wait) and by `RetryPolicy.max_total_wait`
+(every wait), and cutting every attempt and every wait at the run's `deadline` (clock
+time): when it passes, `DeadlineExceeded` is raised, or `AmbiguousWrite` when a write may
+have reached the server.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn
 from urllib.parse import urlsplit
@@ -21,13 +23,10 @@ from urllib.parse import urlsplit
 from reconciler.api.errors import AmbiguousWrite, ApiError, DeadlineExceeded, error_for_status
 from reconciler.api.inflight import InFlight
 from reconciler.api.responses import error_messages
-from reconciler.api.retry import Clock, NoTimeToWait, RateLimiter, RetryPolicy, parse_seconds
+from reconciler.api.retry import Clock, NoTimeToWait, RateLimiter, RetryPolicy, may_have_acted
 from reconciler.api.transport import Exchange, Outcome, Timeouts
 
 logger = logging.getLogger("reconciler.http")
-
-#: Shortest wait after a 429: a "0" reset must not become a hot loop.
-MIN_RATE_LIMIT_WAIT = 0.05
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ class Retrying:
         logger.info(
             "%s %s %s %.0f ms%s", request.method, request.target, status_text, elapsed_ms, suffix
         )
-        if request.write and _maybe_acted(outcome):
+        if request.write and may_have_acted(outcome):
             progress.maybe_committed = True
         if outcome.timed_out and (total is None or left < total):
             self._out_of_time(request, progress, "the answer", outcome)
@@ -149,13 +148,18 @@ class Retrying:
 
     async def _before_retry(self, request: Request, outcome: Outcome, progress: _Progress) -> None:
         """Wait before the next attempt, or raise the operation's final error."""
-        if outcome.failure is None and outcome.status == 429:
-            wait = self._rate_limit_wait(outcome.headers, progress.rate_limited + 1)
+        retry = self._retry.retry(
+            outcome,
+            idempotent=request.idempotent,
+            failures=progress.failures,
+            rate_limited=progress.rate_limited,
+        )
+        if retry is None:
+            raise self._error(request, outcome, progress.attempts)
+        if retry.rate_limited:
             progress.rate_limited += 1
-            if progress.rate_limited > self._retry.max_rate_limit_retries:
-                raise self._error(request, outcome, progress.attempts)
-            self._reserve(request, outcome, progress, wait)
-            resume = self._limiter.rate_limited(request.operation, wait)
+            self._reserve(request, outcome, progress, retry.wait)
+            resume = self._limiter.rate_limited(request.operation, retry.wait)
             logger.info(
                 "rate limited (429 on %s %s): all requests paused for %.1f s",
                 request.method,
@@ -163,23 +167,16 @@ class Retrying:
                 resume - self._clock.monotonic(),
             )
             return  # the gate in `acquire` does the waiting, for every caller at once
-        if not _transient(outcome):
-            raise self._error(request, outcome, progress.attempts)
-        if _maybe_acted(outcome) and not request.idempotent:
-            raise self._error(request, outcome, progress.attempts)
         progress.failures += 1
-        if progress.failures >= self._retry.max_attempts:
-            raise self._error(request, outcome, progress.attempts)
-        delay = self._backoff(outcome.headers, progress.failures)
-        self._reserve(request, outcome, progress, delay)
+        self._reserve(request, outcome, progress, retry.wait)
         logger.info(
             "retrying in %.1f s (%s, attempt %d/%d)",
-            delay,
+            retry.wait,
             outcome.failure or outcome.status,
             progress.failures + 1,
             self._retry.max_attempts,
         )
-        await self._clock.sleep(delay)
+        await self._clock.sleep(retry.wait)
 
     def _reserve(
         self, request: Request, outcome: Outcome, progress: _Progress, wait: float
@@ -190,22 +187,6 @@ class Retrying:
         if self._clock.monotonic() + wait > min(progress.ends, self._deadline):
             self._out_of_time(request, progress, f"a wait of {wait:.1f} s", outcome)
         progress.waited += wait
-
-    def _backoff(self, headers: Mapping[str, str], failures: int) -> float:
-        policy = self._retry
-        delay = policy.backoff(failures)
-        retry_after = parse_seconds(headers.get("retry-after"))
-        if retry_after is not None and retry_after <= policy.max_delay:
-            delay = max(delay, retry_after)
-        return min(delay, policy.max_wait)
-
-    def _rate_limit_wait(self, headers: Mapping[str, str], count: int) -> float:
-        reset = parse_seconds(headers.get("x-ratelimit-reset"))
-        if reset is None:
-            reset = parse_seconds(headers.get("retry-after"))
-        if reset is None:
-            reset = self._retry.backoff(count)
-        return min(max(reset, MIN_RATE_LIMIT_WAIT), self._retry.max_wait)
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -246,17 +227,3 @@ class Retrying:
             messages = ()
         kind = error_for_status(status, write=request.write)
         return kind(method, target, status, messages, reason=reason, attempts=attempts)
-
-
-def _transient(outcome: Outcome) -> bool:
-    status = outcome.status or 0
-    return outcome.failure is not None or status == 408 or status >= 500
-
-
-def _maybe_acted(outcome: Outcome) -> bool:
-    """May the server have acted on the request? Yes unless it never got it, or it
-    answered a definite refusal (4xx other than 408, which means it gave up reading)."""
-    if outcome.failure is not None:
-        return outcome.sent
-    status = outcome.status or 0
-    return not (400 <= status < 500 and status != 408)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import sys
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,7 +29,6 @@ from typing import Any, Final
 
 import httpx
 
-from reconciler.api.pool import OriginPool
 from reconciler.api.responses import truncate
 
 #: Largest response body read (raw, and again decoded).
@@ -37,6 +37,8 @@ MAX_BODY_BYTES: Final = 64 * 1024 * 1024
 MAX_ENCODINGS: Final = 3
 #: What we ask for, so that we know how to undo it (no brotli or zstd).
 ACCEPT_ENCODING: Final = "gzip, deflate"
+#: Requests one httpx transport carries at once before the next one is used (`Exchange`).
+PER_TRANSPORT: Final = 4
 #: Largest piece a decoder produces at once.
 _PIECE: Final = 64 * 1024
 
@@ -137,14 +139,24 @@ def unreadable_outcome(status: int, headers: Mapping[str, str], message: str) ->
 
 
 class Exchange:
-    """The connection pool of one client, and one bounded exchange over it.
+    """The HTTP transports of one client, and one bounded exchange over them.
 
-    Requests go straight to the transport (`pool.OriginPool`, or the one a test hands in),
-    not through `httpx.AsyncClient`: nothing here needs its redirects (never followed), cookie
-    jar (a server must not be able to make us send state back), auth flows or event hooks,
-    and skipping them costs a third less CPU per request (bench/plan.py). For an http://
-    base (the emulator) the pool gets a TLS context that trusts nothing instead of loading
-    the CA bundle: TLS is never used there, and if it were, it would fail closed.
+    The requests are carried by httpx's own transport, `httpx.AsyncHTTPTransport` (httpcore's
+    connection pool and HTTP/1.1 over h11), or by the one a test hands in. They go straight
+    to the transport, not through `httpx.AsyncClient`: nothing here needs its redirects
+    (never followed), cookie jar (a server must not be able to make us send state back),
+    environment proxies, auth flows or event hooks. For an http:// base (the emulator) the
+    transport gets a TLS context that trusts nothing instead of loading the CA bundle: TLS
+    is never used there, and if it were, it would fail closed.
+
+    httpcore's pool re-examines every one of its connections on each request and each
+    response, so its cost per request grows with the requests it carries at once. One
+    transport carrying all the requests in flight (up to `inflight.MAX_IN_FLIGHT`, 64) made
+    plan of 500 views at 150 ms latency take 10.0 s instead of 2.5 s (bench/latency.py), and
+    cost 1.27 times the CPU against the local emulator (bench/plan_floor.py). So a request
+    goes to the first of this client's transports that carries fewer than `PER_TRANSPORT`,
+    and a new transport is made when all do: each is httpx's own, with its own kept-alive
+    connections; sequential requests all go to the first one, over one connection.
     """
 
     def __init__(
@@ -165,19 +177,46 @@ class Exchange:
             "write": timeouts.write,
             "pool": timeouts.pool,
         }
-        if transport is None:
+        self._ssl_context: ssl.SSLContext | None = None
+        self._transports = [] if transport is None else [transport]
+        # A test's transport carries every request.
+        self._capacity = PER_TRANSPORT if transport is None else sys.maxsize
+        self._carrying = [0] * len(self._transports)  # requests each transport carries now
+
+    def _carrier(self) -> int:
+        """The index of the transport the next request goes to, counted as carrying it."""
+        for index, count in enumerate(self._carrying):
+            if count < self._capacity:
+                self._carrying[index] += 1
+                return index
+        self._transports.append(self._new_transport())
+        self._carrying.append(1)
+        return len(self._transports) - 1
+
+    def _new_transport(self) -> httpx.AsyncBaseTransport:
+        if self._ssl_context is None:
             plain = self._base_url.startswith("http://")
-            # trust_env=False: no SSL_CERT_FILE from the environment; no proxy is ever used.
-            context = (
+            # trust_env=False: no SSL_CERT_FILE from the environment.
+            self._ssl_context = (
                 ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
                 if plain
                 else httpx.create_ssl_context(verify=True, trust_env=False)
             )
-            transport = OriginPool(context)
-        self._transport = transport
+        # HTTP/1.1 only; no proxy (a transport reads none from the environment); no retry
+        # of a failed connect (`retrying` decides). A transport opens a connection per
+        # request it carries at once, and keeps them alive.
+        return httpx.AsyncHTTPTransport(
+            verify=self._ssl_context,
+            trust_env=False,
+            http1=True,
+            http2=False,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=PER_TRANSPORT),
+            retries=0,
+        )
 
     async def aclose(self) -> None:
-        await self._transport.aclose()
+        for transport in self._transports:
+            await transport.aclose()
 
     async def send(
         self,
@@ -222,19 +261,26 @@ class Exchange:
             return Outcome(None, {}, b"", f"connection error ({kind}): {detail}".rstrip(": "))
 
     async def _exchange(self, request: httpx.Request) -> Outcome:
-        response = await self._transport.handle_async_request(request)
+        carrier = self._carrier()
         try:
-            headers = {key.lower(): value for key, value in response.headers.items()}
-            status = response.status_code
-            if 300 <= status < 400:
-                return Outcome(status, headers, b"")  # body never needed
+            response = await self._transports[carrier].handle_async_request(request)
             try:
-                body = await self._read_body(response, headers)
-            except _Unreadable as exc:
-                return unreadable_outcome(status, headers, str(exc))
-            return Outcome(status, headers, body)
+                return await self._outcome(response)
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            self._carrying[carrier] -= 1
+
+    async def _outcome(self, response: httpx.Response) -> Outcome:
+        headers = {key.lower(): value for key, value in response.headers.items()}
+        status = response.status_code
+        if 300 <= status < 400:
+            return Outcome(status, headers, b"")  # body never needed
+        try:
+            body = await self._read_body(response, headers)
+        except _Unreadable as exc:
+            return unreadable_outcome(status, headers, str(exc))
+        return Outcome(status, headers, body)
 
     async def _read_body(self, response: httpx.Response, headers: Mapping[str, str]) -> bytes:
         declared = headers.get("content-length", "").strip()

@@ -1,4 +1,5 @@
-"""retry.py units: backoff bounds, header parsing, the fake clock, the rate limiter."""
+"""retry.py units: which outcomes are retried and after how long, backoff bounds, header
+parsing, the fake clock, the rate limiter."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ import random
 
 import pytest
 
-from reconciler.api.retry import RateLimiter, RetryPolicy, parse_count, parse_seconds
+from reconciler.api.retry import (
+    MIN_RATE_LIMIT_WAIT,
+    RateLimiter,
+    Retry,
+    RetryPolicy,
+    exponential,
+    parse_count,
+    parse_seconds,
+)
+from reconciler.api.transport import Outcome
 from support.clock import FakeClock
 
 
@@ -18,6 +28,86 @@ def test_full_jitter_bounds() -> None:
         waits = [policy.backoff(failures) for _ in range(200)]
         assert all(0 <= wait <= ceiling for wait in waits)
         assert max(waits) > ceiling * 0.8  # full jitter spans the whole range
+
+
+@pytest.mark.parametrize(
+    ("step", "delay"), [(0, 0.25), (1, 0.25), (2, 0.5), (3, 1.0), (4, 2.0), (5, 2.0), (10**6, 2.0)]
+)
+def test_exponential_doubles_from_base_up_to_the_cap(step: int, delay: float) -> None:
+    assert exponential(step, 0.25, 2.0) == delay
+
+
+def answer(status: int, **headers: str) -> Outcome:
+    return Outcome(status, headers, b"")
+
+
+def failure(*, sent: bool) -> Outcome:
+    return Outcome(None, {}, b"", "connection error", sent=sent)
+
+
+def verdict(outcome: Outcome, *, idempotent: bool = True, failures: int = 0) -> Retry | None:
+    policy = RetryPolicy(rng=random.Random(2))
+    return policy.retry(outcome, idempotent=idempotent, failures=failures, rate_limited=0)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "idempotent", "retried"),
+    [
+        (answer(503), True, True),
+        (answer(500), True, True),
+        (answer(408), True, True),
+        (answer(408), False, False),  # it may have read the request before giving up
+        (failure(sent=True), True, True),
+        (failure(sent=False), False, True),  # never reached the server: even a create
+        (answer(503), False, False),  # a create the server may have made
+        (failure(sent=True), False, False),
+        (answer(400), True, False),
+        (answer(404), True, False),
+        (answer(302, location="https://elsewhere.example"), True, False),
+    ],
+)
+def test_which_outcomes_are_sent_again(outcome: Outcome, idempotent: bool, retried: bool) -> None:
+    retry = verdict(outcome, idempotent=idempotent)
+    assert (retry is not None) == retried
+    if retry is not None:
+        assert not retry.rate_limited
+        assert 0 <= retry.wait <= 0.5  # the first backoff, full jitter
+
+
+def test_transient_failures_stop_at_max_attempts() -> None:
+    assert verdict(answer(503), failures=3) is not None  # the 5th attempt is still allowed
+    assert verdict(answer(503), failures=4) is None
+
+
+def test_retry_after_lengthens_a_backoff_up_to_max_delay() -> None:
+    assert verdict(answer(503, **{"retry-after": "7"})) == Retry(7.0, rate_limited=False)
+    beyond = verdict(answer(503, **{"retry-after": "31"}))  # past max_delay: ignored
+    assert beyond is not None
+    assert beyond.wait <= 0.5
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        ({"x-ratelimit-reset": "3", "retry-after": "9"}, 3.0),
+        ({"retry-after": "9"}, 9.0),
+        ({"x-ratelimit-reset": "0"}, MIN_RATE_LIMIT_WAIT),
+        ({"x-ratelimit-reset": "1e9"}, 60.0),
+    ],
+)
+def test_a_429_waits_the_reset_capped(headers: dict[str, str], wait: float) -> None:
+    # Not idempotent: a 429 did nothing, so even a create is sent again.
+    assert verdict(answer(429, **headers), idempotent=False) == Retry(wait, rate_limited=True)
+
+
+def test_a_429_without_headers_backs_off_and_429s_are_bounded_apart() -> None:
+    policy = RetryPolicy(rng=random.Random(2), max_rate_limit_retries=3)
+    outcome = answer(429)
+    retry = policy.retry(outcome, idempotent=True, failures=4, rate_limited=2)
+    assert retry is not None
+    assert retry.rate_limited
+    assert MIN_RATE_LIMIT_WAIT <= retry.wait <= 2.0  # the third backoff, full jitter
+    assert policy.retry(outcome, idempotent=True, failures=0, rate_limited=3) is None
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The client's own connection handling (`api.pool` over `api.streams`) against servers of
+"""The client's connections (httpx's own transports, `transport.Exchange`) against servers of
 the test's own on 127.0.0.1: keep-alive reuse, connections bounded by the in-flight
 windows, servers that close, and TLS (verified; an untrusted certificate fails closed)."""
 
@@ -11,13 +11,13 @@ import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reconciler.api.client import ApiClient
 from reconciler.api.errors import Unavailable
 from reconciler.api.inflight import MAX_IN_FLIGHT
 from reconciler.api.listing import list_views
-from reconciler.api.pool import OriginPool
 from reconciler.core.model import ViewScope
 from reconciler.core.secrets import Credentials
 from support.factories import APP
@@ -163,8 +163,8 @@ def test_tls_with_a_trusted_certificate(certificate: tuple[Path, Path]) -> None:
     trusting = ssl.create_default_context(cafile=str(certificate[0]))
 
     async def go(url: str) -> None:
-        pool = OriginPool(trusting)
-        async with ApiClient(url, Credentials("k", "k"), transport=pool) as client:
+        transport = httpx.AsyncHTTPTransport(verify=trusting)
+        async with ApiClient(url, Credentials("k", "k"), transport=transport) as client:
             for scope in scopes(3):
                 assert await client.list_snapshots(scope.application_id, scope.view_name, 10) == []
 
@@ -177,6 +177,23 @@ def test_tls_with_an_untrusted_certificate_fails_closed(certificate: tuple[Path,
 
     async def go(url: str) -> None:
         async with ApiClient(url, Credentials("k", "k")) as client:  # the default: CA bundle
+            with pytest.raises(Unavailable, match="certificate verify failed"):
+                await client.list_snapshots(APP, "/v", 10)
+
+    run(server, go, tls=server_tls(certificate))
+    assert server.requests == 0
+
+
+def test_the_environment_cannot_make_an_untrusted_certificate_trusted(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSL_CERT_FILE / SSL_CERT_DIR are not read: only the CA bundle decides."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    monkeypatch.setenv("SSL_CERT_DIR", str(certificate[0].parent))
+    server = Server()
+
+    async def go(url: str) -> None:
+        async with ApiClient(url, Credentials("k", "k")) as client:
             with pytest.raises(Unavailable, match="certificate verify failed"):
                 await client.list_snapshots(APP, "/v", 10)
 
