@@ -370,5 +370,4 @@ def look_again_delay(look: int, remaining: float) -> float:
     """The pause before `look` (1, 2, ...), a new look at a listing that may not show a
     write yet: 0.25 s, doubling up to 2 s, never past the `remaining` seconds of the
     consistency window. No jitter: the server is not failing, the listing lags."""
-    doubled = 0.25 * 2.0 ** min(max(look - 1, 0), 3)  # 0.25, 0.5, 1, then 2 s each
-    return min(doubled, remaining)
+    return min(exponential(look, 0.25, 2.0), remaining)
