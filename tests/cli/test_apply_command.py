@@ -15,6 +15,7 @@ import pytest
 
 from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import apply as apply_command
+from reconciler.config.settings import Overrides
 from reconciler.emulator.app import emulator_of
 from support.clock import FakeClock
 from support.workspace import APP, Outcome, Workspace, remote_attributes, snapshot
@@ -245,7 +246,7 @@ def apply_with(ws: Workspace, runtime: Runtime, **options: Any) -> Outcome:
     arguments: dict[str, Any] = {
         "plan_path": None,
         "config_path": None,
-        "overrides": {"api_url": "http://127.0.0.1:9"},
+        "overrides": Overrides(api_url="http://127.0.0.1:9"),
         "auto_approve": True,
         "force": False,
         "output_format": "text",
