@@ -19,7 +19,7 @@ from reconciler.cli.options import configure_logging, verbose_option
 
 def _live_options() -> list[click.Parameter]:
     """`--NAME` (dashed) for each live setting, shaped by its type and default."""
-    # The emulator's package imports Starlette: only `emulator` itself needs it.
+    # The emulator's package imports Starlette (most of a start-up again): only for emulator.
     from reconciler.emulator.settings import CHOICES, HELP, EmulatorSettings
 
     types = get_type_hints(EmulatorSettings)
@@ -72,7 +72,8 @@ def emulator(sparse_items: str, verbose: int, **options: Any) -> int:
     Any non-empty DD-API-KEY / DD-APPLICATION-KEY pair is accepted, unless --api-key and
     --app-key name the only pair accepted (others: 403).
     """
-    from reconciler.cli.commands import emulator as command  # Starlette, uvicorn: only here
+    # Starlette and uvicorn, most of a start-up again: imported only when emulator runs.
+    from reconciler.cli.commands import emulator as command
 
     configure_logging(verbose)
     names = tuple(name.strip() for name in sparse_items.split(",") if name.strip())

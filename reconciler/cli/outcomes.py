@@ -66,7 +66,7 @@ def _click_outcome(exc: Exception) -> int | None:
 
 def _interrupted_code(exc: KeyboardInterrupt) -> int:
     """130 for Ctrl-C, 143 for SIGTERM (which apply raises as `Terminated`)."""
-    # apply's module imports asyncio (more than the rest of `validate`'s start): only now.
+    # Its module imports asyncio, a quarter more start-up for every command: only here.
     from reconciler.apply.interrupts import Terminated
 
     return exitcodes.TERMINATED if isinstance(exc, Terminated) else exitcodes.INTERRUPTED
