@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler import __version__
-from reconciler.cli.commands import init as init_command
 from reconciler.cli.commands import show as show_command
 from reconciler.cli.commands import validate as validate_command
 from reconciler.cli.emulator import emulator
@@ -318,8 +317,12 @@ def init(directory: str, ci: str, verbose: int) -> int:
     the CI workflows. Never overwrites a file: lists what it created and what it skipped.
     Offline. Exit 0.
     """
+    # importlib.resources (tempfile, shutil, the compression modules): a tenth of validate's
+    # start-up, imported only when init runs.
+    from reconciler.cli.commands import init as command
+
     configure_logging(verbose)
-    return init_command.run(directory=directory, ci=ci)
+    return command.run(directory=directory, ci=ci)
 
 
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:

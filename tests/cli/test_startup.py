@@ -18,9 +18,9 @@ from reconciler.core.output import echo
 from support.cli_runner import REPO, imported_by
 
 #: Deferred by the commands that need them (`reconciler.cli.main`, `cli.options`,
-#: `cli.outcomes`, `cli.emulator`, `core.schemacheck`): each costs more than the
-#: interpreter's own start, and no offline line uses it.
-DEFERRED = ("httpx", "asyncio", "starlette", "uvicorn", "jsonschema")
+#: `cli.outcomes`, `cli.emulator`, `core.schemacheck`): each is a large part of a start-up
+#: (jsonschema: needed only by invalid files), and no offline line uses it.
+DEFERRED = ("httpx", "asyncio", "starlette", "uvicorn", "jsonschema", "importlib.resources")
 
 
 @pytest.mark.parametrize(
