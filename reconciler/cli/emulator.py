@@ -9,7 +9,8 @@ help, never by the offline commands."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
+from typing import Any, get_type_hints
 
 import click
 
@@ -18,9 +19,7 @@ from reconciler.cli.options import configure_logging, verbose_option
 
 def _live_options() -> list[click.Parameter]:
     """`--NAME` (dashed) for each live setting, shaped by its type and default."""
-    from dataclasses import fields
-    from typing import get_type_hints
-
+    # The emulator's package imports Starlette (most of a start-up again): only for emulator.
     from reconciler.emulator.settings import CHOICES, HELP, EmulatorSettings
 
     types = get_type_hints(EmulatorSettings)
@@ -73,6 +72,7 @@ def emulator(sparse_items: str, verbose: int, **options: Any) -> int:
     Any non-empty DD-API-KEY / DD-APPLICATION-KEY pair is accepted, unless --api-key and
     --app-key name the only pair accepted (others: 403).
     """
+    # Starlette and uvicorn, most of a start-up again: imported only when emulator runs.
     from reconciler.cli.commands import emulator as command
 
     configure_logging(verbose)

@@ -6,18 +6,23 @@ Imports nothing of the HTTP stack at module level: the offline commands load thi
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, cast
 
 import click
 
+from reconciler.config.environments import Selection
+from reconciler.config.settings import Overrides
+from reconciler.core.deadline import DEFAULT_TIMEOUT
+from reconciler.core.secrets import redact
+
 if TYPE_CHECKING:  # the offline commands must not import the HTTP stack
     from reconciler.api.runtime import Runtime
-    from reconciler.config.environments import Selection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,8 +53,6 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
     def format(self, record: logging.LogRecord) -> str:
-        from reconciler.core.secrets import redact
-
         return redact(super().format(record))  # the one sink of every log line
 
 
@@ -65,12 +68,23 @@ def configure_logging(verbose: int) -> None:
     root.propagate = False
 
 
-def format_option(choices: list[str], help_text: str | None = None) -> Callable[[F], F]:
-    """`--format`, default text, with the choices each command offers."""
+class _Described(Protocol):
+    @property
+    def help(self) -> str: ...
+
+
+def described(formats: Mapping[str, _Described]) -> str:
+    """The help of `--format`: what each format of a registry of them is."""
+    return "; ".join(chosen.help for chosen in formats.values()) + "."
+
+
+def format_option(formats: Iterable[str], help_text: str | None = None) -> Callable[[F], F]:
+    """`--format`, default text, with the formats each command offers (the names of a
+    registry of them, in its order)."""
     return click.option(
         "--format",
         "output_format",
-        type=click.Choice(choices),
+        type=click.Choice(list(formats)),
         default="text",
         show_default=True,
         help=help_text,
@@ -86,7 +100,7 @@ class Connection(TypedDict):
     """What the commands that talk to the API take from the connection options."""
 
     config_path: str | None
-    overrides: dict[str, object]
+    overrides: Overrides
     selection: Selection
 
 
@@ -108,15 +122,13 @@ def connection_options(func: F) -> F:
         all_envs: bool,
         **kwargs: Any,
     ) -> Any:
-        from reconciler.config.environments import Selection
-
-        overrides: dict[str, object] = {
-            "site": site,
-            "api_url": api_url,
-            "snapshots": snapshots_dir,
-            "parallelism": parallelism,
-            "page_limit": page_limit,
-        }
+        overrides = Overrides(
+            site=site,
+            api_url=api_url,
+            snapshots=snapshots_dir,
+            parallelism=parallelism,
+            page_limit=page_limit,
+        )
         connection = Connection(
             config_path=config_path,
             overrides=overrides,
@@ -150,8 +162,6 @@ def connection_options(func: F) -> F:
 
 def timeout_option(func: F) -> F:
     """`--timeout SECONDS`: the run's deadline, which no server can stretch."""
-    from reconciler.core.deadline import DEFAULT_TIMEOUT
-
     return click.option(
         "--timeout",
         type=click.FloatRange(min=0, min_open=True),
@@ -179,8 +189,7 @@ def runtime(timeout: float | None = None, *, consistency_window: float | None = 
     """The seam handed to `main` (tests: a transport, a clock, a retry policy), else the
     defaults; with the run's deadline `timeout` seconds from now, and an option given on the
     command line in place of its field."""
-    import dataclasses
-
+    # httpx, which nearly doubles the start-up: only the commands that talk to the API get here.
     from reconciler.api.runtime import Runtime
 
     given = click.get_current_context().find_root().obj

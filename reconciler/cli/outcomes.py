@@ -1,25 +1,22 @@
 """The one place where outcomes become exit codes: every error exits 1 (click's usage
-errors included) so that 2 always means "changes pending"; messages pass the key redactor.
-
-click is looked at only when it is loaded: an exception can only be one of click's once click
-is imported, and the fast start of `reconciler.__main__` never imports it."""
+errors included) so that 2 always means "changes pending"; messages pass the key redactor."""
 
 from __future__ import annotations
 
 import io
 import os
-import sys
 from collections.abc import Callable
+
+import click
 
 from reconciler.core import exitcodes
 from reconciler.core.errors import InvalidInput, ReconcilerError
 from reconciler.core.output import echo
+from reconciler.core.secrets import register_environment
 
 
 def guarded(call: Callable[[], object]) -> int:
     """The one place where outcomes become exit codes; messages pass the key redactor."""
-    from reconciler.core.secrets import register_environment
-
     register_environment()
     try:
         result = call()
@@ -49,10 +46,6 @@ def guarded(call: Callable[[], object]) -> int:
 def _click_outcome(exc: Exception) -> int | None:
     """The exit code of one of click's exceptions (after printing what it says); None for
     any other exception."""
-    if "click" not in sys.modules:
-        return None
-    import click
-
     if isinstance(exc, click.exceptions.Exit):  # --help, --version
         return int(exc.exit_code)
     if isinstance(exc, click.ClickException):  # usage errors: 1, not click's 2
@@ -73,6 +66,7 @@ def _click_outcome(exc: Exception) -> int | None:
 
 def _interrupted_code(exc: KeyboardInterrupt) -> int:
     """130 for Ctrl-C, 143 for SIGTERM (which apply raises as `Terminated`)."""
+    # Its module imports asyncio, a quarter more start-up for every command: only here.
     from reconciler.apply.interrupts import Terminated
 
     return exitcodes.TERMINATED if isinstance(exc, Terminated) else exitcodes.INTERRUPTED

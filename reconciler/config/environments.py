@@ -76,7 +76,7 @@ def declared(config_path: str | None) -> dict[str, Mapping[str, Any]]:
 
 def select(
     config_path: str | None,
-    overrides: Mapping[str, object],
+    overrides: config.Overrides,
     environ: Mapping[str, str],
     selection: Selection,
     sections: Mapping[str, Mapping[str, Any]] | None = None,
@@ -95,7 +95,7 @@ def select(
         return None
     _check_own_variables(sections)
     names = _chosen(sections, selection)
-    if len(names) > 1 and any(overrides.get(name) for name in ("site", "api_url")):
+    if len(names) > 1 and (overrides.site or overrides.api_url):
         raise UsageProblem(
             "--site and --api-url apply to one environment (each has its own keys): "
             "select it with a single --env"
@@ -137,7 +137,7 @@ def _chosen(sections: Mapping[str, Any], selection: Selection) -> list[str]:
 
 def _environment(
     config_path: str | None,
-    overrides: Mapping[str, object],
+    overrides: config.Overrides,
     environ: Mapping[str, str],
     name: str,
     section: Mapping[str, Any],

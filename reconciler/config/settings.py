@@ -66,10 +66,24 @@ class Settings:
         return os.path.dirname(self.config_path or "") or os.curdir
 
 
-_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Settings)) - {
-    "config_path",
-    "sources",
-}
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overrides:
+    """Settings given on the command line, the layer over every other; None: not given."""
+
+    site: str | None = None
+    api_url: str | None = None
+    snapshots: str | None = None
+    prune: bool | None = None
+    page_limit: int | None = None
+    server_page_cap: int | None = None
+    parallelism: int | None = None
+
+    def given(self) -> dict[str, object]:
+        """The settings given, by their names in `Settings`."""
+        values = {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        return {name: value for name, value in values.items() if value is not None}
+
+
 #: Settings that together say where the keys go.
 _TARGET: Final = ("site", "api_url")
 #: The key of reconciler.yaml holding the environments, and what a section holds besides
@@ -80,7 +94,7 @@ ENVIRONMENT_ONLY: Final = ("api_key_env", "app_key_env", "applications")
 
 def load_settings(
     config_path: str | None,
-    overrides: Mapping[str, object],
+    overrides: Overrides,
     environ: Mapping[str, str],
     *,
     environment: str | None = None,
@@ -92,9 +106,6 @@ def load_settings(
     file's top level and the environment variables, its target replacing the file's; the
     environment variables of the target (DD_SITE, RECONCILER_API_URL) are not read: one
     variable would send the keys of every environment to one host."""
-    unknown = set(overrides) - _FIELDS
-    if unknown:
-        raise ValueError(f"unknown settings: {sorted(unknown)}")
     path = find_config(config_path)
     file_values: dict[str, Any] = {}
     section: dict[str, Any] = {}
@@ -117,7 +128,7 @@ def load_settings(
         (sites.FILE, file_values),
         (sites.FILE, section),
         (sites.ENVIRONMENT, from_environment),
-        (sites.OPTION, {name: value for name, value in overrides.items() if value is not None}),
+        (sites.OPTION, overrides.given()),
     )
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}

@@ -17,7 +17,7 @@ from reconciler.api.errors import AuthError
 from reconciler.api.listing import Listing, ListingRules, RemoteReader
 from reconciler.api.runtime import Runtime
 from reconciler.config.environments import NO_SELECTION, Environment, Selection, declared, select
-from reconciler.config.settings import Settings, load_settings
+from reconciler.config.settings import Overrides, Settings, load_settings
 from reconciler.config.sites import resolve_target
 from reconciler.core.errors import InvalidInput, UsageProblem
 from reconciler.core.fingerprint import desired_fingerprint
@@ -61,7 +61,7 @@ class Context:
 
 def make_context(
     config_path: str | None,
-    overrides: Mapping[str, object],
+    overrides: Overrides,
     *,
     environ: Mapping[str, str] | None = None,
     runtime: Runtime = Runtime(),
@@ -86,7 +86,7 @@ def _context(settings: Settings, env: Mapping[str, str], runtime: Runtime) -> Co
 
 def prepare_all(
     config_path: str | None,
-    overrides: Mapping[str, object],
+    overrides: Overrides,
     *,
     runtime: Runtime = Runtime(),
     selection: Selection = NO_SELECTION,

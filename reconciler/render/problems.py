@@ -1,15 +1,16 @@
-"""Rendering problems for people (text), GitHub Actions (annotations) and machines (JSON)."""
+"""Rendering problems for people (text), GitHub Actions (annotations) and machines (JSON):
+every format of `validate`, in one registry (`PROBLEM_FORMATS`), which the command line
+offers as it is. A new format is one entry there, and its renderer."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 from reconciler.core.model import Problem
-
-FORMATS: Final = ("text", "github", "json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +37,20 @@ def _count(number: int, noun: str) -> str:
 
 
 def render(problems: Sequence[Problem], output_format: str, summary: Summary) -> str:
-    """All problems, sorted, one per line; the summary line when there are none."""
-    ordered = sorted(problems)
-    if output_format == "json":
-        return render_json(ordered, summary)
-    if not ordered:
+    """All problems, sorted, in `output_format` (a name of `PROBLEM_FORMATS`)."""
+    return PROBLEM_FORMATS[output_format].render(sorted(problems), summary)
+
+
+def render_text(problems: Sequence[Problem], summary: Summary) -> str:
+    """One problem per line, `path:line:col: message`; the summary line when there are none."""
+    return "\n".join(str(problem) for problem in problems) if problems else summary.text()
+
+
+def render_github(problems: Sequence[Problem], summary: Summary) -> str:
+    """One annotation per problem; the summary line when there are none."""
+    if not problems:
         return summary.text()
-    if output_format == "github":
-        return "\n".join(github_annotation(problem) for problem in ordered)
-    return "\n".join(str(problem) for problem in ordered)
+    return "\n".join(github_annotation(problem) for problem in problems)
 
 
 def render_json(problems: Sequence[Problem], summary: Summary) -> str:
@@ -75,3 +81,23 @@ def _data(text: str) -> str:
 
 def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemFormat:
+    """One output format of `validate`."""
+
+    #: (the problems, sorted; what was checked) -> the output.
+    render: Callable[[Sequence[Problem], Summary], str]
+    #: What it is, for `--format`'s help.
+    help: str
+
+
+#: Every format of `validate`, in the order `--format` lists them.
+PROBLEM_FORMATS: Final[Mapping[str, ProblemFormat]] = MappingProxyType(
+    {
+        "text": ProblemFormat(render_text, "text: path:line:col: message"),
+        "github": ProblemFormat(render_github, "github: Actions annotations"),
+        "json": ProblemFormat(render_json, "json: a list"),
+    }
+)

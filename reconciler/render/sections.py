@@ -1,5 +1,5 @@
 """Plans of several environments in one output: a section per environment, in the order
-they were selected. Without environments, the one plan is rendered as before (`render`)."""
+they were selected, as each format of `reconciler.render.formats` puts them together."""
 
 from __future__ import annotations
 
@@ -11,41 +11,39 @@ from reconciler import __version__
 from reconciler.core.text import plain
 from reconciler.plan.planfile import FORMAT_VERSION, PlanDocument
 from reconciler.render.common import MARKDOWN_LIMIT
-from reconciler.render.formats import render
+from reconciler.render.github import render_github
+from reconciler.render.markdown import render_markdown
+from reconciler.render.text import render_text
 
 #: Stands for the environment's name in `plan --out PATH`: one saved plan per environment.
 ENV_PLACEHOLDER: Final = "{env}"
 
 
-def render_all(
-    documents: Sequence[PlanDocument],
-    output_format: str,
-    *,
-    color: bool = False,
-    forced: bool = False,
-    sectioned: bool = True,
-) -> str:
-    """`documents` in `output_format`; `sectioned`: environments are declared (a section
-    each, and JSON as `{"format_version", "generator", "environments": [plan, ...]}`)."""
-    if not sectioned:
-        [document] = documents
-        return render(document, output_format, color=color, forced=forced)
-    if output_format == "json":
-        wrapper = {
-            "format_version": FORMAT_VERSION,
-            "generator": f"reconciler {__version__}",
-            "environments": [document.to_dict() for document in documents],
-        }
-        return json.dumps(wrapper, indent=2, ensure_ascii=False) + "\n"
-    if output_format == "markdown":
-        from reconciler.render.markdown import render_markdown
-
-        share = MARKDOWN_LIMIT // max(len(documents), 1)  # one comment holds every section
-        return "\n".join(render_markdown(d, share, forced=forced) for d in documents)
-    if output_format == "github":
-        return "".join(render(d, "github", forced=forced) for d in documents)
+def text_sections(documents: Sequence[PlanDocument], color: bool, forced: bool) -> str:
+    """Each plan under a heading naming its environment and where it goes."""
     sections = []
     for document in documents:
         head = f"Environment {plain(document.environment or '')} ({plain(document.target_url)}):"
-        sections.append(head + "\n" + render(document, "text", color=color, forced=forced))
+        sections.append(head + "\n" + render_text(document, color=color, forced=forced))
     return "\n".join(sections)
+
+
+def markdown_sections(documents: Sequence[PlanDocument], color: bool, forced: bool) -> str:
+    """Each plan in its share of one comment's size: one comment holds every section."""
+    share = MARKDOWN_LIMIT // max(len(documents), 1)
+    return "\n".join(render_markdown(d, share, forced=forced) for d in documents)
+
+
+def github_sections(documents: Sequence[PlanDocument], color: bool, forced: bool) -> str:
+    """The annotations of every plan (each names its environment)."""
+    return "".join(render_github(document, forced=forced) for document in documents)
+
+
+def json_sections(documents: Sequence[PlanDocument], color: bool, forced: bool) -> str:
+    """`{"format_version", "generator", "environments": [plan, ...]}`."""
+    wrapper = {
+        "format_version": FORMAT_VERSION,
+        "generator": f"reconciler {__version__}",
+        "environments": [document.to_dict() for document in documents],
+    }
+    return json.dumps(wrapper, indent=2, ensure_ascii=False) + "\n"

@@ -13,6 +13,7 @@ from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import apply as apply_command
 from reconciler.cli.commands import plan as plan_command
 from reconciler.cli.main import guarded
+from reconciler.config.settings import Overrides
 from support.clock import FakeClock
 from support.inflight import InFlight
 from support.workspace import Outcome, Workspace, remote_attributes, snapshot
@@ -22,7 +23,7 @@ def run_default(ws: Workspace, command: str, clock: FakeClock | None = None) -> 
     runtime = Runtime(transport=ws.transport(), clock=clock or FakeClock())
     common: dict[str, Any] = {
         "config_path": None,
-        "overrides": {"api_url": "http://127.0.0.1:9"},
+        "overrides": Overrides(api_url="http://127.0.0.1:9"),
         "output_format": "text",
         "targets": (),
         "color": False,

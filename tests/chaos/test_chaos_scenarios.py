@@ -55,6 +55,7 @@ from reconciler.api.retry import RetryPolicy
 from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import apply as apply_command
 from reconciler.cli.main import guarded
+from reconciler.config.settings import Overrides
 from reconciler.emulator import EmulatorSettings
 from support.chaos import Key, Scenario, generate, key_of, reset_server
 from support.workspace import API_KEY, APP_KEY
@@ -129,7 +130,7 @@ def run_apply(
         lambda: apply_command.run(
             plan_path=None,
             config_path=None,
-            overrides={"api_url": url, "parallelism": parallelism},
+            overrides=Overrides(api_url=url, parallelism=parallelism),
             auto_approve=True,
             force=False,  # never needed: duplicates do not count toward the thresholds
             output_format="json",

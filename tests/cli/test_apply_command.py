@@ -16,6 +16,7 @@ import pytest
 from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import apply as apply_command
 from reconciler.config.environments import Selection
+from reconciler.config.settings import Overrides
 from reconciler.emulator.app import emulator_of
 from support.clock import FakeClock
 from support.workspace import APP, APP2, Outcome, Workspace, remote_attributes, snapshot
@@ -307,7 +308,7 @@ def apply_with(ws: Workspace, runtime: Runtime, **options: Any) -> Outcome:
     arguments: dict[str, Any] = {
         "plan_path": None,
         "config_path": None,
-        "overrides": {"api_url": "http://127.0.0.1:9"},
+        "overrides": Overrides(api_url="http://127.0.0.1:9"),
         "auto_approve": True,
         "force": False,
         "output_format": "text",

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.config.environments import Selection, select
+from reconciler.config.settings import Overrides
 from reconciler.core.errors import InvalidInput, UsageProblem
 from reconciler.core.model import Problem
 from reconciler.desired.load import load_report
@@ -47,7 +48,7 @@ def repo(tmp_path: Path) -> Iterator[Path]:
 
 
 def chosen(*names: str, all_envs: bool = False, **overrides: object) -> dict[str, object]:
-    environments = select(None, overrides, {}, Selection(names, all_envs))
+    environments = select(None, Overrides(**overrides), {}, Selection(names, all_envs))
     assert environments is not None
     return {e.name: e for e in environments}
 
@@ -74,7 +75,7 @@ def test_the_target_variables_of_the_environment_are_not_read_with_environments(
     repo: Path,
 ) -> None:
     environ = {"DD_SITE": "datadoghq.com", "RECONCILER_API_URL": "http://127.0.0.1:1"}
-    [production] = select(None, {}, environ, Selection(("production",))) or ()
+    [production] = select(None, Overrides(), environ, Selection(("production",))) or ()
     assert (production.settings.site, production.settings.api_url) == ("datadoghq.eu", None)
 
 
@@ -98,21 +99,21 @@ def test_a_selection_that_cannot_be_made_is_a_usage_problem(
     repo: Path, names: tuple[str, ...], all_envs: bool, message: str
 ) -> None:
     with pytest.raises(UsageProblem, match=message):
-        select(None, {}, {}, Selection(names, all_envs))
+        select(None, Overrides(), {}, Selection(names, all_envs))
 
 
 def test_without_environments_nothing_changes_and_env_options_are_refused(repo: Path) -> None:
     (repo / "reconciler.yaml").write_text("parallelism: 3\n")
-    assert select(None, {}, {}, Selection()) is None
+    assert select(None, Overrides(), {}, Selection()) is None
     with pytest.raises(UsageProblem, match=r"need `environments:` in reconciler\.yaml"):
-        select(None, {}, {}, Selection(("staging",)))
+        select(None, Overrides(), {}, Selection(("staging",)))
 
 
 def config_problem(repo: Path, old: str, new: str) -> Problem:
     """The one problem of CONFIG with `old` replaced by `new`, selecting staging."""
     (repo / "reconciler.yaml").write_text(CONFIG.replace(old, new))
     with pytest.raises(InvalidInput) as caught:
-        select(None, {}, {}, Selection(("staging",)))
+        select(None, Overrides(), {}, Selection(("staging",)))
     [problem] = caught.value.problems
     return problem
 
@@ -218,7 +219,7 @@ def test_two_environments_may_not_read_a_key_from_one_variable(repo: Path) -> No
         )
     )
     with pytest.raises(UsageProblem) as caught:
-        select(None, {}, {}, Selection(("staging",)))
+        select(None, Overrides(), {}, Selection(("staging",)))
     assert str(caught.value) == (
         "environments 'staging' and 'production' read a key from the same variable "
         "DD_API_KEY_PRODUCTION: give each environment its own (api_key_env, app_key_env)"
@@ -241,7 +242,7 @@ def test_an_unknown_site_of_an_environment_names_the_environment(repo: Path) -> 
     )
     write(repo, "a.yaml", "application: storefront\nviews: {/home: []}\n")
     with pytest.raises(UsageProblem) as caught:
-        prepare_all(None, {}, selection=Selection(("production",)))
+        prepare_all(None, Overrides(), selection=Selection(("production",)))
     assert str(caught.value).startswith(
         "environment 'production': unknown Datadog site 'datadoghq.xx'"
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config.settings import Settings, load_settings
+from reconciler.config.settings import Overrides, Settings, load_settings
 from reconciler.core.errors import InvalidInput, UsageProblem
 
 
@@ -19,12 +19,12 @@ def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def problems_of(config: str, cwd: Path) -> list[str]:
     (cwd / "reconciler.yaml").write_text(config)
     with pytest.raises(InvalidInput) as caught:
-        load_settings(None, {}, {})
+        load_settings(None, Overrides(), {})
     return [str(problem) for problem in caught.value.problems]
 
 
 def test_defaults_without_a_file(cwd: Path) -> None:
-    assert load_settings(None, {}, {}) == Settings()
+    assert load_settings(None, Overrides(), {}) == Settings()
 
 
 def test_file_values_and_safety_are_flattened(cwd: Path) -> None:
@@ -34,7 +34,7 @@ def test_file_values_and_safety_are_flattened(cwd: Path) -> None:
         "safety: {max_delete_fraction: 0.5, max_update_fraction: 1, min_existing: 3}\n"
         "ignore: ['manual-*', 'keep']\n"
     )
-    assert load_settings(None, {}, {}) == Settings(
+    assert load_settings(None, Overrides(), {}) == Settings(
         site="datadoghq.eu",
         api_url="http://127.0.0.1:8126",
         snapshots="desired",
@@ -52,7 +52,7 @@ def test_file_values_and_safety_are_flattened(cwd: Path) -> None:
 def test_precedence_option_over_env_over_file_over_default(cwd: Path) -> None:
     (cwd / "reconciler.yaml").write_text("site: file.example\npage_limit: 10\nparallelism: 2\n")
     env = {"DD_SITE": "env.example", "RECONCILER_PAGE_LIMIT": "20"}
-    settings = load_settings(None, {"site": "option.example", "parallelism": None}, env)
+    settings = load_settings(None, Overrides(site="option.example", parallelism=None), env)
     assert settings.site == "option.example"  # option beats env and file
     assert settings.page_limit == 20  # env beats file
     assert settings.parallelism == 2  # file beats default; None means "option not given"
@@ -69,7 +69,7 @@ def test_environment_variables(cwd: Path) -> None:
         "RECONCILER_PARALLELISM": "16",
         "DD_API_KEY": "never-a-setting",
     }
-    assert load_settings(None, {}, env) == Settings(
+    assert load_settings(None, Overrides(), env) == Settings(
         site="us5.datadoghq.com",
         api_url="https://proxy.example",
         snapshots="desired",
@@ -104,20 +104,20 @@ def test_bad_environment_names_the_variable(
     cwd: Path, variable: str, value: str, message: str
 ) -> None:
     with pytest.raises(UsageProblem) as caught:
-        load_settings(None, {}, {variable: value})
+        load_settings(None, Overrides(), {variable: value})
     assert str(caught.value) == message
 
 
 def test_explicit_config_path(cwd: Path) -> None:
     (cwd / "other.yaml").write_text("prune: false\n")
-    assert load_settings("other.yaml", {}, {}).prune is False
+    assert load_settings("other.yaml", Overrides(), {}).prune is False
     with pytest.raises(UsageProblem, match=r"config file not found: missing\.yaml"):
-        load_settings("missing.yaml", {}, {})
+        load_settings("missing.yaml", Overrides(), {})
 
 
 def test_empty_config_file_sets_nothing(cwd: Path) -> None:
     (cwd / "reconciler.yaml").write_text("# nothing configured\n")
-    assert load_settings(None, {}, {}) == Settings(config_path="reconciler.yaml")
+    assert load_settings(None, Overrides(), {}) == Settings(config_path="reconciler.yaml")
 
 
 def test_validation_errors_have_positions(cwd: Path) -> None:

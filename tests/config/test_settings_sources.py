@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config.settings import load_settings
+from reconciler.config.settings import Overrides, load_settings
 
 FILE = """\
 site: datadoghq.eu
@@ -23,7 +23,7 @@ ENV = {
     "RECONCILER_PAGE_LIMIT": "22",
     "RECONCILER_PARALLELISM": "5",
 }
-OPTIONS = {"site": "ap1.datadoghq.com", "snapshots": "from-option", "page_limit": 33}
+OPTIONS = Overrides(site="ap1.datadoghq.com", snapshots="from-option", page_limit=33)
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_each_layer_wins_over_the_ones_below(config: str) -> None:
 
 
 def test_the_file_wins_over_defaults(config: str) -> None:
-    settings = load_settings(config, {}, {})
+    settings = load_settings(config, Overrides(), {})
     assert (settings.site, settings.prune, settings.page_limit) == ("datadoghq.eu", False, 11)
     assert settings.source("site") == "file"
     assert settings.source("api_url") == "default"
@@ -84,5 +84,5 @@ def test_a_target_given_higher_up_replaces_the_whole_lower_target(
 ) -> None:
     path = tmp_path / "reconciler.yaml"
     path.write_text("api_url: http://127.0.0.1:9\n")
-    settings = load_settings(str(path), options, env)
+    settings = load_settings(str(path), Overrides(**options), env)
     assert (settings.site, settings.api_url) == (site, api_url)

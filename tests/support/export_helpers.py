@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import export as export_command
+from reconciler.config.settings import Overrides
 from support.workspace import APP, Outcome, Workspace
 
 
@@ -26,7 +27,7 @@ def export(
             output=output,
             merge=merge,
             config_path=None,
-            overrides={"api_url": "http://127.0.0.1:9", **overrides},
+            overrides=Overrides(**{"api_url": "http://127.0.0.1:9", **overrides}),
             runtime=Runtime(transport=ws.transport()),
             force=force,
         )

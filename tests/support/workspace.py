@@ -22,6 +22,7 @@ from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import apply as apply_command
 from reconciler.cli.commands import plan as plan_command
 from reconciler.cli.main import guarded
+from reconciler.config.settings import Overrides
 from reconciler.emulator import EmulatorSettings, create_app
 from support.factories import APP, key_attributes
 from support.factories import APP2 as APP2  # the tests' second application
@@ -148,7 +149,7 @@ class Workspace:
         return self._run(
             lambda: run(
                 **arguments,
-                overrides={"api_url": DEAD_URL, **overrides},
+                overrides=Overrides(**{"api_url": DEAD_URL, **overrides}),
                 runtime=runtime or Runtime(transport=self.transport()),
             )
         )

@@ -29,6 +29,7 @@ from reconciler.api.transport import Timeouts
 from reconciler.cli.commands import apply as apply_command
 from reconciler.cli.commands import plan as plan_command
 from reconciler.cli.main import guarded
+from reconciler.config.settings import Overrides
 from support.workspace import API_KEY, APP, APP_KEY
 
 HOST = "127.0.0.1"
@@ -115,7 +116,7 @@ def run_plan(recorder: Recorder, capsys: pytest.CaptureFixture[str]) -> tuple[in
     code = guarded(
         lambda: plan_command.run(
             config_path=None,
-            overrides={"api_url": API_URL},
+            overrides=Overrides(api_url=API_URL),
             output_format="text",
             out=None,
             detailed_exitcode=False,
@@ -134,7 +135,7 @@ def run_apply(recorder: Recorder, capsys: pytest.CaptureFixture[str]) -> tuple[i
         lambda: apply_command.run(
             plan_path=None,
             config_path=None,
-            overrides={"api_url": API_URL},
+            overrides=Overrides(api_url=API_URL),
             auto_approve=True,
             force=False,
             output_format="text",

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from reconciler.api.runtime import Runtime
 from reconciler.apply.interrupts import run_loop, terminate_as_interrupt
 from reconciler.cli.commands.apply_run import ApplyRun
 from reconciler.config.environments import NO_SELECTION, Selection, declared
+from reconciler.config.settings import Overrides
 from reconciler.core import exitcodes
 from reconciler.core.errors import UsageProblem
 from reconciler.core.output import echo
@@ -24,7 +25,7 @@ def run(
     *,
     plan_path: str | None,
     config_path: str | None,
-    overrides: Mapping[str, object],
+    overrides: Overrides,
     auto_approve: bool,
     force: bool,
     output_format: str,

@@ -4,10 +4,10 @@ and a suggested reconciler.yaml block. Exit 0 when every assumption holds, 1 oth
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 from reconciler.api.runtime import Runtime
 from reconciler.config.environments import NO_SELECTION, Selection
+from reconciler.config.settings import Overrides
 from reconciler.core import exitcodes
 from reconciler.core.errors import UsageProblem
 from reconciler.core.output import echo
@@ -22,7 +22,7 @@ _WIDTH = max(len(status) for status in ("ok", "note", "unknown", "differs")) + 2
 def run(
     *,
     config_path: str | None,
-    overrides: Mapping[str, object],
+    overrides: Overrides,
     write_probe: bool,
     probe_view: str | None,
     runtime: Runtime = Runtime(),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from reconciler.api.listing import Listing
 from reconciler.api.runtime import Runtime
 from reconciler.config.environments import NO_SELECTION, Selection
+from reconciler.config.settings import Overrides
 from reconciler.core import exitcodes
 from reconciler.core.errors import InvalidInput, UsageProblem
 from reconciler.core.files import FileState, Refused, atomic_write, check_target, read_with_state
@@ -33,7 +34,7 @@ def run(
     output: str | None,
     merge: str | None,
     config_path: str | None,
-    overrides: Mapping[str, object],
+    overrides: Overrides,
     runtime: Runtime = Runtime(),
     force: bool = False,
     selection: Selection = NO_SELECTION,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from reconciler.api.client import ApiClient
 from reconciler.api.runtime import Runtime
 from reconciler.config.environments import NO_SELECTION, Selection
+from reconciler.config.settings import Overrides
 from reconciler.core import exitcodes
 from reconciler.core.errors import UsageProblem
 from reconciler.core.model import DesiredState, RemovedView
@@ -22,13 +23,14 @@ from reconciler.plan.engine import (
     prepare_all,
 )
 from reconciler.plan.planfile import PlanDocument
-from reconciler.render.sections import ENV_PLACEHOLDER, render_all
+from reconciler.render.formats import PLAN_FORMATS, render_all
+from reconciler.render.sections import ENV_PLACEHOLDER
 
 
 def run(
     *,
     config_path: str | None,
-    overrides: Mapping[str, object],
+    overrides: Overrides,
     output_format: str,
     out: str | None,
     detailed_exitcode: bool,
@@ -45,7 +47,7 @@ def run(
             f"--out with several environments needs {ENV_PLACEHOLDER} in the path (one saved "
             f"plan per environment), e.g. --out plan-{ENV_PLACEHOLDER}.json"
         )
-    fingerprints = output_format == "json" or out is not None
+    fingerprints = PLAN_FORMATS[output_format].is_plan_document or out is not None
 
     async def plan(context: Context, desired: DesiredState) -> PlanDocument:
         async with context.client() as client:

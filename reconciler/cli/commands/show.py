@@ -5,16 +5,13 @@ from __future__ import annotations
 from reconciler.core import exitcodes
 from reconciler.core.output import echo
 from reconciler.plan.planfile import PlanDocument
-from reconciler.render.formats import render
-from reconciler.render.sections import render_all
+from reconciler.render.formats import PLAN_FORMATS, render_all
 
 
 def run(*, plan_path: str, output_format: str, color: bool) -> int:
     document = PlanDocument.read(plan_path)
-    if document.environment is not None and output_format in ("text", "markdown", "github"):
-        # as `plan` printed it: a section per environment
-        output = render_all([document], output_format, color=color)
-    else:
-        output = render(document, output_format, color=color)
-    echo(output, nl=False)
+    # As `plan` printed it: in its environment's section, unless the output is the document.
+    is_document = PLAN_FORMATS[output_format].is_plan_document
+    sectioned = document.environment is not None and not is_document
+    echo(render_all([document], output_format, color=color, sectioned=sectioned), nl=False)
     return exitcodes.OK

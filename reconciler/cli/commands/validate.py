@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.config import environments
 from reconciler.config import settings as config
+from reconciler.config.sites import resolve_target
 from reconciler.core import exitcodes
 from reconciler.core.errors import InvalidInput, UsageProblem
 from reconciler.core.files import display_path
@@ -33,7 +34,7 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
                 targets.append(path)
     else:
         try:
-            settings = config.load_settings(config_path, {}, os.environ)
+            settings = config.load_settings(config_path, config.Overrides(), os.environ)
         except InvalidInput as exc:
             problems.extend(exc.problems)
             settings = _salvaged_settings(config_path)
@@ -81,10 +82,10 @@ def _placement_problems(report: desired.LoadReport, config_path: str | None) -> 
 
 def _environment_target_problems(config_path: str | None, name: str) -> list[Problem]:
     """The target checks of one environment, as `plan --env NAME` makes them."""
-    from reconciler.config.sites import resolve_target
-
     try:
-        settings = config.load_settings(config_path, {}, os.environ, environment=name)
+        settings = config.load_settings(
+            config_path, config.Overrides(), os.environ, environment=name
+        )
     except InvalidInput as exc:
         return list(exc.problems)
     except UsageProblem:
@@ -102,8 +103,6 @@ def _environment_target_problems(config_path: str | None, name: str) -> list[Pro
 def _target_problems(settings: config.Settings) -> list[Problem]:
     """The target checks `plan` makes before any connection (an unknown site, a bad
     api_url), offline: validate never says OK to a configuration plan refuses."""
-    from reconciler.config.sites import resolve_target
-
     try:
         resolve_target(settings)
     except UsageProblem as exc:

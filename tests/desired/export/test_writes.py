@@ -19,6 +19,7 @@ import httpx
 
 from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import export as export_command
+from reconciler.config.settings import Overrides
 from support.export_helpers import export
 from support.workspace import APP, Outcome, Workspace, remote_attributes, snapshot
 
@@ -178,7 +179,7 @@ def test_merge_after_a_concurrent_edit_refuses_and_keeps_the_edit(ws: Workspace)
             output=None,
             merge="snapshots/a.yaml",
             config_path=None,
-            overrides={"api_url": "http://127.0.0.1:9"},
+            overrides=Overrides(api_url="http://127.0.0.1:9"),
             runtime=Runtime(transport=transport),
         )
     )
