@@ -746,7 +746,9 @@ async def test_a_patch_naming_another_id_is_400_when_told(settings: EmulatorSett
         target = await create(client)
         same = await client.patch(f"{COLLECTION}/{target['id']}", json=update_body(target["id"]))
         other = await client.patch(f"{COLLECTION}/{target['id']}", json=update_body("other"))
+        after = await stored(client)
     assert same.status_code == 200
+    assert after == [same.json()["data"]]  # the refused PATCH changed nothing
     assert other.status_code == 400
     assert other.json() == {
         "errors": [
