@@ -193,7 +193,9 @@ def test_one_unsafe_environment_stops_all_before_any_is_applied(
     ws.write("snapshots/a.yaml", json.dumps(document))
     ws.seed(*(remote_attributes(f"s{i}", app=APP2) for i in range(10)))
     every = Selection(all_envs=True)
-    refused = apply_with(ws, Runtime(transport=ws.transport()), overrides={}, selection=every)
+    refused = apply_with(
+        ws, Runtime(transport=ws.transport()), overrides=Overrides(), selection=every
+    )
     assert (refused.code, refused.err) == (
         1,
         "error: refusing to apply an unsafe plan in environment production (see the warnings "
@@ -201,7 +203,7 @@ def test_one_unsafe_environment_stops_all_before_any_is_applied(
     )
     assert ws.remote_keys() == [(APP2, "/checkout", "desktop", f"s{i}") for i in range(10)]
     forced = apply_with(
-        ws, Runtime(transport=ws.transport()), overrides={}, selection=every, force=True
+        ws, Runtime(transport=ws.transport()), overrides=Overrides(), selection=every, force=True
     )
     assert forced.code == 0, forced.err
     assert ws.remote_keys() == sorted(
