@@ -91,10 +91,10 @@ def shortcut(name: str, part: tuple[str, ...] = ()) -> Check:
     return _compile(_subschema(name, part), load_schema(name))
 
 
-#: Keywords that only annotate: they never change validity.
-_ANNOTATIONS: Final = frozenset(
-    {"$schema", "$id", "$comment", "$defs", "title", "description", "default", "examples"}
-    | {"format"}
+#: Keywords that never change the validity of the value: annotations, definitions (checked
+#: where a "$ref" leads), and "format" (which jsonschema does not check unless asked to).
+_INERT: Final = frozenset(
+    ("$schema", "$id", "$comment", "$defs", "title", "description", "default", "format")
 )
 #: Keywords checked together, by one closure.
 _OBJECT: Final = ("properties", "additionalProperties", "required")
@@ -117,7 +117,7 @@ def _unsure(value: Any) -> bool:
 def _compile(schema: dict[str, Any], root: dict[str, Any]) -> Check:
     checks: list[Check] = []
     for keyword, arg in schema.items():
-        if keyword in _ANNOTATIONS or keyword in _OBJECT:
+        if keyword in _INERT or keyword in _OBJECT:
             continue
         compile_keyword = _KEYWORDS.get(keyword)
         if compile_keyword is None:
