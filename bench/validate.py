@@ -1,8 +1,14 @@
 """Whole-process timing of `reconciler validate` on generated snapshot files.
 
 Usage: python bench/validate.py [N ...] [--runs R] [--per-file P] [--invalid] [--ratios]
+                                [--shortcut]
 Prints the median wall time per N (default N: 1000 and 10000). Acceptance: 1,000
 snapshots under 1 s, 10,000 under 4 s.
+
+With --shortcut, instead, what the schema shortcut (`reconciler.core.schemas.shortcut`, which
+vouches for valid files so that jsonschema need not judge them) saves of the wall time a user
+waits for: validate of one small file (the pre-commit case) and of 10,000 snapshots in 100
+files, each with the shortcut and with jsonschema judging every file, in interleaved runs.
 
 With --ratios, instead, each ratio against a floor measured in the same interleaved run (CPU
 time of whole processes, medians): validate of 10,000 snapshots against a script that only
@@ -144,6 +150,61 @@ def one_file(folder: Path, total: int) -> Path:
     return path
 
 
+#: `python -m reconciler`, with the schema shortcut as is or, given "off" first, vouching for
+#: nothing (jsonschema then judges every file).
+WITH_SHORTCUT = """
+import runpy, sys
+if sys.argv.pop(1) == "off":
+    from reconciler.core import schemas
+    schemas.shortcut = lambda name, part=(): lambda value: False
+runpy.run_module("reconciler", run_name="__main__", alter_sys=True)
+"""
+
+
+def wall_of(command: list[str], cwd: Path) -> float:
+    """Wall seconds of one whole process, which must succeed."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        command, capture_output=True, check=False, cwd=cwd, env=child_environment()
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"failed: {command}\n{result.stdout!r}{result.stderr!r}")
+    return time.perf_counter() - started
+
+
+def shortcut(runs: int) -> None:
+    print(f"{sys.executable}; {runs} interleaved runs, median wall times; {load()}")
+    folder = Path(tempfile.mkdtemp(prefix="bench-validate-shortcut-"))
+    try:
+        (folder / "small").mkdir()
+        write_files(folder / "small", 10, 10)
+        (folder / "many").mkdir()
+        write_files(folder / "many", 10_000, 100)
+        cases = {
+            (files, state): [sys.executable, "-c", WITH_SHORTCUT, state, "validate", files]
+            for files in ("small", "many")
+            for state in ("on", "off")
+        }
+        for command in cases.values():  # untimed: writes the bytecode caches
+            wall_of(command, folder)
+        times: dict[tuple[str, str], list[float]] = {case: [] for case in cases}
+        for _ in range(runs):
+            for case, command in cases.items():
+                times[case].append(wall_of(command, folder))
+        for files, label in (
+            ("small", "one small file"),
+            ("many", "10,000 snapshots in 100 files"),
+        ):
+            on, off = (statistics.median(times[files, state]) for state in ("on", "off"))
+            print(
+                f"validate of {label}: {on:.3f} s with the shortcut, {off:.3f} s with"
+                f" jsonschema judging every file; the shortcut saves {1 - on / off:.0%}"
+            )
+        print(f"at the end: {load()}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
@@ -207,9 +268,15 @@ def main() -> int:
     parser.add_argument("--per-file", type=int, default=100)
     parser.add_argument("--invalid", action="store_true", help="one mistake in every file")
     parser.add_argument("--ratios", action="store_true", help="ratios against their floors")
+    parser.add_argument(
+        "--shortcut", action="store_true", help="the wall time the schema shortcut saves"
+    )
     args = parser.parse_args()
     if args.ratios:
         ratios(args.runs)
+        return 0
+    if args.shortcut:
+        shortcut(args.runs)
         return 0
     failed = False
     for total in args.sizes:

@@ -24,7 +24,7 @@ from reconciler.core import schemas
 from reconciler.core.errors import InvalidInput, UsageProblem
 from reconciler.core.files import Refused, check_link, display_path, is_within
 from reconciler.core.model import Problem
-from reconciler.core.schemacheck import JsonPath, compile_schema, explain, quote
+from reconciler.core.schemas import JsonPath, explain, is_valid, quote
 from reconciler.core.yamlload import PosDict, PosList, load_bytes, read_file
 
 DEFAULT_CONFIG: Final = "reconciler.yaml"
@@ -255,19 +255,19 @@ def read_config(path: str) -> tuple[dict[str, Any], list[Problem]]:
         message = f"{DEFAULT_CONFIG} must be a mapping of settings, got {got}"
         problems.append(Problem(display, line, col, message))
         return {}, problems
-    schema = schemas.load_schema(schemas.CONFIG)
-    if not compile_schema(schema)(value):
+    settings: Mapping[str, Any] = value
+    if not is_valid(schemas.CONFIG, value):
         for line, col, message in explain(
             schemas.CONFIG, value, namer=_name, unknown_key=_credential_message
         ):
             problems.append(Problem(display, line, col, message))
-        properties = schema["properties"]
-        value = {
+        properties = schemas.load_schema(schemas.CONFIG)["properties"]
+        settings = {
             key: item
             for key, item in value.items()
-            if key in properties and compile_schema(schema, properties[key])(item)
+            if key in properties and is_valid(schemas.CONFIG, item, "properties", key)
         }
-    flat = _flatten(value)
+    flat = _flatten(settings)
     if isinstance(flat.get("snapshots"), str):
         folder, problem = _snapshots_folder(path, flat["snapshots"])
         if problem is None:

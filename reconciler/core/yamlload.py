@@ -1,16 +1,19 @@
 """Position-preserving, hostile-input-safe YAML loading on ruamel.yaml's C parser.
 
-libyaml (through `ruamel.yaml.clib`) parses; `yamlbuild` turns its events into plain values
-(dict / list / str / int / float / bool / None) that remember where every key and value was
-written, in one pass without a node tree. Building values ourselves lets us resolve scalars
-with the YAML 1.2 core schema, reject every tag that is not a core one (nothing is ever
-constructed from a tag), report duplicate keys, and bound nesting depth and alias expansion.
-This module turns every way a file can fail into a positioned problem.
+libyaml (through `ruamel.yaml.clib`) parses; `Builder` turns its events into plain values
+(dict / list / str / int / float / bool / None) that remember where keys and values were
+written, in one pass without a node tree (a node tree took two thirds of the memory of a
+large file and a third of the time). Each event goes straight into a value, with an explicit
+stack (no recursion, so nesting depth is checked as it grows). Scalars are resolved with the
+YAML 1.2 core schema (`yamlscalar`); any tag that is not a core one is refused, and nothing is
+ever constructed from a tag. Duplicate keys are reported; an alias reuses the value of its
+anchor, and the nodes aliases would expand to are counted against a budget (billion laughs),
+as if each alias were a copy. `load_bytes` turns every way a file can fail into a positioned
+problem.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,38 +22,67 @@ from pathlib import Path
 from typing import Any, Final
 
 import _ruamel_yaml  # type: ignore[import-not-found]  # ruamel.yaml.clib, no stubs
-from ruamel.yaml import events
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 from ruamel.yaml.reader import ReaderError
 
 from reconciler.core.files import Refused, read_regular
-from reconciler.core.yamlbuild import MAX_ALIAS_NODES as MAX_ALIAS_NODES
-from reconciler.core.yamlbuild import MAX_DEPTH as MAX_DEPTH
-from reconciler.core.yamlbuild import (
-    NO_POSITIONS,
-    Builder,
-    NeedPositions,
-    SecondDocument,
-    TooDeep,
-    UndefinedAlias,
-    too_deep,
-)
-from reconciler.core.yamlbuild import PosDict as PosDict
-from reconciler.core.yamlbuild import PosList as PosList
-from reconciler.core.yamlbuild import YamlProblem as YamlProblem
-from reconciler.core.yamlscalar import CONSTANTS, NUMBER_START, resolve_number
-from reconciler.core.yamlscalar import INVALID as INVALID
-from reconciler.core.yamlscalar import MAX_INT_DIGITS as MAX_INT_DIGITS
-
-# The event classes the lean loop compares with, as module names (one lookup each).
-_SCALAR, _ALIAS, _DOCUMENT = events.ScalarEvent, events.AliasEvent, events.DocumentStartEvent
-_MAP, _MAP_END = events.MappingStartEvent, events.MappingEndEvent
-_SEQ, _SEQ_END = events.SequenceStartEvent, events.SequenceEndEvent
+from reconciler.core.yamlscalar import INVALID, MAP, SEQ, STR, resolve, short_tag
 
 #: Files larger than this are refused before parsing (a snapshots file is a few KB).
 MAX_FILE_BYTES: Final = 20 * 1024 * 1024
 #: The parser: libyaml's, compiled (tests check it is not the pure-Python one).
 EVENT_PARSER: Final = _ruamel_yaml.CParser
+#: Deepest nesting accepted; a snapshots file needs 4 levels.
+MAX_DEPTH: Final = 100
+#: Nodes that may be visited again through aliases in one document (stops alias bombs).
+MAX_ALIAS_NODES: Final = 100_000
+
+Position = tuple[int, int]
+
+#: The positions of a lean mapping none of whose values is a collection (never written).
+NO_POSITIONS: Final[dict[str, Position]] = {}
+
+
+class PosDict(dict[str, Any]):
+    """A YAML mapping: `pos` is where it starts, `key_pos` / `value_pos` per key (in a
+    lean load, only for keys whose value is a collection)."""
+
+    __slots__ = ("key_pos", "pos", "value_pos")
+
+    def __init__(self, pos: Position, positions: bool = True) -> None:
+        super().__init__()
+        self.pos = pos
+        self.key_pos: dict[str, Position] = {} if positions else NO_POSITIONS
+        self.value_pos: dict[str, Position] = {} if positions else NO_POSITIONS
+
+
+class PosList(list[Any]):
+    """A YAML sequence: `pos` is where it starts, `item_pos[i]` where item i starts."""
+
+    __slots__ = ("item_pos", "pos")
+
+    def __init__(self, pos: Position) -> None:
+        super().__init__()
+        self.pos = pos
+        self.item_pos: list[Position] = []
+
+
+@dataclass(frozen=True, slots=True)
+class YamlProblem:
+    """A problem found while loading; 1-based line and column."""
+
+    line: int
+    col: int
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,18 +115,15 @@ def read_file(path: Path) -> tuple[bytes | None, YamlProblem | None]:
 
 def load_bytes(data: bytes, *, lean: bool = False) -> Document:
     """Parse one YAML document; never raises for any input. `lean`: positions only where
-    a value is a collection (see yamlbuild.Builder); load again without it to explain."""
-    if lean:
-        # Anything unusual, an error included: the builder below explains it.
-        with contextlib.suppress(Exception):
-            return Document(lean_plain(EVENT_PARSER(data)), ())
+    a value is a collection (see `Builder`); load again without it to explain a problem."""
     problems: list[YamlProblem] = []
     try:
         value = Builder(problems, lean).build(EVENT_PARSER(data))
     except NeedPositions:
         return load_bytes(data)
     except TooDeep as exc:
-        return Document(None, (YamlProblem(*exc.position, too_deep()),))
+        message = f"nesting is deeper than {MAX_DEPTH} levels"
+        return Document(None, (YamlProblem(*exc.position, message),))
     except SecondDocument as exc:
         return Document(
             None, (YamlProblem(*exc.position, "a file must hold a single YAML document"),)
@@ -112,89 +141,268 @@ def load_bytes(data: bytes, *, lean: bool = False) -> Document:
     return Document(value, tuple(problems))
 
 
-class Unusual(Exception):
-    """Something only `yamlbuild.Builder` handles: an anchor, an alias, a tag, a duplicate
-    or collection key, an over-long integer, too deep a nesting, a second document."""
+class TooDeep(Exception):
+    """Nesting passed MAX_DEPTH: the whole document is refused, at this position."""
+
+    def __init__(self, position: Position) -> None:
+        super().__init__(position)
+        self.position = position
 
 
-def lean_plain(parser: Any) -> Any:
-    """What `Builder(problems, lean=True).build(parser)` returns, for the documents every
-    snapshots file is (none of what `Unusual` lists: it is raised on the first such event),
-    in a third of the time: one loop, no per-event calls, positions read only where kept.
-    `test_desired_lean_plain.py` checks it against the builder on generated documents.
-    Anything else it meets (an error included) makes `load_bytes` use the builder."""
-    get_event = parser.get_event
-    keys: dict[str, str] = {}  # one str object per distinct key text, as the builder keeps
-    stack: list[tuple[Any, bool, Any, Any]] = []  # the enclosing (collection, is_map, key, at)
-    current: Any = None  # the innermost open collection
-    is_map = False
-    key: str | None = None  # in a mapping: the key whose value comes next
-    key_event: Any = None
-    root: Any = None
-    documents = 0
-    while (event := get_event()) is not None:
-        cls = type(event)
-        if cls is _SCALAR:
-            if event.anchor is not None or event.ctag is not None:  # `tag` is a property of it
-                raise Unusual
-            text = event.value
-            if is_map and key is None:
-                key = keys.setdefault(text, text)
-                if key in current:
-                    raise Unusual
-                key_event = event
+class SecondDocument(Exception):
+    """The stream holds another document, starting at this position."""
+
+    def __init__(self, position: Position) -> None:
+        super().__init__(position)
+        self.position = position
+
+
+class NeedPositions(Exception):
+    """A lean load met what needs every position to be explained (a duplicate key)."""
+
+
+class UndefinedAlias(Exception):
+    def __init__(self, position: Position) -> None:
+        super().__init__(position)
+        self.position = position
+
+
+# Mapping states: what the next node of an open mapping is (a key being skipped: its end).
+_KEY, _VALUE, _SKIP_VALUE, _SKIPPING_KEY = 0, 1, 2, 3
+
+
+class _Open:
+    """A collection being built; `value` is None while its content is skipped."""
+
+    __slots__ = ("anchor", "is_map", "key", "key_at", "pos", "size", "state", "value")
+
+    def __init__(self, value: Any, is_map: bool, pos: Position, anchor: str | None) -> None:
+        self.value = value
+        self.is_map = is_map
+        self.pos = pos
+        self.anchor = anchor
+        self.size = 1  # nodes of the subtree, aliases counted as copies
+        self.state = _KEY
+        self.key = ""
+        self.key_at = pos
+
+
+#: An anchor: (value, size, position, scalar event or None); size None while still open.
+_Anchor = tuple[Any, int | None, Position, Any]
+
+
+class Builder:
+    """Events of one parser -> the document's value; problems are appended to `problems`.
+    Raises TooDeep, SecondDocument, UndefinedAlias, NeedPositions (lean), or what the
+    parser raises.
+
+    `lean` keeps the positions of keys and values only where the value is a collection
+    (and of every sequence item): validate of 100,000 snapshots in one file then peaks at
+    130 MB, not 202 MB. Files that turn out invalid are loaded again in full, for their
+    messages; a duplicate key (whose message needs its first position) stops a lean load."""
+
+    def __init__(self, problems: list[YamlProblem], lean: bool = False) -> None:
+        self.problems = problems
+        self.lean = lean
+        self.anchors: dict[str, _Anchor] = {}
+        self.alias_nodes = 0
+        self.budget_reported = False
+        self.keys: dict[str, str] = {}  # one str object per distinct key text
+        self.root: Any = None
+        self.last_line = -1
+        self.last: Position = (0, 0)
+
+    def build(self, parser: Any) -> Any:
+        get_event = parser.get_event
+        stack: list[_Open] = []
+        skipping = 0  # depth inside a subtree whose events are consumed, not built
+        documents = 0
+        while (event := get_event()) is not None:
+            cls = type(event)
+            if skipping:
+                self.anchor_invalid(getattr(event, "anchor", None), self.pos(event))
+                if cls is MappingStartEvent or cls is SequenceStartEvent:
+                    skipping += 1
+                elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                    skipping -= 1
+                    if not skipping:
+                        self.skipped(stack)
                 continue
-            value: Any = text
-            if event.implicit[0]:  # plain, as yamlscalar.resolve_plain reads it
-                if text in CONSTANTS:
-                    value = CONSTANTS[text]
-                elif text[0] in NUMBER_START:
-                    if len(text) > MAX_INT_DIGITS:  # maybe refused: the builder says
-                        raise Unusual
-                    value = resolve_number(text)
-            if is_map:
-                current[key] = value
-                key = None
-            elif current is not None:
-                current.append(value)
-                mark = event.start_mark
-                current.item_pos.append((mark.line + 1, mark.column + 1))
+            if cls is ScalarEvent:
+                parent = stack[-1] if stack else None
+                if parent is not None and parent.is_map and parent.state != _VALUE:
+                    if parent.state == _KEY:
+                        self.key(
+                            parent, event.value, event.tag, self.pos(event), event.anchor, event
+                        )
+                    else:  # the value of a skipped key
+                        self.anchor_invalid(event.anchor, self.pos(event))
+                        parent.state = _KEY
+                    continue
+                pos = self.pos(event)
+                value = self.scalar(event.value, event.tag, event.implicit, pos)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (value, 1, pos, event)
+                self.add(stack, value, pos, 1)
+            elif cls is MappingStartEvent or cls is SequenceStartEvent:
+                is_map = cls is MappingStartEvent
+                pos = self.pos(event)
+                if len(stack) >= MAX_DEPTH:
+                    raise TooDeep(pos)
+                parent = stack[-1] if stack else None
+                if parent is not None and parent.is_map and parent.state != _VALUE:
+                    if parent.state == _KEY:
+                        self.problem(pos, "a mapping key must be a plain value, not a collection")
+                        parent.state = _SKIPPING_KEY  # then its value is skipped too
+                    self.anchor_invalid(event.anchor, pos)
+                    skipping = 1
+                    continue
+                tag = event.tag
+                if tag is not None and tag != "!" and tag != (MAP if is_map else SEQ):
+                    self.problem(pos, f"unsupported YAML tag '{short_tag(str(tag))}'")
+                    self.anchor_invalid(event.anchor, pos)
+                    stack.append(_Open(None, is_map, pos, None))
+                    skipping = 1  # never constructed, and its content is not looked at
+                    continue
+                value = PosDict(pos, not self.lean) if is_map else PosList(pos)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (value, None, pos, None)
+                stack.append(_Open(value, is_map, pos, event.anchor))
+            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                done = stack.pop()
+                if done.anchor is not None:
+                    self.anchors[done.anchor] = (done.value, done.size, done.pos, None)
+                self.add(stack, done.value, done.pos, done.size)
+            elif cls is AliasEvent:
+                self.alias(stack, event.anchor, self.pos(event))
+            elif cls is DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise SecondDocument(self.pos(event))
+        return self.root
+
+    def add(self, stack: list[_Open], value: Any, pos: Position, size: int) -> None:
+        """A complete node: the root, an item of the open sequence, or a mapping's value."""
+        if not stack:
+            self.root = value
+            return
+        parent = stack[-1]
+        parent.size += size
+        if not parent.is_map:
+            parent.value.append(value)
+            parent.value.item_pos.append(pos)
+        else:
+            mapping = parent.value
+            mapping[parent.key] = value
+            if not self.lean:
+                mapping.value_pos[parent.key] = pos
+            elif type(value) is PosDict or type(value) is PosList:
+                if mapping.key_pos is NO_POSITIONS:
+                    mapping.key_pos, mapping.value_pos = {}, {}
+                mapping.key_pos[parent.key] = parent.key_at
+                mapping.value_pos[parent.key] = pos
+            parent.state = _KEY
+
+    def skipped(self, stack: list[_Open]) -> None:
+        """A skipped subtree ended: a bad-tagged collection becomes INVALID; after a
+        collection key comes its value, skipped too; a skipped value is simply gone."""
+        parent = stack[-1]
+        if parent.value is None:
+            stack.pop()
+            self.add(stack, INVALID, parent.pos, 1)
+        elif parent.state == _SKIPPING_KEY:
+            parent.state = _SKIP_VALUE
+        else:
+            parent.state = _KEY
+
+    def key(
+        self, mapping: _Open, text: str, tag: Any, pos: Position, anchor: str | None, event: Any
+    ) -> None:
+        if anchor is not None:
+            value = self.scalar(text, tag, event.implicit, pos)
+            self.anchors[anchor] = (value, 1, pos, event)
+        if tag is not None and tag != "!" and tag != STR:
+            self.problem(pos, f"unsupported YAML tag '{short_tag(str(tag))}'")
+        key = self.keys.setdefault(text, text)  # keys stay text, as in JSON
+        if self.lean:
+            if key in mapping.value:
+                raise NeedPositions
+            mapping.key = key
+            mapping.key_at = pos
+            mapping.state = _VALUE
+            return
+        key_pos = mapping.value.key_pos
+        if key in key_pos:
+            first = key_pos[key]
+            self.problem(pos, f"duplicate key '{key}' (first defined at line {first[0]})")
+            mapping.state = _SKIP_VALUE
+            return
+        key_pos[key] = pos
+        mapping.key = key
+        mapping.state = _VALUE
+
+    def alias(self, stack: list[_Open], anchor: str, pos: Position) -> None:
+        found = self.anchors.get(anchor)
+        if found is None:
+            raise UndefinedAlias(pos)
+        value, size, where, event = found
+        parent = stack[-1] if stack else None
+        if parent is not None and parent.is_map and parent.state == _KEY:
+            if event is None:  # an alias to a collection, used as a key
+                self.problem(where, "a mapping key must be a plain value, not a collection")
+                parent.state = _SKIP_VALUE
             else:
-                root = value
-        elif cls is _MAP or cls is _SEQ:
-            if event.anchor is not None or event.ctag is not None:  # `tag` is a property of it
-                raise Unusual
-            if (is_map and key is None) or len(stack) >= MAX_DEPTH:
-                raise Unusual
-            mark = event.start_mark
-            pos = (mark.line + 1, mark.column + 1)
-            stack.append((current, is_map, key, key_event))
-            is_map = cls is _MAP
-            current = PosDict(pos, False) if is_map else PosList(pos)
-            key = None
-        elif cls is _MAP_END or cls is _SEQ_END:
-            done = current
-            current, is_map, key, key_event = stack.pop()
-            if is_map:
-                current[key] = done
-                if current.key_pos is NO_POSITIONS:
-                    current.key_pos, current.value_pos = {}, {}
-                mark = key_event.start_mark
-                current.key_pos[key] = (mark.line + 1, mark.column + 1)
-                current.value_pos[key] = done.pos
-                key = None
-            elif current is not None:
-                current.append(done)
-                current.item_pos.append(done.pos)
-            else:
-                root = done
-        elif cls is _ALIAS:
-            raise Unusual
-        elif cls is _DOCUMENT:
-            documents += 1
-            if documents > 1:
-                raise Unusual
-    return root
+                self.key(parent, event.value, event.tag, where, None, event)
+            return
+        if parent is not None and parent.is_map and parent.state == _SKIP_VALUE:
+            parent.state = _KEY
+            return
+        if event is not None:  # a scalar: resolved again, as a copy would be; never counted
+            value = self.scalar(event.value, event.tag, event.implicit, where)
+            self.add(stack, value, where, 1)
+            return
+        if size is None:
+            self.problem(where, "recursive alias: this value contains itself")
+            self.add(stack, INVALID, where, 1)
+            return
+        # A copy would visit every node of the anchor's value but its root again.
+        cost = size - 1
+        if cost and self.alias_nodes + cost > MAX_ALIAS_NODES:
+            self.alias_nodes = MAX_ALIAS_NODES + 1  # every later alias is refused too
+            if not self.budget_reported:
+                self.budget_reported = True
+                message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes (alias bomb?)"
+                self.problem(where, message)
+            self.add(stack, INVALID, where, 1)
+            return
+        self.alias_nodes += cost
+        self.add(stack, value, where, size)
+
+    def anchor_invalid(self, anchor: str | None, pos: Position) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (INVALID, 1, pos, None)
+
+    def scalar(self, text: str, tag: Any, implicit: tuple[bool, bool], pos: Position) -> Any:
+        value, problem = resolve(text, tag, implicit[0])
+        if problem is not None:
+            self.problem(pos, problem)
+        return value
+
+    def pos(self, event: Any) -> Position:
+        """Where an event starts. Events come in order: a position equal to the previous
+        one reuses its tuple, and a line its int (a large file holds millions of them)."""
+        mark = event.start_mark
+        line, column = mark.line, mark.column
+        last = self.last
+        if line != self.last_line:
+            self.last_line = line
+            self.last = (line + 1, column + 1)
+        elif column + 1 != last[1]:
+            self.last = (last[0], column + 1)
+        return self.last
+
+    def problem(self, pos: Position, message: str) -> None:
+        self.problems.append(YamlProblem(pos[0], pos[1], message))
 
 
 def _syntax_problem(exc: MarkedYAMLError, data: bytes) -> YamlProblem:

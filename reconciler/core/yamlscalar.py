@@ -77,12 +77,6 @@ def resolve_plain(text: str) -> Any:
         return CONSTANTS[text]
     if text[0] not in NUMBER_START:
         return text
-    return resolve_number(text)
-
-
-def resolve_number(text: str) -> Any:
-    """`resolve_plain` of a text that is not a constant and starts as a number may: an int
-    or a float when it is one, else the text itself."""
     if text.isdigit() and text.isascii():  # the common case, [0-9]+, without the regex
         return int(text)
     match = _NUMBER(text)

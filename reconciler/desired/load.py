@@ -1,8 +1,8 @@
 """Desired state: load and validate snapshot files into DesiredState plus every Problem.
 
-Per file: YAML (yamlload) -> schema (fast compiled check; jsonschema only for files that
-fail, for complete messages) -> snapshots from the items that are valid on their own. Across
-files: the same natural key twice, or the same (application, view) in two files.
+Per file: YAML (yamlload) -> schema (`schemas`: jsonschema, after the shortcut that vouches
+for valid files) -> snapshots from the items that are valid on their own. Across files: the
+same natural key twice, or the same (application, view) in two files.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from reconciler.core.model import (
     SourcePosition,
     ViewScope,
 )
-from reconciler.core.schemacheck import Check, JsonPath, compile_schema, explain, quote
+from reconciler.core.schemas import JsonPath, explain, is_valid, quote
 from reconciler.core.yamlload import MAX_FILE_BYTES, PosDict, PosList, gc_paused, load_bytes
 from reconciler.desired.placement import (
     PlacedFile,
@@ -50,6 +50,8 @@ SNAPSHOT_SUFFIXES: Final = (".yaml", ".yml")
 #: The configuration file is not a snapshots file, even inside a searched directory.
 CONFIG_NAMES: Final = ("reconciler.yaml", "reconciler.yml")
 _ROOT_PHRASE: Final = "a mapping with 'application_id' and 'views'"
+#: The keys naming the file's application (and the environments it applies to).
+_OWNER_KEYS: Final = ("application_id", "application", "environments")
 #: A SnapshotKey's fields, in its order.
 Identity = tuple[str, str, str, str]
 _first = operator.itemgetter(0)
@@ -81,12 +83,11 @@ def load_report(paths: Sequence[str | Path], *, root: str | Path | None = None) 
     """Like load_desired, with the number of files read. `root` is the repository (default:
     the working directory): links met in it may not lead out of it."""
     files, problems = find_files(paths, root=root)
-    checks = _checks()
     loader = _Loader(problems)
     budget = ReadBudget()
     with gc_paused():
         for display, path in files:
-            if not loader.load_file(display, path, checks, budget):
+            if not loader.load_file(display, path, budget):
                 break
     state = DesiredState(
         views=tuple(sorted(loader.views.values(), key=lambda view: view.scope)),
@@ -143,36 +144,6 @@ def find_files(
     return sorted(found.values()), problems
 
 
-@dataclass(frozen=True, slots=True)
-class _Checks:
-    document: Check
-    application_id: Check
-    application: Check
-    environments: Check
-    snapshot: Check
-
-    def owner(self, document: PosDict) -> bool:
-        """Are the keys naming the file's application (and environments) valid?"""
-        checks = (
-            ("application_id", self.application_id),
-            ("application", self.application),
-            ("environments", self.environments),
-        )
-        return all(name not in document or check(document[name]) for name, check in checks)
-
-
-def _checks() -> _Checks:
-    schema = schemas.load_schema(schemas.SNAPSHOTS)
-    properties = schema["properties"]
-    return _Checks(
-        document=compile_schema(schema),
-        application_id=compile_schema(schema, properties["application_id"]),
-        application=compile_schema(schema, properties["application"]),
-        environments=compile_schema(schema, properties["environments"]),
-        snapshot=compile_schema(schema, schema["$defs"]["snapshot"]),
-    )
-
-
 def _name(path: JsonPath) -> str:
     """How messages call the value at a path of a snapshots file."""
     if not path:
@@ -204,7 +175,7 @@ class _Loader:
         self.identities: dict[Identity, SourcePosition] = {}
         self.placed: list[PlacedFile] = []
 
-    def load_file(self, display: str, path: Path, checks: _Checks, budget: ReadBudget) -> bool:
+    def load_file(self, display: str, path: Path, budget: ReadBudget) -> bool:
         """Load one file; False once the run's read budget is spent (stop reading)."""
         try:
             data = read_regular(path, MAX_FILE_BYTES, budget)
@@ -214,16 +185,14 @@ class _Loader:
         except Refused as exc:
             self.add(display, 1, 1, str(exc))
             return True
-        self.load_document(display, data, checks, path)
+        self.load_document(display, data, path)
         return True
 
-    def load_document(
-        self, display: str, data: bytes, checks: _Checks, path: Path | None = None
-    ) -> None:
+    def load_document(self, display: str, data: bytes, path: Path | None = None) -> None:
         document = load_bytes(data, lean=True)
         valid = (
             isinstance(document.value, PosDict)
-            and checks.document(document.value)
+            and is_valid(schemas.SNAPSHOTS, document.value)
             and not application_problems(document.value)
         )
         if isinstance(document.value, PosDict) and not valid:
@@ -247,15 +216,10 @@ class _Loader:
                 self.add(display, line, col, message)
             for line, col, message in application_problems(value):
                 self.add(display, line, col, message)
-        self.collect(display, value, checks, valid, path)
+        self.collect(display, value, valid, path)
 
     def collect(
-        self,
-        display: str,
-        document: PosDict,
-        checks: _Checks,
-        valid: bool,
-        path: Path | None = None,
+        self, display: str, document: PosDict, valid: bool, path: Path | None = None
     ) -> None:
         """Keep what is valid on its own; report natural keys and views declared twice.
 
@@ -265,7 +229,7 @@ class _Loader:
         views = document.get("views")
         if not isinstance(views, PosDict):
             return
-        owner = self.owner(document, checks, valid)
+        owner = self.owner(document, valid)
         valid_application = owner is not None
         if owner is None:  # an invalid application still names one inside this file
             owner = f"\0invalid application of {display}"
@@ -286,16 +250,16 @@ class _Loader:
                     key = SnapshotKey(*identity)
                     message = f"duplicate snapshot {key} (first declared at {first})"
                     self.add(display, item_line, item_col, message)
-                elif valid or (valid_application and checks.snapshot(item)):
+                elif valid or (valid_application and _valid_snapshot(item)):
                     self.snapshots[identity] = _snapshot(SnapshotKey(*identity), item, position)
             # Nothing reads the loaded items again: dropping them as each view is done keeps
             # a 100,000-snapshot file from being held twice (as YAML values and snapshots).
             views[view_name] = None
 
-    def owner(self, document: PosDict, checks: _Checks, valid: bool) -> str | None:
+    def owner(self, document: PosDict, valid: bool) -> str | None:
         """Who the file's views belong to (`placement`), None when that is invalid (a
         valid file was checked whole)."""
-        if not valid and (application_problems(document) or not checks.owner(document)):
+        if not valid and (application_problems(document) or not _valid_owner(document)):
             return None
         return owner_of(
             document.get("application_id"),
@@ -317,6 +281,18 @@ class _Loader:
 
     def add(self, path: str, line: int, col: int, message: str) -> None:
         self.problems.append(Problem(path, line, col, message))
+
+
+def _valid_owner(document: PosDict) -> bool:
+    """Are the keys naming the file's application (and environments) valid?"""
+    return all(
+        key not in document or is_valid(schemas.SNAPSHOTS, document[key], "properties", key)
+        for key in _OWNER_KEYS
+    )
+
+
+def _valid_snapshot(item: Any) -> bool:
+    return is_valid(schemas.SNAPSHOTS, item, "$defs", "snapshot")
 
 
 def _identity(application_id: str, view_name: str, item: Any) -> Identity | None:

@@ -25,8 +25,8 @@ from reconciler.core.model import (
     SnapshotKey,
     ViewScope,
 )
-from reconciler.core.schemacheck import quote
-from reconciler.core.yamlbuild import PosDict
+from reconciler.core.schemas import quote
+from reconciler.core.yamlload import PosDict, load_bytes, read_file
 
 ALIAS: Final = "@"
 LIMIT: Final = "|"
@@ -189,8 +189,6 @@ def for_environment(
 def _position(file: PlacedFile, key: str) -> tuple[int, int]:
     """Where `key`'s value is written in `file` (read again: loads of valid files keep no
     positions of plain values, and a problem here is rare)."""
-    from reconciler.core.yamlload import PosDict, load_bytes, read_file
-
     data, _ = read_file(file.path)
     value = load_bytes(data).value if data is not None else None
     if isinstance(value, PosDict) and key in value.value_pos:

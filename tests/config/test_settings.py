@@ -167,3 +167,14 @@ def test_validate_command_checks_config_given_as_path(cwd: Path, run: object) ->
     code, out, _ = run("validate", "reconciler.yaml")
     assert code == 1
     assert out.startswith("reconciler.yaml:1:1: credentials are never read from reconciler.yaml")
+
+
+def test_a_folder_outside_is_reported_in_a_file_with_other_problems(cwd: Path) -> None:
+    """The valid settings of a half-broken file are still read: 'snapshots' among them, and
+    a folder outside the file's folder is a problem at its place."""
+    assert problems_of("snapshots: ../elsewhere\nprune: maybe\n", cwd) == [
+        "reconciler.yaml:1:12: 'snapshots' must be a folder inside the folder of"
+        " reconciler.yaml, got '../elsewhere' (for a folder elsewhere use --snapshots or"
+        " RECONCILER_SNAPSHOTS)",
+        "reconciler.yaml:2:8: 'prune' must be true or false, got 'maybe'",
+    ]

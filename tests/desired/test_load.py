@@ -8,7 +8,6 @@ import pytest
 
 from reconciler.core import schemas
 from reconciler.core.model import SnapshotKey, SourcePosition, ViewScope
-from reconciler.core.schemacheck import compile_schema
 from reconciler.desired import load as desired
 
 APP = "6b3e3c1e-2f0b-4a55-9c1d-0d3f5e7a9b21"
@@ -86,8 +85,3 @@ def test_schema_agrees_with_resource_facts() -> None:
     assert snapshot["properties"]["device_type"]["enum"] == list(resource.DEVICE_TYPES)
     key_fields = set(resource.KEY_FIELDS) - {"application_id", "view_name"}
     assert set(snapshot["properties"]) == key_fields | set(resource.MUTABLE_FIELDS)
-
-
-def test_fast_path_refuses_keywords_it_does_not_implement() -> None:
-    with pytest.raises(ValueError, match="oneOf"):
-        compile_schema({"oneOf": [{"type": "string"}]})
