@@ -16,6 +16,9 @@ from reconciler.doctor.probe import PROBE_PREFIX
 from support.processes import env_for, reconciler, running_emulator, spawn
 from support.workspace import API_KEY, APP
 
+#: Real processes (the CLI, the emulator): run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def emulator_process(request: pytest.FixtureRequest) -> Iterator[str]:
