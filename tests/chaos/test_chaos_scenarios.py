@@ -60,6 +60,9 @@ from reconciler.emulator import EmulatorSettings
 from support.chaos import Key, Scenario, generate, key_of, reset_server
 from support.workspace import API_KEY, APP_KEY
 
+#: Seeded scenarios on a real server: run by `make test-slow` (all 200: `make chaos`).
+pytestmark = pytest.mark.slow
+
 MUTABLE = ("event_id", "start", "is_device_type_selected_by_user", "session_id", "view_id")
 
 

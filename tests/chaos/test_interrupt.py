@@ -24,10 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from reconciler.emulator import EmulatorSettings
 from support.chaos import APPS, key_of, reset_server
 from support.processes import RECONCILER, env_for, reconciler
+
+#: Real processes (the CLI, the emulator): run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
 
 VIEWS = ("/a", "/b", "/c")
 

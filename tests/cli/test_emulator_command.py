@@ -16,6 +16,9 @@ from reconciler.cli.main import main
 from support.emulatorkit import COLLECTION, KEYS, PLAIN_CONFIG, create_body
 from support.processes import start_emulator
 
+#: Real processes (the CLI, the emulator): run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serves_and_stops_cleanly(stop: signal.Signals) -> None:

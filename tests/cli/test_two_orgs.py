@@ -15,6 +15,9 @@ import pytest
 from reconciler.emulator.stats import key_digest
 from support.processes import clean_env, reconciler, running_emulator
 
+#: Real processes (the CLI, the emulator): run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 STAGING_APP = "11111111-1111-4111-8111-111111111111"
 PRODUCTION_APP = "22222222-2222-4222-8222-222222222222"
 CHECKOUT_APP = "33333333-3333-4333-8333-333333333333"

@@ -32,6 +32,9 @@ from reconciler.emulator import serve_in_thread
 from support.docs_support import COMPLETE_VAR, CommandLine, check, find_in_shell
 from support.processes import RECONCILER, env_for, reconciler
 
+#: Runs the README's commands as real processes: run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh"})

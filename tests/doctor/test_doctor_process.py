@@ -18,6 +18,9 @@ from support.factories import APP
 from support.processes import env_for, reconciler, running_emulator, spawn
 from support.workspace import API_KEY
 
+#: Real processes (the CLI, the emulator): run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def emulator_process(request: pytest.FixtureRequest) -> Iterator[str]:

@@ -8,10 +8,14 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.emulator import EmulatorSettings, serve_in_thread
 from support.processes import env_for, reconciler
 from support.workspace import API_KEY, APP
+
+#: Real processes on a real server, 550 snapshots: run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
 
 
 def test_chaos_apply_converges_without_duplicates(tmp_path: Path) -> None:

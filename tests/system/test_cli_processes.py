@@ -21,6 +21,9 @@ from reconciler.emulator import EmulatorSettings, serve_in_thread
 from support.processes import RECONCILER, env_for, reconciler, spawn
 from support.workspace import API_KEY, APP
 
+#: Real processes (the CLI, the emulator): run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, EmulatorSettings]]:

@@ -39,6 +39,9 @@ from support.hostile_files import (
 from support.measured import MEMORY_BOUND_MB, Measured, run_measured
 from support.processes import env_for
 
+#: Real processes (the CLI, the emulator): run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 LOCATED = re.compile(r"^[^\s:]+:\d+:\d+: \S", re.MULTILINE)
 
 

@@ -28,6 +28,9 @@ from support.processes import env_for
 from support.rawserver import RawServer, Scenario, response_head
 from support.workspace import APP
 
+#: Real processes (the CLI, the emulator): run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 PEAK_RSS_LIMIT_MB = 300
 TIMEOUT = 2
 EMPTY = json.dumps({"data": []}).encode()

@@ -17,6 +17,9 @@ import pytest
 from support.processes import env_for, running_emulator, spawn
 from support.workspace import APP
 
+#: Real processes (the CLI, the emulator): run by `make test-slow`, not `make test`.
+pytestmark = pytest.mark.slow
+
 CREATES = 150
 
 
