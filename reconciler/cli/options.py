@@ -19,7 +19,7 @@ import click
 from reconciler.config.environments import Selection
 from reconciler.config.settings import Overrides
 from reconciler.core.deadline import DEFAULT_TIMEOUT
-from reconciler.core.secrets import redact
+from reconciler.core.output import LogHandler
 
 if TYPE_CHECKING:  # the offline commands must not import the HTTP stack
     from reconciler.api.runtime import Runtime
@@ -37,33 +37,13 @@ def verbose_option(func: F) -> F:
     )(func)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to `sys.stderr` as it is when each record is emitted, not when configured
-    (a stream swapped since, as tests do, must not receive records after it is closed)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))  # the one sink of every log line
-
-
 def configure_logging(verbose: int) -> None:
-    """Log to stderr; keys are never logged by the client, and the handler masks every
-    line (a server's text may carry one)."""
+    """Log to stderr through the sink of log lines (`core.output.LogHandler`): keys are
+    never logged by the client, and every line is made inert and masked there (a server's
+    text may carry a key, a line break or an escape sequence)."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("reconciler")
-    root.handlers[:] = [handler]
+    root.handlers[:] = [LogHandler()]
     root.setLevel(level)
     root.propagate = False
 

@@ -1,6 +1,7 @@
 """Immutable value types shared by the pipeline: desired -> remote -> diff -> planner -> executor.
 
-Imports nothing of ours. Every type is a frozen dataclass so that values can be shared
+Imports nothing of ours but `core.text`, which makes a problem's path and message inert
+where it is printed. Every type is a frozen dataclass so that values can be shared
 between stages (and threads or tasks) without copies, and sorted deterministically.
 
 The files' side (keys, desired snapshots and views, problems) and the remote side (listed
@@ -15,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+from reconciler.core.text import leading_path, printable
 
 #: A mutable field's value as YAML and the API give it.
 FieldValue = str | int | bool
@@ -78,7 +81,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+        return f"{leading_path(self.path)}:{self.line}:{self.col}: {printable(self.message)}"
 
 
 @dataclass(frozen=True, slots=True)

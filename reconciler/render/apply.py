@@ -1,5 +1,6 @@
 """What `apply` prints: one line per operation (or a progress bar on a terminal), what
-convergence found, and the JSON result document."""
+convergence found, and the JSON result document. Names, ids and server messages are made
+inert by `core.text` where they are placed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from reconciler.apply.executor import ApplyResult, OperationResult
 from reconciler.apply.run import Outcome
 from reconciler.core.output import write_stderr
-from reconciler.core.text import plain
+from reconciler.core.text import plain, printable
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import operation_title
 
@@ -33,9 +34,9 @@ def result_line(result: OperationResult, names: Mapping[str, str] | None = None)
     verb = _DONE_VERB[op.phase] if result.status == "done" else f"{result.status} {op.phase}"
     line = operation_title(op, verb, names)
     if result.snapshot_id:
-        line += f" id={result.snapshot_id}"
+        line += f" id={plain(result.snapshot_id)}"
     if result.message:
-        line += f": {result.message}"
+        line += f": {printable(result.message)}"
     return line
 
 
@@ -71,7 +72,9 @@ def convergence_lines(outcome: Outcome, names: Mapping[str, str] | None = None) 
     list, or what is still to do (and why a create of this run may not show)."""
     residual = outcome.residual
     if residual.errors:
-        return [f"Could not check convergence: {error}" for error in residual.errors]
+        return [
+            f"Could not check convergence: {printable(str(error))}" for error in residual.errors
+        ]
     if outcome.converged:
         return ["Converged."]
     return [

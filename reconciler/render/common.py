@@ -1,20 +1,19 @@
 """What every rendering of a plan shares: its titles, value texts, the lines about what was
 kept or targeted, and markdown's inert code spans.
 
-Markdown is inert: every name and message that comes from a file or a server is written as
-a code span (`md_code`), where markdown forms no HTML, link, image, mention, emphasis or
-heading; its whitespace is collapsed to one line and control characters are dropped.
+Every name, id, value and message that comes from a file or a server is made inert by
+`core.text` where it is placed. In markdown it is also a code span (`md_code`), where
+markdown forms no HTML, link, image, mention, emphasis or heading.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
 
 from reconciler.core.model import FieldValue
-from reconciler.core.text import plain
+from reconciler.core.text import inert_json, plain, printable, quoted
 from reconciler.plan.operations import Operation
 from reconciler.plan.planfile import PlanDocument
 
@@ -48,8 +47,8 @@ def shown_operations(document: PlanDocument) -> list[Operation]:
 
 
 def value_text(value: FieldValue | None) -> str:
-    """A field value as JSON would write it: strings quoted, booleans lower-case."""
-    return "(unset)" if value is None else json.dumps(value, ensure_ascii=False)
+    """A field value as JSON would write it: strings quoted (inert), booleans lower-case."""
+    return "(unset)" if value is None else inert_json(json.dumps(value, ensure_ascii=False))
 
 
 def operation_title(
@@ -59,26 +58,26 @@ def operation_title(
     a duplicate's delete says `delete duplicate`; an application with an alias in `names`
     (id -> alias) is named by it."""
     key = op.key
-    name = json.dumps(key.snapshot_name, ensure_ascii=False)
+    name = quoted(key.snapshot_name)
     shown = verb or ("delete duplicate" if op.kind == "duplicate" else op.phase)
     title = f"{shown} {plain(key.view_name)} {plain(key.device_type)} {name}"
     application = (names or {}).get(key.application_id, key.application_id)
     return f"{title} (application {plain(application)})"
 
 
-#: Characters that break a line or hide text: collapsed to a space / dropped in markdown.
-_LINE_BREAKS = re.compile(r"[\s\u0085\u2028\u2029]+")
+#: Runs of spaces, written as one (markdown shows them as one in any case).
+_SPACES = re.compile(" {2,}")
 _BACKTICKS = re.compile(r"`+")
 
 
 def md_code(text: str, *, in_table: bool = True) -> str:
     """`text` as one inert markdown code span, whatever it holds: inside a code span
-    markdown forms no HTML, link, image, mention or emphasis. The fence is longer than any
-    run of backticks inside; `|` is escaped in a table (GFM splits cells first)."""
-    flat = _LINE_BREAKS.sub(" ", text)
-    flat = "".join(
-        char for char in flat if unicodedata.category(char) not in ("Cc", "Cf", "Co", "Cs")
-    )
+    markdown forms no HTML, link, image, mention or emphasis. One line, each character
+    that does not print (line breaks, controls, bidi) and `##[` shown by its escape
+    (`core.text.printable`: the action prints this file into the job log), runs of spaces
+    as one. The fence is longer than any run of backticks inside; `|` is escaped in a
+    table (GFM splits cells first)."""
+    flat = _SPACES.sub(" ", printable(text))
     if in_table:
         flat = flat.replace("|", "\\|")
     longest = max((len(run) for run in _BACKTICKS.findall(flat)), default=0)

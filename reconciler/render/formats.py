@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from reconciler.core.text import inert_json
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.github import render_github
 from reconciler.render.markdown import render_markdown
@@ -39,7 +40,8 @@ class PlanFormat:
     #: What it is, for `--format`'s help.
     help: str
     #: The output is the plan document itself (plan.schema.json, as `plan --out` saves
-    #: it): it needs the fingerprints, and `show` prints a saved plan as it is, not in its
+    #: it, read back as the same values: printed, its strings are inert, `core.text`): it
+    #: needs the fingerprints, and `show` prints a saved plan as it is, not in its
     #: environment's section.
     is_plan_document: bool = False
 
@@ -58,7 +60,7 @@ PLAN_FORMATS: Final[Mapping[str, PlanFormat]] = MappingProxyType(
             "markdown for a pull-request comment",
         ),
         "json": PlanFormat(
-            lambda document, color, forced: document.to_json(),
+            lambda document, color, forced: inert_json(document.to_json()),
             json_sections,
             "json (plan.schema.json)",
             is_plan_document=True,

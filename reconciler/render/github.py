@@ -3,15 +3,16 @@
 `::error` for views that could not be listed; `::warning` for safety warnings, deletes,
 views no longer managed (`--base`) and what the server returned oddly; `::notice` for
 replaces and the summary. Each at `file=...,line=...` where the plan knows it (a view key,
-the line of a replacing snapshot). Escaped by GitHub's rules: `%`, CR and LF in the
-message; also `:` and `,` in properties. Names go through `render.printable` first, so no
-control character reaches the log.
+the line of a replacing snapshot). Each line is built by `core.text.annotation`, which
+makes every part inert and escapes it by GitHub's rules (`%`, CR and LF in the message;
+also `:` and `,` in properties): the only lines the sinks let begin with `::`.
 """
 
 from __future__ import annotations
 
 from reconciler.core.model import SourcePosition, ViewScope
-from reconciler.core.text import plain, printable
+from reconciler.core.text import annotation as workflow_annotation
+from reconciler.core.text import plain
 from reconciler.plan.operations import Create, Delete
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import (
@@ -23,20 +24,11 @@ from reconciler.render.common import (
 )
 
 
-def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def annotation(level: str, message: str, *, title: str, where: SourcePosition | None = None) -> str:
-    props = []
-    if where is not None:
-        props += [f"file={escape_property(where.path)}", f"line={where.line}"]
-    props.append(f"title={escape_property(title)}")
-    return f"::{level} {','.join(props)}::{escape_data(printable(message))}"
+    """`::level file=F,line=L,title=T::message`, at `where` when the plan knows it."""
+    if where is None:
+        return workflow_annotation(level, message, title=title)
+    return workflow_annotation(level, message, file=where.path, line=where.line, title=title)
 
 
 def render_github(document: PlanDocument, *, forced: bool = False) -> str:

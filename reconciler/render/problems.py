@@ -1,6 +1,7 @@
 """Rendering problems for people (text), GitHub Actions (annotations) and machines (JSON):
 every format of `validate`, in one registry (`PROBLEM_FORMATS`), which the command line
-offers as it is. A new format is one entry there, and its renderer."""
+offers as it is. A new format is one entry there, and its renderer. Paths and messages
+quote files (names, keys, values): each is made inert by `core.text` where it is placed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from types import MappingProxyType
 from typing import Final
 
 from reconciler.core.model import Problem
+from reconciler.core.text import annotation, inert_json, printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,7 @@ class Summary:
             f" {_count(self.views, 'view')}"
         )
         if self.config is not None:
-            line += f", config {self.config}"
+            line += f", config {printable(self.config)}"
         return line + "."
 
 
@@ -42,7 +44,8 @@ def render(problems: Sequence[Problem], output_format: str, summary: Summary) ->
 
 
 def render_text(problems: Sequence[Problem], summary: Summary) -> str:
-    """One problem per line, `path:line:col: message`; the summary line when there are none."""
+    """One problem per line, `path:line:col: message` (`Problem.__str__`, inert); the summary
+    line when there are none."""
     return "\n".join(str(problem) for problem in problems) if problems else summary.text()
 
 
@@ -64,23 +67,15 @@ def render_json(problems: Sequence[Problem], summary: Summary) -> str:
         "views": summary.views,
         "config": summary.config,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return inert_json(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def github_annotation(problem: Problem) -> str:
-    """`::error file=F,line=L,col=C::message`, escaped as GitHub workflow commands require."""
-    return (
-        f"::error file={_property(problem.path)},line={problem.line},col={problem.col}"
-        f"::{_data(problem.message)}"
+    """`::error file=F,line=L,col=C::message`, inert and escaped as GitHub workflow commands
+    require (`core.text.annotation`)."""
+    return annotation(
+        "error", problem.message, file=problem.path, line=problem.line, col=problem.col
     )
-
-
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 @dataclass(frozen=True, slots=True)

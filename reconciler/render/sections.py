@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from reconciler import __version__
-from reconciler.core.text import plain
+from reconciler.core.text import inert_json, plain
 from reconciler.plan.planfile import FORMAT_VERSION, PlanDocument
 from reconciler.render.common import MARKDOWN_LIMIT
 from reconciler.render.github import render_github
@@ -46,4 +46,4 @@ def json_sections(documents: Sequence[PlanDocument], color: bool, forced: bool) 
         "generator": f"reconciler {__version__}",
         "environments": [document.to_dict() for document in documents],
     }
-    return json.dumps(wrapper, indent=2, ensure_ascii=False) + "\n"
+    return inert_json(json.dumps(wrapper, indent=2, ensure_ascii=False)) + "\n"

@@ -14,7 +14,7 @@ import click
 import pytest
 
 from reconciler import __main__ as entry
-from reconciler.core.output import echo
+from reconciler.core.output import echo, shown
 from support.cli_runner import REPO, imported_by
 
 #: Deferred by the commands that need them (`reconciler.cli.main`, `cli.options`,
@@ -61,12 +61,12 @@ def test_python_dash_m_and_the_command_agree(argv: list[str]) -> None:
 def test_echo_writes_what_click_echo_writes(
     text: str, err: bool, nl: bool, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
-    """`output.echo` writes ASCII text itself: the same bytes as click.echo, which strips
-    escape codes when not on a terminal."""
+    """`output.echo` writes ASCII text itself: the same bytes as click.echo writes of the
+    text made inert (escape codes and controls shown escaped, `output.shown`)."""
     capsysbinary.readouterr()
     echo(text, err=err, nl=nl)
     ours = capsysbinary.readouterr()
-    click.echo(text, err=err, nl=nl)
+    click.echo(shown(text), err=err, nl=nl)
     assert ours == capsysbinary.readouterr()
 
 

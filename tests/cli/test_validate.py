@@ -58,7 +58,7 @@ def test_github_format_escapes_properties_and_data() -> None:
     from reconciler.render.problems import github_annotation
 
     problem = Problem("a,b:c.yaml", 1, 2, "100% bad\nreally")
-    expected = "::error file=a%2Cb%3Ac.yaml,line=1,col=2::100%25 bad%0Areally"
+    expected = "::error file=a%2Cb%3Ac.yaml,line=1,col=2::100%25 bad\\nreally"
     assert github_annotation(problem) == expected
 
 

@@ -13,13 +13,14 @@ from reconciler.core.model import (
     SourcePosition,
     ViewScope,
 )
+from reconciler.core.text import escape_property
 from reconciler.plan.diff import diff
 from reconciler.plan.planfile import PlanDocument
 from reconciler.plan.planner import build_plan
 from reconciler.plan.targets import TargetSet
 from reconciler.render.common import MARKDOWN_LIMIT
 from reconciler.render.formats import render
-from reconciler.render.github import annotation, escape_property
+from reconciler.render.github import annotation
 from reconciler.render.markdown import render_markdown
 from support.workspace import APP, Workspace, remote_attributes, snapshot
 

@@ -68,7 +68,11 @@ class ApplyRun:
 
     def show(self, document: PlanDocument) -> None:
         if self.text_output:
-            echo(render(document, "text", color=self.color, forced=self.force), nl=False)
+            echo(
+                render(document, "text", color=self.color, forced=self.force),
+                nl=False,
+                styled=self.color,
+            )
 
     def emit(self, result: dict[str, object]) -> None:
         """The JSON result of the run (`--format json`)."""

@@ -70,7 +70,11 @@ def run(
 
     documents = asyncio.run(plan_all())
     check_targets_matched(documents)
-    echo(render_all(documents, output_format, color=color, sectioned=sectioned), nl=False)
+    echo(
+        render_all(documents, output_format, color=color, sectioned=sectioned),
+        nl=False,
+        styled=color,
+    )
     codes = [_outcome(document, out, detailed_exitcode) for document in documents]
     return exitcodes.combined(codes)
 

@@ -13,5 +13,9 @@ def run(*, plan_path: str, output_format: str, color: bool) -> int:
     # As `plan` printed it: in its environment's section, unless the output is the document.
     is_document = PLAN_FORMATS[output_format].is_plan_document
     sectioned = document.environment is not None and not is_document
-    echo(render_all([document], output_format, color=color, sectioned=sectioned), nl=False)
+    echo(
+        render_all([document], output_format, color=color, sectioned=sectioned),
+        nl=False,
+        styled=color,
+    )
     return exitcodes.OK

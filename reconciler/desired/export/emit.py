@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from reconciler.core.model import FieldValue
+from reconciler.core.text import is_inert, printable
 from reconciler.desired.export.select import ExportedView
 
 MODELINE: Final = "# yaml-language-server: $schema=../schemas/snapshots.schema.json"
@@ -38,7 +39,7 @@ def needs_quotes(text: str) -> bool:
     return (
         not text
         or text != text.strip()
-        or not text.isprintable()  # tabs, line breaks, controls, NBSP, U+2028, BOM...
+        or not is_inert(text)  # tabs, line breaks, controls, NBSP, U+2028, BOM, `##[`...
         or text[0] in _INDICATORS
         or text.startswith("...")
         or text.endswith(":")
@@ -64,7 +65,7 @@ def double_quoted(text: str) -> str:
         else:
             out.append(f"\\U{ord(char):08x}")
     out.append('"')
-    return "".join(out)
+    return printable("".join(out))  # `##[` as `#\u0023[`: YAML reads the same value
 
 
 def scalar(value: FieldValue) -> str:
