@@ -40,8 +40,8 @@ typecheck: $(STAMP)
 # failure (nothing marked, nothing to run); every other non-zero status still fails.
 NONE_SELECTED_OK := || [ $$? -eq 5 ]
 
-# The fast tests: in-process, and one of each guarantee. `make test` (lint, mypy, these)
-# takes about 1.5 minutes on 2 cores.
+# The fast tests, in-process, which check every guarantee. `make test` (lint, mypy, these)
+# takes about 1 min 15 s on 2 cores.
 pytest: $(STAMP)
 	$(BIN)/pytest -q -m "not package and not slow"
 
@@ -59,7 +59,7 @@ test-dist: $(STAMP)
 test: lint typecheck pytest
 
 # Mutation testing (docs/mutants.md) of the modules that keep the guarantees, configured in
-# pyproject's [tool.mutmut]: each mutant runs only the fast tests that reach it. About 20
+# pyproject's [tool.mutmut]: each mutant runs only the fast tests that reach it. About 9
 # minutes on 2 cores from scratch, less again (results are kept in mutants/). Fails when a
 # mutant survives that docs/mutants.md does not write down: kill it with a test, or write
 # it down as equivalent, with the reason.

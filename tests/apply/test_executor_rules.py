@@ -19,6 +19,7 @@ from reconciler.api.errors import AmbiguousWrite, NotFound, RequestRejected, Una
 from reconciler.api.retry import RetryPolicy
 from reconciler.apply.executor import ApplyResult, Executor, OperationResult
 from reconciler.core.model import RemoteSnapshot, ViewError, ViewScope
+from reconciler.core.resource import COLLECTION_PATH
 from reconciler.plan.diff import diff
 from reconciler.plan.operations import Operation
 from reconciler.plan.planner import build_plan
@@ -26,7 +27,7 @@ from support.clock import FakeClock
 from support.factories import APP, have, key, want
 
 SCOPE = ViewScope(APP, "/checkout")
-PATH = "/api/v2/rum/replay/heatmaps/snapshots"
+PATH = COLLECTION_PATH
 #: A bound of the test's own: a create loop that never gives up fails here, never hangs.
 MAX_POSTS = 20
 
@@ -130,10 +131,10 @@ def execute(
 
 def plan_of(desired: list[str], patched: list[str], listed: list[str]) -> list[Operation]:
     """Creates of `desired`, patches of `patched` (listed with another start), deletes of
-    the `listed` names not declared."""
+    the `listed` names not declared (with an event of their own: no create replaces them)."""
     wanted = [want(key(name)) for name in desired + patched]
     remote = [have(key(name), f"id-{name}", start=9) for name in patched]
-    remote += [have(key(name), f"id-{name}") for name in listed]
+    remote += [have(key(name), f"id-{name}", event_id="gone") for name in listed]
     return list(build_plan(diff(wanted, {SCOPE: remote}), {}).operations)
 
 

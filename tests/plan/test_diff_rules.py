@@ -2,11 +2,13 @@
 are reported apart (kept by `ignore`, left by `prune: false`); a desired snapshot of a view
 that was not listed is skipped alone, never the ones after it; a patch lists its changes in
 the fields' documented order and points at the snapshot's line; the survivor among copies is
-the oldest to the microsecond; a create matching two old snapshots stays a create, an old
-snapshot matching two creates stays a delete, and in both cases the pairs after them in the
-same group are still made."""
+the oldest to the microsecond, in any year; a create matching two old snapshots stays a
+create, an old snapshot matching two creates stays a delete, and in both cases the pairs
+after them in the same group are still made."""
 
 from __future__ import annotations
+
+import pytest
 
 from reconciler.core.model import SourcePosition, ViewScope
 from reconciler.plan.diff import DiffOptions, diff, diff_report
@@ -43,9 +45,10 @@ def test_a_patch_lists_its_changes_in_field_order_at_the_snapshots_line() -> Non
     assert patch.position == SourcePosition("snapshots/a.yaml", 12, 7)
 
 
-def test_the_oldest_copy_survives_by_one_microsecond() -> None:
-    older = have(key("dup"), "id-b", created_at="2026-01-01T00:00:00.000002Z", start=7)
-    newer = have(key("dup"), "id-a", created_at="2026-01-01T00:00:00.000003Z", start=8)
+@pytest.mark.parametrize("year", ["2026", "9999"])
+def test_the_oldest_copy_survives_by_one_microsecond(year: str) -> None:
+    older = have(key("dup"), "id-b", created_at=f"{year}-01-01T00:00:00.000002Z", start=7)
+    newer = have(key("dup"), "id-a", created_at=f"{year}-01-01T00:00:00.000003Z", start=8)
     operations = diff([want(key("dup"), start=9)], {SCOPE: [newer, older]})
     # The diff's operations are unordered (the planner orders them).
     assert sorted((type(op).__name__, getattr(op, "snapshot_id", None)) for op in operations) == [

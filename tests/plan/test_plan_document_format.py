@@ -59,7 +59,7 @@ def document(**changes: Any) -> PlanDocument:
         "errors": (ViewError(FAILED, "GET /api/v2/...: 500 Internal Server Error"),),
         "targets": ("*",),
         "warnings": ("the listing left out `start` of 2 snapshots: café",),
-        "git_commit": "0123456789abcdef0123456789abcdef01234567",
+        "git_commit": "c" * 40,
         "ignored": 2,
         "unpruned": 3,
         "removed_views": (RemovedView(REMOVED, 4),),

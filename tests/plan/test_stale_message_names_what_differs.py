@@ -1,9 +1,13 @@
 """A stale saved plan's message names each operation as a reviewer reads it: names in their
 own letters (never escaped), a duplicate's delete as such, values quoted and cut at 80
 characters so that one huge value cannot flood the message; a field set on one side only
-reads "(unset)" on the other; a patch whose changes moved says what each was and is."""
+reads "(unset)" on the other; a patch whose changes moved says what each was and is; a
+replace says each change of the snapshot it replaces."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from reconciler.core.resource import item_path, update_body
 from support.workspace import Workspace, remote_attributes, snapshot
@@ -70,3 +74,25 @@ def test_a_patch_whose_changes_moved_says_what_each_was_and_is(ws: Workspace) ->
     assert (
         f'{patch}field `"view_id"` was unchanged in the plan, "old" -> "new" now; ' in outcome.err
     )
+
+
+def test_a_replace_edited_in_the_file_names_each_of_its_changes(ws: Workspace) -> None:
+    ws.write_snapshots({"/checkout": [snapshot("hero v2", event_id="e-hero")]})
+    [old] = ws.seed(remote_attributes("hero", event_id="e-hero"))
+    assert ws.plan(out="plan.json").code == 0
+    document = json.loads(Path("plan.json").read_text(encoding="utf-8"))
+    [create, _] = document["operations"]
+    create["replaces"]["changes"].append(
+        {"field": "device_type", "old": "mobile", "new": "desktop"}
+    )
+    Path("plan.json").write_text(json.dumps(document), encoding="utf-8")
+
+    outcome = ws.apply("plan.json")
+
+    assert outcome.code == 1
+    rename = '`"snapshot_name"` "hero" -> "hero v2"'
+    assert (
+        f': it replaces id={old["id"]} ({rename}, `"device_type"` "mobile" -> "desktop") in the '
+        f"plan, id={old['id']} ({rename}) now" in outcome.err
+    )
+    assert [k[3] for k in ws.remote_keys()] == ["hero"]
