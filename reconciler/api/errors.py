@@ -23,9 +23,11 @@ from typing import Any, Final
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.secrets import redact
 
+#: Datadog documents no permission for these endpoints: name none, point at what measures.
 KEYS_HINT: Final = (
-    "check DD_API_KEY / DD_APP_KEY and the application key's permissions "
-    "(rum_session_replay_read / write)"
+    "check DD_API_KEY / DD_APP_KEY and what the application key may do (Datadog documents no"
+    " permission for these endpoints; `reconciler doctor --write-probe` tries a list, a"
+    " create, a patch and a delete)"
 )
 
 

@@ -1,8 +1,10 @@
 """SIGTERM handled as Ctrl-C, everywhere a command runs (CI runners and `docker stop` send
 SIGTERM on cancel).
 
-- Outside an event loop (the `[y/N]` prompt), SIGINT raises KeyboardInterrupt as Python
-  does and SIGTERM raises `Terminated`, a KeyboardInterrupt: one signal ends the prompt.
+- For the whole command (`terminate_as_interrupt`, installed by `reconciler.cli.main` before
+  click parses the line), outside an event loop (parsing, reading files, the `[y/N]`
+  prompt), SIGINT raises KeyboardInterrupt as Python does and SIGTERM raises `Terminated`, a
+  KeyboardInterrupt: one signal ends the run, which says it was interrupted.
 - Inside `run_loop` (listing, planning), SIGTERM cancels the main task as asyncio does for
   SIGINT, and `Terminated` is raised when the loop is done.
 - While operations run (`stop_on_signals`), the first SIGINT or SIGTERM sets the stop event
@@ -14,17 +16,19 @@ Exit codes: 130 after SIGINT, 143 after SIGTERM (128 + the signal number, as she
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.core import exitcodes
 from reconciler.core.output import echo
+
+if TYPE_CHECKING:  # asyncio is a quarter of a start-up: imported where a loop runs
+    import asyncio
 
 T = TypeVar("T")
 
@@ -47,19 +51,31 @@ def _main_thread() -> bool:
 
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """For the whole command: SIGTERM raises Terminated (outside event loops)."""
+    """For the whole command: SIGTERM raises Terminated and SIGINT KeyboardInterrupt
+    (outside event loops), whatever handled them before (the start of the `reconciler`
+    command ends the process at once)."""
     if not _main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    # SIGINT: Python's own handler, under which asyncio.run cancels its main task on Ctrl-C.
+    wanted = {signal.SIGTERM: _raise_terminated, signal.SIGINT: signal.default_int_handler}
+    previous = {
+        signum: signal.signal(signum, handler)
+        for signum, handler in wanted.items()
+        # A signal ignored when the process started stays ignored, as Python leaves SIGINT:
+        # a script's background job ignores Ctrl-C, `nohup` and the like choose the same.
+        if signal.getsignal(signum) is not signal.SIG_IGN
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def run_loop(main: Callable[[], Awaitable[T]]) -> T:
     """`asyncio.run(main())`, SIGTERM cancelling the main task as asyncio does for SIGINT."""
+    import asyncio
 
     async def guarded() -> T:
         loop = asyncio.get_running_loop()
@@ -109,6 +125,8 @@ class Interruption:
 @contextlib.contextmanager
 def stop_on_signals(stop: asyncio.Event, seen: Interruption) -> Iterator[None]:
     """The first SIGINT or SIGTERM sets `stop`; after it, both signals end the run at once."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
 

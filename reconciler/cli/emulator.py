@@ -9,18 +9,41 @@ help, never by the offline commands."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import fields
-from typing import Any, get_type_hints
+from typing import Any, Final, get_type_hints
 
 import click
 
 from reconciler.cli.options import configure_logging, verbose_option
+from reconciler.core.errors import UsageProblem
+
+#: The packages of the `emulator` extra (pyproject.toml), and how to install it: the package
+#: is not published, so from a clone (README, Install).
+_EXTRA: Final = ("starlette", "uvicorn")
+_INSTALL_THE_EXTRA: Final = (
+    "the emulator needs the emulator extra (Starlette and uvicorn), which is not installed:"
+    " in a clone of heatmap-reconciler, run pip install -c constraints/dev.txt '.[emulator]'"
+)
+
+
+@contextlib.contextmanager
+def _with_the_extra() -> Iterator[None]:
+    """Imports of the emulator, whose missing extra is a message saying how to install it."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in _EXTRA:
+            raise
+        raise UsageProblem(_INSTALL_THE_EXTRA) from None
 
 
 def _live_options() -> list[click.Parameter]:
     """`--NAME` (dashed) for each live setting, shaped by its type and default."""
     # The emulator's package imports Starlette (most of a start-up again): only for emulator.
-    from reconciler.emulator.settings import CHOICES, HELP, EmulatorSettings
+    with _with_the_extra():
+        from reconciler.emulator.settings import CHOICES, HELP, EmulatorSettings
 
     types = get_type_hints(EmulatorSettings)
     defaults = {setting.name: setting.default for setting in fields(EmulatorSettings)}
@@ -52,9 +75,9 @@ class _EmulatorCommand(click.Command):
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         if not self._live_added:
-            self._live_added = True
             at = next(i for i, param in enumerate(self.params) if param.name == "verbose")
             self.params[at:at] = _live_options()
+            self._live_added = True
         return super().get_params(ctx)
 
 
@@ -73,7 +96,8 @@ def emulator(sparse_items: str, verbose: int, **options: Any) -> int:
     --app-key name the only pair accepted (others: 403).
     """
     # Starlette and uvicorn, most of a start-up again: imported only when emulator runs.
-    from reconciler.cli.commands import emulator as command
+    with _with_the_extra():
+        from reconciler.cli.commands import emulator as command
 
     configure_logging(verbose)
     names = tuple(name.strip() for name in sparse_items.split(",") if name.strip())

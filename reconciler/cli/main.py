@@ -8,14 +8,17 @@ exit codes: every error exits 1 (click's usage errors included) so that 2 always
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import click
 
 from reconciler import __version__
+from reconciler.apply.interrupts import terminate_as_interrupt
 from reconciler.cli.commands import show as show_command
 from reconciler.cli.commands import validate as validate_command
 from reconciler.cli.emulator import emulator
@@ -59,7 +62,26 @@ def cli(chdir: str | None) -> None:
     them. Credentials come from DD_API_KEY and DD_APP_KEY; the site from DD_SITE.
     """
     if chdir is not None:
-        os.chdir(chdir)  # `main` changes back: in-process callers keep their directory
+        try:
+            os.chdir(chdir)  # `main` changes back: in-process callers keep their directory
+        except OSError as exc:  # a device or a FIFO passes click's check of a folder
+            raise click.BadParameter(
+                f"cannot change to {click.format_filename(chdir)!r}: {exc.strerror or exc}",
+                param_hint="'-C' / '--chdir'",
+            ) from None
+
+
+def _sent_as_text(
+    ctx: click.Context, param: click.Parameter, value: str | tuple[str, ...] | None
+) -> str | tuple[str, ...] | None:
+    """A value the API receives (in JSON or a URL) must be text: bytes of the command line
+    that are not UTF-8 reach Python as lone surrogates, which no request can carry."""
+    for item in (value,) if isinstance(value, str) else value or ():
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            raise click.BadParameter(f"{item!r} is not UTF-8 text") from None
+    return value
 
 
 @cli.command()
@@ -205,6 +227,7 @@ def show(plan_path: str, output_format: str, verbose: int) -> int:
     required=True,
     multiple=True,
     metavar="V",
+    callback=_sent_as_text,
     help="A view to export (repeatable). The API cannot list views: name each one.",
 )
 @click.option(
@@ -267,6 +290,7 @@ def export(
     "--probe-view",
     metavar="VIEW",
     default=None,
+    callback=_sent_as_text,
     help="Scratch view of --write-probe (default: /reconciler-doctor-probe).",
 )
 @timeout_option
@@ -327,10 +351,33 @@ def init(directory: str, ci: str, verbose: int) -> int:
 
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
     """Entry point: run the command and turn every outcome into an exit code."""
+
+    def command() -> object:
+        # Before click parses a word: a signal at any moment of the run says it was
+        # interrupted (`outcomes.guarded`), instead of ending the process without a word.
+        with terminate_as_interrupt():
+            return cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=runtime)
+
     previous = os.getcwd()
     try:
-        return guarded(
-            lambda: cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=runtime)
-        )
+        with _escaping_what_cannot_be_written():
+            return guarded(command)
     finally:
         os.chdir(previous)  # after --chdir
+
+
+@contextlib.contextmanager
+def _escaping_what_cannot_be_written() -> Iterator[None]:
+    """stdout and stderr, when strict, write a character their encoding cannot hold as an
+    escape (`\\udce9`) for the run: a file name or a variable holding a byte that is not
+    UTF-8 reaches Python as a lone surrogate, which a strict stream refuses with an error."""
+    changed: list[io.TextIOWrapper] = []
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+            changed.append(stream)
+    try:
+        yield
+    finally:
+        for stream in changed:
+            stream.reconfigure(errors="strict")

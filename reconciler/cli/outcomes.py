@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import click
 
+from reconciler.apply.interrupts import Terminated
 from reconciler.core import exitcodes
 from reconciler.core.errors import InvalidInput, ReconcilerError
 from reconciler.core.output import echo
@@ -65,8 +66,5 @@ def _click_outcome(exc: Exception) -> int | None:
 
 
 def _interrupted_code(exc: KeyboardInterrupt) -> int:
-    """130 for Ctrl-C, 143 for SIGTERM (which apply raises as `Terminated`)."""
-    # Its module imports asyncio, a quarter more start-up for every command: only here.
-    from reconciler.apply.interrupts import Terminated
-
+    """130 for Ctrl-C, 143 for SIGTERM (raised as `Terminated`)."""
     return exitcodes.TERMINATED if isinstance(exc, Terminated) else exitcodes.INTERRUPTED

@@ -12,8 +12,10 @@ the HTTP client, never from a file in the repository.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,8 +190,9 @@ def find_config(config_path: str | None) -> str | None:
     """The explicit path (which must exist), else ./reconciler.yaml when present (which may
     not be a link out of the working directory: it is the repository's file)."""
     if config_path is not None:
-        if not Path(config_path).is_file():
-            raise UsageProblem(f"config file not found: {config_path}")
+        problem = _config_file_problem(config_path)
+        if problem is not None:
+            raise UsageProblem(problem)
         return config_path
     if not os.path.lexists(DEFAULT_CONFIG):
         return None
@@ -197,6 +200,21 @@ def find_config(config_path: str | None) -> str | None:
     if isinstance(leads_to, Refused):
         raise InvalidInput([Problem(DEFAULT_CONFIG, 1, 1, str(leads_to))])
     return DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None
+
+
+def _config_file_problem(path: str) -> str | None:
+    """Why `--config PATH` names no file to read, or None."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return f"config file not found: {path}"
+        return f"cannot read config file {path}: {exc.strerror or exc}"  # too long, no access
+    if stat.S_ISDIR(info.st_mode):
+        return f"config file not found: {path} is a directory (name the reconciler.yaml in it)"
+    if not stat.S_ISREG(info.st_mode):
+        return f"config file not found: {path} is not a regular file"
+    return None
 
 
 def settings_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ This module must not import the HTTP stack: `validate` uses it.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -37,6 +38,9 @@ SITES: Final[tuple[str, ...]] = (
 #: port allows every port of it).
 ALLOWED_HOSTS_VAR: Final = "RECONCILER_ALLOWED_HOSTS"
 API_URL_VAR: Final = "RECONCILER_API_URL"
+
+#: What the HTTP client (httpx) takes for an IPv4 address, and then requires to be one.
+_IPV4_STYLE: Final = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 
 #: Where a setting came from, highest precedence first.
 OPTION, ENVIRONMENT, FILE, DEFAULT = "option", "environment", "file", "default"
@@ -104,6 +108,9 @@ def parse_api_url(text: str) -> ApiUrl:
         raise UsageProblem(
             f"invalid api_url {text!r}: expected http(s)://host[:port], e.g. http://127.0.0.1:8126"
         )
+    unusable = _host_problem(host)
+    if unusable is not None:
+        raise UsageProblem(f"invalid api_url {text!r}: the host is {unusable}")
     if parts.username is not None or parts.password is not None:
         # Never echo it: user info may be a credential.
         raise UsageProblem("invalid api_url: user info (user:password@) is not allowed")
@@ -113,6 +120,31 @@ def parse_api_url(text: str) -> ApiUrl:
             "or query (the client adds /api/v2/...)"
         )
     return ApiUrl(parts.scheme, host, port, f"{parts.scheme}://{parts.netloc.lower()}")
+
+
+def _host_problem(host: str) -> str | None:
+    """Why the HTTP client would refuse to build a request to `host` (lower case, without
+    brackets), by its own rules: checked here without importing it (only `idna`, which it
+    uses, for an international name); None when it would not."""
+    if _IPV4_STYLE.fullmatch(host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return "not an IPv4 address"
+        return None
+    if host.isascii():
+        if not host.isprintable():
+            return "not printable (a control character)"
+        if not host.startswith("xn--"):
+            return None
+    # An international name: encoded (or, written as xn--, decoded) as the client does.
+    import idna
+
+    try:
+        idna.decode(host) if host.isascii() else idna.encode(host)
+    except idna.IDNAError as exc:
+        return f"not a valid international domain name ({exc})"
+    return None
 
 
 def resolve_base_url(site: str, api_url: str | None) -> str:

@@ -124,4 +124,16 @@ class Credentials:
                 f"{api_key_env} and {whose} application key in {app_key_env} "
                 "(keys are never read from files)"
             )
+        # A key travels in an HTTP header: a character no header can carry (a byte that is
+        # not UTF-8, a line break, a space) would fail the first request as a crash.
+        unsendable = [name for name in (api_key_env, app_key_env) if not _sendable(env[name])]
+        if unsendable:
+            raise UsageProblem(
+                f"{' and '.join(unsendable)} must hold a Datadog key (letters and digits): the"
+                " value holds a character a key cannot have (not shown: it may be a key)"
+            )
         return cls(env[api_key_env].strip(), env[app_key_env].strip())
+
+
+def _sendable(value: str) -> bool:
+    return all("!" <= character <= "~" for character in value.strip())

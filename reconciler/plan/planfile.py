@@ -19,6 +19,7 @@ from typing import Any, cast
 from reconciler import __version__
 from reconciler.core import resource
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.files import Refused, read_regular
 from reconciler.core.model import (
     FieldValue,
     ListedView,
@@ -214,7 +215,11 @@ class PlanDocument:
                     f"{path}: not a saved plan: {size} bytes, more than the "
                     f"{MAX_PLAN_BYTES} a plan may have"
                 )
-            text = Path(path).read_text(encoding="utf-8")
+            # Never a device or a FIFO: /dev/zero would be read until memory runs out.
+            text = read_regular(path, MAX_PLAN_BYTES).decode("utf-8")
+        except Refused as exc:
+            reason = str(exc).removeprefix("cannot read file: ")
+            raise ReconcilerError(f"{path}: cannot read saved plan: {reason}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ReconcilerError(f"{path}: cannot read saved plan: {_reason(exc)}") from None
         try:
@@ -229,7 +234,7 @@ class PlanDocument:
 
     def write(self, path: str) -> None:
         """Atomically, never through a symbolic link: a failed write keeps the old plan."""
-        from reconciler.core.files import Refused, atomic_write
+        from reconciler.core.files import atomic_write
 
         try:
             atomic_write(path, self.to_json())

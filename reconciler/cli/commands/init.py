@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from reconciler.core import exitcodes, schemas
+from reconciler.core.errors import ReconcilerError
 from reconciler.core.output import echo
 
 _SOURCE_ROOT: Final = Path(__file__).resolve().parents[3]
@@ -92,6 +93,13 @@ def write_new(root: Path, relative: str, text: str) -> str | None:
 
 def run(*, directory: str, ci: str) -> int:
     """Create what is missing, list what was created and skipped; exit 0."""
+    try:
+        return _create(directory, ci)
+    except OSError as exc:  # a name too long, a folder that cannot be made or written in
+        raise ReconcilerError(f"cannot write in {directory}: {exc.strerror or exc}") from None
+
+
+def _create(directory: str, ci: str) -> int:
     root = Path(directory)
     if root.exists() and not root.is_dir():
         echo(f"error: {directory} is not a folder", err=True)

@@ -26,7 +26,7 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
     if paths:
         targets: list[str] = []
         for path in paths:
-            if Path(path).name in desired.CONFIG_NAMES and Path(path).is_file():
+            if Path(path).name in desired.CONFIG_NAMES and os.path.isfile(path):
                 values, found = config.read_config(path)
                 problems.extend(found or config.file_target_problems(path, values, os.environ))
                 config_shown = display_path(path)
@@ -40,7 +40,7 @@ def run(*, paths: list[str], output_format: str, config_path: str | None) -> int
             settings = _salvaged_settings(config_path)
         except UsageProblem as exc:
             # A missing --config file, or a bad environment variable (no file to point at).
-            missing_config = config_path is not None and not Path(config_path).is_file()
+            missing_config = config_path is not None and not os.path.isfile(config_path)
             where = config_path if missing_config and config_path else "(environment)"
             problems.append(Problem(where, 1, 1, str(exc)))
             settings = config.Settings()
