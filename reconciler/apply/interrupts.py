@@ -22,7 +22,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from reconciler.core import exitcodes
 from reconciler.core.output import echo
@@ -74,8 +74,15 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 
 def run_loop(main: Callable[[], Awaitable[T]]) -> T:
-    """`asyncio.run(main())`, SIGTERM cancelling the main task as asyncio does for SIGINT."""
+    """`asyncio.run(main())`, SIGTERM cancelling the main task as asyncio does for SIGINT.
+
+    SIGINT and SIGTERM are held back (blocked, so they wait) while the event loop is made
+    and while it is torn down: raised there, they would leave a half-made loop behind
+    (warnings, or another exception in place of the interruption). They are let through once
+    the loop's own SIGTERM handler is in place, and again after the loop is gone."""
     import asyncio
+
+    held = _hold_signals()
 
     async def guarded() -> T:
         loop = asyncio.get_running_loop()
@@ -89,6 +96,7 @@ def run_loop(main: Callable[[], Awaitable[T]]) -> T:
                 task.cancel()
 
         installed = _install(loop, signal.SIGTERM, on_sigterm)
+        _release_signals(held)
         try:
             return await main()
         except asyncio.CancelledError:
@@ -96,11 +104,32 @@ def run_loop(main: Callable[[], Awaitable[T]]) -> T:
                 raise Terminated from None
             raise
         finally:
+            _hold_signals()
             if installed:
                 loop.remove_signal_handler(signal.SIGTERM)
                 signal.signal(signal.SIGTERM, _raise_terminated)
 
-    return asyncio.run(guarded())
+    try:
+        return asyncio.run(guarded())
+    finally:
+        _release_signals(held)
+
+
+_HELD: Final = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_signals() -> set[int | signal.Signals] | None:
+    """Block SIGINT and SIGTERM (they stay pending); the mask before, None off the main
+    thread (signals are the main thread's)."""
+    if not _main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+
+
+def _release_signals(previous: set[int | signal.Signals] | None) -> None:
+    """Restore the mask `_hold_signals` saw: a signal that came meanwhile is handled now."""
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _install(
