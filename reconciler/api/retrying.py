@@ -218,8 +218,7 @@ class Retrying:
         reason = None
         messages = error_messages(outcome.body)
         if 300 <= status < 400:
-            location = outcome.headers.get("location", "")
-            host = (urlsplit(location).hostname or self._host) if location else "nowhere"
+            host = self._redirect_host(outcome.headers.get("location", ""))
             reason = (
                 f"unexpected redirect to {host}; refusing to follow: "
                 "keys must not be sent elsewhere"
@@ -227,3 +226,12 @@ class Retrying:
             messages = ()
         kind = error_for_status(status, write=request.write)
         return kind(method, target, status, messages, reason=reason, attempts=attempts)
+
+    def _redirect_host(self, location: str) -> str:
+        """Where a refused redirect pointed, for the message; the header is the server's text."""
+        if not location:
+            return "nowhere"
+        try:
+            return urlsplit(location).hostname or self._host
+        except ValueError:  # an unbalanced "[" or "]" is no URL ("Invalid IPv6 URL")
+            return "an address that is no URL"

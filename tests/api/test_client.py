@@ -209,6 +209,29 @@ def test_redirect_to_another_host_is_refused(clock: FakeClock) -> None:
     assert not info.value.retryable
 
 
+@pytest.mark.parametrize(
+    ("location", "named"),
+    [
+        ("http://[::1", "an address that is no URL"),
+        ("https://evil]example/x", "an address that is no URL"),
+        ("https://[evil.example.net]/", "an address that is no URL"),
+        ("/relative/path", "api.datadoghq.com"),
+        ("", "nowhere"),
+    ],
+)
+def test_refused_redirect_names_where_it_pointed(
+    clock: FakeClock, location: str, named: str
+) -> None:
+    """A Location header is the server's text: one that is no URL is still a refused redirect."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(307, headers={"location": location})
+
+    with pytest.raises(ApiError) as info:
+        run(list_once(handler, clock, retry=policy(max_attempts=1)))
+    assert f"unexpected redirect to {named}; refusing to follow" in str(info.value)
+
+
 def test_error_shapes(clock: FakeClock) -> None:
     bodies = {
         "/api/v2/replay/heatmap/snapshots": (400, {"errors": ["attribute 'x' is bad", "y"]}),
