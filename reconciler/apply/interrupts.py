@@ -41,7 +41,14 @@ def exit_code(signum: int | None) -> int:
     return exitcodes.TERMINATED if signum == signal.SIGTERM else exitcodes.INTERRUPTED
 
 
+#: Whether SIGTERM came during this command. Python drops an exception raised where it
+#: ignores them (a weakref or import-lock callback), so the raise alone can be lost: the
+#: next event loop of the run sees this and ends the run all the same.
+_terminated = threading.Event()
+
+
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    _terminated.set()
     raise Terminated
 
 
@@ -57,6 +64,7 @@ def terminate_as_interrupt() -> Iterator[None]:
     if not _main_thread():
         yield
         return
+    _terminated.clear()
     # SIGINT: Python's own handler, under which asyncio.run cancels its main task on Ctrl-C.
     wanted = {signal.SIGTERM: _raise_terminated, signal.SIGINT: signal.default_int_handler}
     previous = {
@@ -83,6 +91,9 @@ def run_loop(main: Callable[[], Awaitable[T]]) -> T:
     import asyncio
 
     held = _hold_signals()
+    if _terminated.is_set():  # a SIGTERM whose Terminated was dropped: the run ends here
+        _release_signals(held)
+        raise Terminated
 
     async def guarded() -> T:
         loop = asyncio.get_running_loop()

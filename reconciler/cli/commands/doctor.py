@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from reconciler.api.runtime import Runtime
+from reconciler.apply.interrupts import run_loop
 from reconciler.config.environments import NO_SELECTION, Selection
 from reconciler.config.settings import Overrides
 from reconciler.core import exitcodes
@@ -49,7 +50,7 @@ def run(
     async def diagnose_all() -> list[Report]:
         return list(await asyncio.gather(*(diagnose(c, d, probe=p) for c, d, p in jobs)))
 
-    reports = asyncio.run(diagnose_all())
+    reports = run_loop(diagnose_all)
     sections = []
     for (context, _, _), report in zip(jobs, reports, strict=True):
         sections.append(render(report, context.environment))

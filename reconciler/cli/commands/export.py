@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from reconciler.api.listing import Listing
 from reconciler.api.runtime import Runtime
+from reconciler.apply.interrupts import run_loop
 from reconciler.config.environments import NO_SELECTION, Selection
 from reconciler.config.settings import Overrides
 from reconciler.core import exitcodes
@@ -66,7 +66,7 @@ def run(
         async with context.client() as client:
             return await list_all(context, client, scopes)
 
-    listed = asyncio.run(listing())
+    listed = run_loop(listing)
     if listed.errors:
         details = "; ".join(str(error) for error in listed.errors)
         raise ExportError(f"nothing was written: {details}")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from reconciler.api.client import ApiClient
 from reconciler.api.runtime import Runtime
+from reconciler.apply.interrupts import run_loop
 from reconciler.config.environments import NO_SELECTION, Selection
 from reconciler.config.settings import Overrides
 from reconciler.core import exitcodes
@@ -68,7 +69,7 @@ def run(
         # Concurrently, each environment with its own client, keys and rate-limit state.
         return list(await asyncio.gather(*(plan(c, d) for c, d in prepared)))
 
-    documents = asyncio.run(plan_all())
+    documents = run_loop(plan_all)
     check_targets_matched(documents)
     echo(
         render_all(documents, output_format, color=color, sectioned=sectioned),
