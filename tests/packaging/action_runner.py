@@ -5,7 +5,8 @@ pipefail`), with the environment GitHub sets (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY
 GITHUB_ACTION_PATH, RUNNER_TEMP, GITHUB_REPOSITORY) and each step's `env:` expressions
 resolved. `uses:` steps cannot run without GitHub: setup-python is replaced by the test's
 interpreter on PATH, upload-artifact is recorded (its resolved `with:`) for the test to check.
-`if:` conditions are evaluated with a small translation of GitHub's expression syntax.
+`if:` conditions are evaluated with a small translation of GitHub's expression syntax
+(`steps.<id>.outcome` included).
 """
 
 from __future__ import annotations
@@ -168,7 +169,8 @@ def run_action(
             result.outputs = read_outputs(output_file)
             failed = failed or done.returncode != 0
         if step.get("id"):
-            context["steps"][step["id"]] = {"outputs": result.outputs}
+            outcome = "skipped" if not ok else "failure" if result.code else "success"
+            context["steps"][step["id"]] = {"outputs": result.outputs, "outcome": outcome}
         results.append(result)
     return Run(results, summary_file.read_text(encoding="utf-8"))
 

@@ -23,7 +23,10 @@ from dist_support import ROOT, clean_env
 from reconciler import __version__
 from reconciler.emulator import serve_in_thread
 
-PINNED_USES = re.compile(r"^\s*(- )?uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d[\w.]* \(verify\)$")
+PINNED_USES = re.compile(
+    r"^\s*(- )?uses: (?P<repo>[\w.-]+/[\w.-]+)@[0-9a-f]{40} # (?P<tag>v\d[\w.]*) \(unverified: "
+    r"`git ls-remote https://github.com/(?P=repo) 'refs/tags/(?P=tag)\*'` must show this commit\)$"
+)
 FAKE_GH = Path(__file__).with_name("fake_gh.py")
 
 
@@ -36,7 +39,9 @@ def test_every_action_it_uses_is_pinned_by_commit_with_the_tag_in_a_comment() ->
 
 def test_the_comment_and_the_last_step_run_unless_cancelled() -> None:
     steps = {step_name(s): s for s in load_action()["runs"]["steps"]}
-    assert steps["Post or update the plan comment"]["if"].startswith("${{ !cancelled() && ")
+    assert steps["Post or update the plan comment"]["if"].startswith(
+        "${{ !cancelled() && steps.environment.outcome == 'success' && "
+    )
     assert steps["Exit as reconciler did"]["if"] == "${{ !cancelled() }}"
 
 
@@ -334,5 +339,6 @@ def test_an_environment_job_plans_only_its_environment_with_the_jobs_keys(
     )
     assert json.loads((repo / "plan.json").read_text())["environment"] == "staging"
     bad = act(installed, repo, {"command": "plan", "environment": "x; rm -rf /"}, {})
-    assert bad.step("reconciler plan").outputs["exit-code"] == "1"
-    assert "environment must be a name" in bad.step("reconciler plan").stdout
+    assert bad.step("Check the environment name").code == 1
+    assert "environment must be the name of one of" in bad.step("Check the environment").stdout
+    assert not bad.step("reconciler plan").ran

