@@ -87,13 +87,22 @@ class _EmulatorCommand(click.Command):
 @click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file.")
 @click.option("--api-key", default=None, help="Accept only this API key (with --app-key).")
 @click.option("--app-key", default=None, help="Accept only this application key.")
-@click.option("--seed", default=None, type=int, help="Seed of the fault injection.")
+@click.option(
+    "--seed",
+    "seed_file",
+    default=None,
+    metavar="FILE",
+    help="Start holding the snapshots of FILE (JSON Lines: one object of attributes a line).",
+)
+@click.option("--demo", is_flag=True, help="Start holding a small demo org (the docs' examples).")
+@click.option("--fault-seed", default=None, type=int, help="Seed of the fault injection.")
 @verbose_option
 def emulator(sparse_items: str, verbose: int, **options: Any) -> int:
     """Run the local Datadog API emulator (heatmap snapshot endpoints only).
 
     Any non-empty DD-API-KEY / DD-APPLICATION-KEY pair is accepted, unless --api-key and
-    --app-key name the only pair accepted (others: 403).
+    --app-key name the only pair accepted (others: 403). --seed and --demo need an empty
+    database.
     """
     # Starlette and uvicorn, most of a start-up again: imported only when emulator runs.
     with _with_the_extra():
