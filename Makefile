@@ -46,7 +46,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q -m "not package and not slow"
 
 # Real-process suites (the CLI or the emulator as processes, hostile worlds, races, the
-# README's commands) and long seeded runs, marked `slow` (about 2 min): run by .ci/run
+# docs' commands) and long seeded runs, marked `slow` (about 2 min): run by .ci/run
 # after `make test`, kept out of it so that `make test` stays well under 3 minutes.
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m "slow and not package" $(NONE_SELECTED_OK)

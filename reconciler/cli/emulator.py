@@ -20,7 +20,7 @@ from reconciler.cli.options import configure_logging, verbose_option
 from reconciler.core.errors import UsageProblem
 
 #: The packages of the `emulator` extra (pyproject.toml), and how to install it: the package
-#: is not published, so from a clone (README, Install).
+#: is not published, so from a clone (docs/getting-started.md).
 _EXTRA: Final = ("starlette", "uvicorn")
 _INSTALL_THE_EXTRA: Final = (
     "the emulator needs the emulator extra (Starlette and uvicorn), which is not installed:"
@@ -47,7 +47,7 @@ def _live_options() -> list[click.Parameter]:
 
     types = get_type_hints(EmulatorSettings)
     defaults = {setting.name: setting.default for setting in fields(EmulatorSettings)}
-    aliases = {"page_limit_max": ("--page-cap",)}  # the README's spelling
+    aliases = {"page_limit_max": ("--page-cap",)}  # the docs' spelling
     options: list[click.Parameter] = []
     for name, help_text in HELP.items():
         hint, default = types[name], defaults[name]

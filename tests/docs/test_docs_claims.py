@@ -81,36 +81,6 @@ def test_every_command_takes_help_and_h() -> None:
     assert [line for line in results if line.split()[0] in cli.commands] == expected
 
 
-@pytest.mark.slow
-def test_emulator_help_works_without_the_emulator_extra() -> None:
-    """The extra's packages made unimportable, as in an install without it."""
-    code = (
-        "import sys; sys.modules['starlette'] = None; sys.modules['uvicorn'] = None\n"
-        "from reconciler.cli.main import main\n"
-        "sys.exit(main(sys.argv[1:]))"
-    )
-    shown = subprocess.run(
-        [sys.executable, "-c", code, "emulator", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert (shown.returncode, shown.stderr) == (0, "")
-    assert "--seed FILE" in shown.stdout
-    assert "--fail-rate" in shown.stdout  # the live options too
-    ran = subprocess.run(
-        [sys.executable, "-c", code, "emulator", "--demo"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert ran.returncode == 1
-    assert ran.stderr.startswith("error: the emulator needs the emulator extra")
-    assert "pip install -c constraints/dev.txt '.[emulator]'" in ran.stderr
-
-
 def settings_rows() -> list[tuple[str, set[str]]]:
     """(option, commands the table says have it) of each row of the settings table."""
     text = text_of(DOCS / "configuration.md")
