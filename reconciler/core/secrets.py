@@ -26,6 +26,14 @@ _KNOWN_SECRETS: set[str] = set()
 #: Every run of FRAGMENT_LENGTH consecutive characters of a known key.
 _FRAGMENTS: set[str] = set()
 
+#: The shortest key of each kind Datadog issues: API keys are 32 hexadecimal characters,
+#: application keys 40. A shorter value cannot be a key (a placeholder, a truncated paste),
+#: and refusing it keeps placeholders made of words, whose pieces would be masked in every
+#: line that holds those words, out of runs. Only a floor: a longer or differently shaped key
+#: (a new format, a proxy's token) is the server's to judge.
+MIN_API_KEY_LENGTH = 32
+MIN_APP_KEY_LENGTH = 40
+
 #: Shorter values are not masked: masking "k" would garble every message, and real Datadog
 #: keys are 32 (API) and 40 (application) characters long.
 MIN_MASKED_LENGTH = 8
@@ -124,16 +132,25 @@ class Credentials:
                 f"{api_key_env} and {whose} application key in {app_key_env} "
                 "(keys are never read from files)"
             )
-        # A key travels in an HTTP header: a character no header can carry (a byte that is
-        # not UTF-8, a line break, a space) would fail the first request as a crash.
-        unsendable = [name for name in (api_key_env, app_key_env) if not _sendable(env[name])]
-        if unsendable:
-            raise UsageProblem(
-                f"{' and '.join(unsendable)} must hold a Datadog key (letters and digits): the"
-                " value holds a character a key cannot have (not shown: it may be a key)"
-            )
+        for name, minimum in ((api_key_env, MIN_API_KEY_LENGTH), (app_key_env, MIN_APP_KEY_LENGTH)):
+            problem = _key_problem(env[name].strip(), minimum)
+            if problem:
+                raise UsageProblem(
+                    ("" if environment is None else f"environment {environment!r}: ")
+                    + f"{name} cannot be a Datadog key: {problem} (the value is not shown:"
+                    " it may be a key)"
+                )
         return cls(env[api_key_env].strip(), env[app_key_env].strip())
 
 
-def _sendable(value: str) -> bool:
-    return all("!" <= character <= "~" for character in value.strip())
+def _key_problem(value: str, minimum: int) -> str | None:
+    """Why `value` cannot be a Datadog key of that kind, or None."""
+    # A key travels in an HTTP header: a character no header can carry (a byte that is not
+    # UTF-8, a line break) would fail the first request as a crash.
+    if any(character.isspace() for character in value):
+        return "it holds whitespace"
+    if not all("!" <= character <= "~" for character in value):
+        return "it holds a character a key cannot have (keys are letters and digits)"
+    if len(value) < minimum:
+        return f"it is shorter than {minimum} characters, the length of Datadog's keys"
+    return None

@@ -44,8 +44,29 @@ Decisions where the contract is silent:
   where no connection exists, the committed write is answered 502 (`drop_style`).
 """
 
-from reconciler.emulator.app import create_app
-from reconciler.emulator.server import serve_in_thread
-from reconciler.emulator.settings import EmulatorSettings
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.emulator.app import create_app
+    from reconciler.emulator.server import serve_in_thread
+    from reconciler.emulator.settings import EmulatorSettings
 
 __all__ = ["EmulatorSettings", "create_app", "serve_in_thread"]
+
+#: Where each name of the package lives. Imported on first use: the settings (all that
+#: `reconciler emulator --help` needs) import neither Starlette nor uvicorn, so the help
+#: shows without the `emulator` extra.
+_HOMES = {
+    "EmulatorSettings": "reconciler.emulator.settings",
+    "create_app": "reconciler.emulator.app",
+    "serve_in_thread": "reconciler.emulator.server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)

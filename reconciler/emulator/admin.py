@@ -42,11 +42,9 @@ def routes(emulator: Emulator) -> list[Route]:
             if not isinstance(items, list):
                 raise BadRequest(['body must be {"data": [attributes, ...]}'])
             parsed = [validate_seed_item(item, index) for index, item in enumerate(items)]
-            for attributes, _, _ in parsed:  # stored as the API would store them
-                attributes["view_name"] = emulator.view_name(attributes["view_name"])
         except BadRequest as exc:
             return bad_request(exc)
-        data = emulator.store.seed(parsed, emulator.owner(), emulator.wall_ms())
+        data = emulator.seed(parsed)
         if request.query_params.get("quiet") in ("1", "true"):
             return json_response(201, {"count": len(data)})
         return json_response(201, {"data": data})

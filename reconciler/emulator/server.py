@@ -7,14 +7,15 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import uvicorn
 from starlette.requests import ClientDisconnect
 
-from reconciler.emulator.app import create_app
+from reconciler.emulator.app import create_app, emulator_of
 from reconciler.emulator.faults import ConnectionDropped
+from reconciler.emulator.seedfile import SeedItem, SeedRefused
 from reconciler.emulator.settings import EmulatorSettings
 
 
@@ -50,9 +51,21 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-def build_server(settings: EmulatorSettings | None, *, log_config: bool) -> uvicorn.Server:
+def build_server(
+    settings: EmulatorSettings | None, *, log_config: bool, seed: Sequence[SeedItem] = ()
+) -> uvicorn.Server:
+    """A server of a new app, its store holding `seed` (which needs an empty store: a
+    database file seeded on every start would hold each snapshot once per start)."""
+    app = create_app(settings)
+    if seed:
+        emulator = emulator_of(app)
+        held = emulator.store.count()
+        if held:
+            emulator.store.close()
+            raise SeedRefused(f"the database already holds {held} snapshots: seed an empty one")
+        emulator.seed(seed)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         # h11 and asyncio explicitly: the drop-after-commit behaviour is verified with them.
         http="h11",
         loop="asyncio",
@@ -69,12 +82,19 @@ def build_server(settings: EmulatorSettings | None, *, log_config: bool) -> uvic
 
 @contextmanager
 def serve_in_thread(
-    settings: EmulatorSettings | None = None, host: str = "127.0.0.1", port: int = 0
+    settings: EmulatorSettings | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: Sequence[SeedItem] = (),
 ) -> Iterator[str]:
     """Serve an emulator with a real uvicorn server in a background thread; yield its base
     URL ("http://127.0.0.1:PORT") and shut it down cleanly on exit."""
     sock = bind(host, port)
-    server = build_server(settings, log_config=False)
+    try:
+        server = build_server(settings, log_config=False, seed=seed)
+    except BaseException:
+        sock.close()
+        raise
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="emulator", daemon=True
     )

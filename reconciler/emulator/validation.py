@@ -65,12 +65,12 @@ def parse_json(body: bytes) -> Any:
         raise BadRequest([f"invalid JSON in request body: {exc}"]) from None
     except RecursionError:
         raise BadRequest(["invalid JSON in request body: nested too deeply"]) from None
-    if _holds_lone_surrogate(value):
+    if holds_lone_surrogate(value):
         raise BadRequest(["request body holds a lone surrogate escape (\\ud800-\\udfff)"])
     return value
 
 
-def _holds_lone_surrogate(value: Any) -> bool:
+def holds_lone_surrogate(value: Any) -> bool:
     # Iterative: a value json accepted may be nested nearly as deep as the recursion limit.
     pending = [value]
     while pending:

@@ -187,8 +187,8 @@ def test_one_unsafe_environment_stops_all_before_any_is_applied(
         """,
     )
     for name in ("STAGING", "PRODUCTION"):
-        monkeypatch.setenv(f"DD_API_KEY_{name}", f"test-api-key-{name.lower()}")
-        monkeypatch.setenv(f"DD_APP_KEY_{name}", f"test-app-key-{name.lower()}")
+        monkeypatch.setenv(f"DD_API_KEY_{name}", f"test-api-key-{name.lower()}".ljust(32, "0"))
+        monkeypatch.setenv(f"DD_APP_KEY_{name}", f"test-app-key-{name.lower()}".ljust(40, "0"))
     document = {"application": "storefront", "views": {"/checkout": [snapshot("hero")]}}
     ws.write("snapshots/a.yaml", json.dumps(document))
     ws.seed(*(remote_attributes(f"s{i}", app=APP2) for i in range(10)))

@@ -40,7 +40,7 @@ def test_serves_and_stops_cleanly(stop: signal.Signals) -> None:
 def test_options_reach_the_emulator(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite3"
     process, url = start_emulator(
-        "--db", str(db), "--rate-limit", "7", "--page-limit-max", "50", "--seed", "5"
+        "--db", str(db), "--rate-limit", "7", "--page-limit-max", "50", "--fault-seed", "5"
     )
     try:
         config = httpx.get(f"{url}/_emulator/config").json()

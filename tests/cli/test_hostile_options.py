@@ -32,10 +32,10 @@ COMMANDS = tuple(name for name in cli.commands if name != "emulator")
 
 #: The keys of the runs, and those of the environment `prod` of reconciler.yaml.
 KEYS = {
-    "DD_API_KEY": "hostile-options-api-key",
-    "DD_APP_KEY": "hostile-options-app-key",
-    "DD_API_KEY_PROD": "hostile-options-prod-api-key",
-    "DD_APP_KEY_PROD": "hostile-options-prod-app-key",
+    "DD_API_KEY": "hostile-options-api-key-01234567",
+    "DD_APP_KEY": "hostile-options-app-key-0123456789abcdef",
+    "DD_API_KEY_PROD": "hostile-options-prod-api-key-012",
+    "DD_APP_KEY_PROD": "hostile-options-prod-app-key-0123456789a",
 }
 #: Files of the repository each run starts in, for values that name one.
 _EXISTING = ("snapshots", "snapshots/a.yaml", "saved.plan", "reconciler.yaml", ".", "..")

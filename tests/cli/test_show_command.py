@@ -18,8 +18,8 @@ STAGING = Selection(("staging",))
 @pytest.fixture
 def staging(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """A repository declaring one environment, with one create and one delete to plan."""
-    monkeypatch.setenv("DD_API_KEY_STAGING", "test-staging-api-key")
-    monkeypatch.setenv("DD_APP_KEY_STAGING", "test-staging-app-key")
+    monkeypatch.setenv("DD_API_KEY_STAGING", "test-staging-api-key-0123456789a")
+    monkeypatch.setenv("DD_APP_KEY_STAGING", "test-staging-app-key-0123456789abcdef012")
     ws.write(
         "reconciler.yaml",
         f"""

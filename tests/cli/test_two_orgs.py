@@ -22,8 +22,8 @@ STAGING_APP = "11111111-1111-4111-8111-111111111111"
 PRODUCTION_APP = "22222222-2222-4222-8222-222222222222"
 CHECKOUT_APP = "33333333-3333-4333-8333-333333333333"
 KEYS = {
-    "staging": ("canary-staging-api-0123456789", "canary-staging-app-0123456789abcdef"),
-    "production": ("canary-production-api-98765", "canary-production-app-98765fedcba"),
+    "staging": ("canary-staging-api-0123456789abc", "canary-staging-app-0123456789abcdef01234"),
+    "production": ("canary-production-api-98765fedc0", "canary-production-app-98765fedcba9876543"),
 }
 
 

@@ -172,8 +172,8 @@ def app() -> Iterator[Any]:
 
 @pytest.fixture
 def keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DD_API_KEY", "hostile-config-api-key")
-    monkeypatch.setenv("DD_APP_KEY", "hostile-config-app-key")
+    monkeypatch.setenv("DD_API_KEY", "hostile-config-api-key-012345678")
+    monkeypatch.setenv("DD_APP_KEY", "hostile-config-app-key-0123456789abcdef0")
 
 
 def answers(argv: list[str], app: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,17 +208,24 @@ def test_no_config_file_or_variable_makes_an_internal_error(
             os.chdir(previous)
 
 
-@pytest.mark.parametrize("key", ["key-\udcff-0001", "key\n0001-0001", "key 0001 0001"])
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("key-\udcff-0001", "it holds a character a key cannot have (keys are letters and digits)"),
+        ("key\n0001-0001", "it holds whitespace"),
+        ("key 0001 0001", "it holds whitespace"),
+    ],
+)
 @pytest.mark.parametrize("variable", ["DD_API_KEY", "DD_APP_KEY"])
 def test_a_key_no_request_can_carry_is_named_not_shown(
-    ws: Workspace, run: Run, variable: str, key: str
+    ws: Workspace, run: Run, variable: str, key: str, problem: str
 ) -> None:
     """Found by the property above: a key that is not UTF-8 crashed the first request."""
     ws.write_snapshots({"/v": [snapshot("s")]})
-    with environment({variable: key}):
+    with environment({variable: key.ljust(40, "0")}):
         code, out, err = run("plan", "--api-url", DEAD_URL)
     assert (code, out) == (1, "")
     assert err == (
-        f"error: {variable} must hold a Datadog key (letters and digits): the value holds a"
-        " character a key cannot have (not shown: it may be a key)\n"
+        f"error: {variable} cannot be a Datadog key: {problem} (the value is not shown: it may"
+        " be a key)\n"
     )

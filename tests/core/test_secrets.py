@@ -69,23 +69,73 @@ def test_the_keys_of_the_environment_are_known_before_anything_prints() -> None:
     assert shown == "*** *** *** *** *** a plain value, not a key"
 
 
+API_SHAPED = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"  # 32 hexadecimal characters, as Datadog's
+APP_SHAPED = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3"  # 40
+
+
 def test_keys_are_read_from_the_environment_stripped() -> None:
-    environ = {
-        "DD_API_KEY": " env-k3y-0a1b2c3d4e5f6071 \n",
-        "DD_APP_KEY": "env-k3y-1a1b2c3d4e5f6071",
-    }
+    environ = {"DD_API_KEY": f" {API_SHAPED} \n", "DD_APP_KEY": APP_SHAPED}
     credentials = Credentials.from_environ(environ)
-    assert credentials.api_key == "env-k3y-0a1b2c3d4e5f6071"
-    assert credentials.app_key == "env-k3y-1a1b2c3d4e5f6071"
+    assert (credentials.api_key, credentials.app_key) == (API_SHAPED, APP_SHAPED)
     named = Credentials.from_environ(
-        {"A": "env-k3y-2a1b2c3d4e5f6071", "B": "env-k3y-3a1b2c3d4e5f6071"},
-        api_key_env="A",
-        app_key_env="B",
+        {"A": API_SHAPED.upper(), "B": APP_SHAPED.upper()}, api_key_env="A", app_key_env="B"
     )
-    assert (named.api_key, named.app_key) == (
-        "env-k3y-2a1b2c3d4e5f6071",
-        "env-k3y-3a1b2c3d4e5f6071",
+    assert (named.api_key, named.app_key) == (API_SHAPED.upper(), APP_SHAPED.upper())
+
+
+def refusal(environ: dict[str, str], **names: str) -> str:
+    with pytest.raises(UsageProblem) as raised:
+        Credentials.from_environ(environ, **names)
+    return str(raised.value)
+
+
+HIDDEN = "(the value is not shown: it may be a key)"
+
+
+@pytest.mark.parametrize(
+    ("api_key", "app_key", "refused"),
+    [
+        ("your API key", APP_SHAPED, "DD_API_KEY cannot be a Datadog key: it holds whitespace"),
+        (API_SHAPED, "your application key", "DD_APP_KEY cannot be a Datadog key: it holds"),
+        (API_SHAPED[:16] + "\t" + API_SHAPED[16:], APP_SHAPED, "DD_API_KEY cannot be a Data"),
+        (API_SHAPED[:-1], APP_SHAPED, "DD_API_KEY cannot be a Datadog key: it is shorter than 32"),
+        (API_SHAPED, APP_SHAPED[:-1], "DD_APP_KEY cannot be a Datadog key: it is shorter than 40"),
+        # An application key in place of the API key passes; the API key as both does not.
+        (API_SHAPED, API_SHAPED, "DD_APP_KEY cannot be a Datadog key: it is shorter than 40"),
+        (API_SHAPED + "\u00e9", APP_SHAPED, "DD_API_KEY cannot be a Datadog key: it holds a cha"),
+    ],
+)
+def test_a_value_that_cannot_be_a_key_is_refused_naming_its_variable(
+    api_key: str, app_key: str, refused: str
+) -> None:
+    message = refusal({"DD_API_KEY": api_key, "DD_APP_KEY": app_key})
+    assert message.startswith(refused)
+    assert message.endswith(HIDDEN)
+    assert "\n" not in message
+    for value in (api_key, app_key):
+        assert value.strip() not in message
+
+
+def test_a_refused_key_of_an_environment_names_the_environment_and_its_variable() -> None:
+    message = refusal(
+        {"DD_API_KEY_EU": API_SHAPED, "DD_APP_KEY_EU": "eu-app-key"},
+        api_key_env="DD_API_KEY_EU",
+        app_key_env="DD_APP_KEY_EU",
+        environment="eu",
     )
+    assert message == (
+        "environment 'eu': DD_APP_KEY_EU cannot be a Datadog key: it is shorter than 40"
+        f" characters, the length of Datadog's keys {HIDDEN}"
+    )
+
+
+def test_keys_of_the_shortest_lengths_and_longer_ones_are_accepted() -> None:
+    # Registered for masking from then on, in this whole process: nothing another test writes.
+    shortest = ("9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b", "4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c")
+    longer = ("ddapi_" + "7a6b5c4d3e2f1a0b" * 4, "8c9d0e1f2a3b4c5d" * 4)
+    for api_key, app_key in (shortest, longer):
+        credentials = Credentials.from_environ({"DD_API_KEY": api_key, "DD_APP_KEY": app_key})
+        assert (credentials.api_key, credentials.app_key) == (api_key, app_key)
 
 
 def test_missing_keys_are_named_and_never_read_from_files() -> None:

@@ -92,7 +92,14 @@ def test_kill_9_mid_probe_then_the_next_run_cleans_up(
 
 @pytest.mark.parametrize(
     "emulator_process",
-    [["--api-key", "only-this-api-key", "--app-key", "only-this-app-key"]],
+    [
+        [
+            "--api-key",
+            "only-this-api-key-0123456789abcd",
+            "--app-key",
+            "only-this-app-key-0123456789abcdef012345",
+        ]
+    ],
     indirect=True,
 )
 def test_a_403_is_rehearsed_with_api_key(tmp_path: Path, emulator_process: str) -> None:
@@ -103,7 +110,7 @@ def test_a_403_is_rehearsed_with_api_key(tmp_path: Path, emulator_process: str) 
     assert "403 Forbidden" in result.stdout
     assert API_KEY not in result.stdout + result.stderr
     allowed = env_for(emulator_process) | {
-        "DD_API_KEY": "only-this-api-key",
-        "DD_APP_KEY": "only-this-app-key",
+        "DD_API_KEY": "only-this-api-key-0123456789abcd",
+        "DD_APP_KEY": "only-this-app-key-0123456789abcdef012345",
     }
     assert reconciler(["doctor"], tmp_path, allowed).returncode == 0

@@ -109,8 +109,8 @@ def act(
         **installed["env"],
         "PATH": f"{bin_dir}:{installed['env']['PATH']}",
         "FAKE_GH_STATE": str(repo.parent / "gh-state.json"),
-        "DD_API_KEY": "test-api-key-0001",
-        "DD_APP_KEY": "test-app-key-0001",
+        "DD_API_KEY": "test-api-key-0001-0123456789abcd",
+        "DD_APP_KEY": "test-app-key-0001-0123456789abcdef012345",
         **(env or {}),
     }
     context = {"repository": "acme/snapshots", "sha": "0" * 40, "token": "ghs-test"}

@@ -94,7 +94,12 @@ def test_make_image_builds_and_the_image_runs(tmp_path: Path) -> None:
 
     with serve_in_thread(EmulatorSettings(latency_ms=300)) as url:
         name = f"reconciler-stop-test-{os.getpid()}"
-        keys = ["-e", "DD_API_KEY=test-api-key-0001", "-e", "DD_APP_KEY=test-app-key-0001"]
+        keys = [
+            "-e",
+            "DD_API_KEY=test-api-key-0001-0123456789abcd",
+            "-e",
+            "DD_APP_KEY=test-app-key-0001-0123456789abcdef012345",
+        ]
         started = subprocess.run(
             ["docker", "run", "-d", "--name", name, "--network", "host", *keys,
              "-e", f"RECONCILER_API_URL={url}", "-e", "RECONCILER_PARALLELISM=1",

@@ -8,6 +8,7 @@ parses the whole line (types, required options and arguments) without running an
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -188,3 +189,39 @@ def _check_options(command: click.Command, words: list[str]) -> Iterator[str]:
         if isinstance(option.type, click.Choice) and value not in option.type.choices:
             choices = "|".join(map(str, option.type.choices))
             yield f"{value!r} is not a valid value of {spelling} ({choices})"
+
+
+#: Languages of fenced blocks that hold shell commands.
+SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh"})
+
+
+@dataclass(frozen=True)
+class Block:
+    """A fenced code block of a markdown page."""
+
+    page: str  # the page's path, for messages
+    language: str
+    first_line: int  # line number of the block's first content line
+    text: str
+    marker: str  # an HTML comment on the line before the block (`<!-- name -->`), or ""
+
+
+def blocks(text: str, page: str) -> list[Block]:
+    """The fenced code blocks of a markdown text, each with the marker comment before it."""
+    found: list[Block] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        match = re.match(r"^(```+)\s*([\w-]*)", lines[index])
+        if not match:
+            index += 1
+            continue
+        fence, language = match.groups()
+        previous = next((line for line in reversed(lines[:index]) if line.strip()), "").strip()
+        marker = previous if previous.startswith("<!--") and previous.endswith("-->") else ""
+        end = index + 1
+        while end < len(lines) and not lines[end].startswith(fence):
+            end += 1
+        found.append(Block(page, language, index + 2, "\n".join(lines[index + 1 : end]), marker))
+        index = end + 1
+    return found

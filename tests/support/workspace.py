@@ -27,8 +27,8 @@ from reconciler.emulator import EmulatorSettings, create_app
 from support.factories import APP, key_attributes
 from support.factories import APP2 as APP2  # the tests' second application
 
-API_KEY = "test-api-key-0001"
-APP_KEY = "test-app-key-0001"
+API_KEY = "test-api-key-0001-0123456789abcd"
+APP_KEY = "test-app-key-0001-0123456789abcdef012345"
 #: The configured API URL of in-process runs: nothing listens there.
 DEAD_URL = "http://127.0.0.1:9"
 #: The arguments of in-process runs that a test does not name (those its command takes):

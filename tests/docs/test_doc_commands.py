@@ -1,13 +1,16 @@
-"""README.md against the real CLI.
+"""README.md and the pages of docs/ against the real CLI.
 
-Every `reconciler ...` command shown in a fenced shell block must exist with the options it
-uses (introspection of the click commands), and runs for real against an emulator:
-- the quick start, in order, in an empty folder, with the exit codes its comments state,
-  against an emulator that already holds the example snapshots of `snapshots/`;
-- every other command, in README order, in a folder holding a copy of `snapshots/` that
-  is in sync with the emulator, where each must exit 0 (`reconciler emulator` is started
-  on a free port and stopped);
+Every `reconciler ...` command shown in a fenced shell block of a page must exist with the
+options it uses (introspection of the click commands), and runs for real against an
+emulator:
+- the quick start against your org (docs/getting-started.md), in order, in an empty folder,
+  with the exit codes its comments state, against an emulator that already holds the
+  example snapshots of `snapshots/`;
+- every other command, in page order, in a folder holding a copy of `snapshots/` that is in
+  sync with the emulator, where each must exit as its comment says (`reconciler emulator`
+  is started on a free port and stopped);
 - the shell completion lines, which must print a completion function.
+The README's quick start against the emulator runs verbatim in test_quickstart.py.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -29,67 +31,53 @@ import pytest
 from reconciler.cli.main import cli
 from reconciler.core import exitcodes
 from reconciler.emulator import serve_in_thread
-from support.docs_support import COMPLETE_VAR, CommandLine, check, find_in_shell
+from support.docs_support import (
+    COMPLETE_VAR,
+    SHELL_LANGUAGES,
+    Block,
+    CommandLine,
+    blocks,
+    check,
+    find_in_shell,
+)
 from support.processes import RECONCILER, env_for, reconciler
 
-#: Runs the README's commands as real processes: run by `make test-slow`, not `make test`.
+#: Runs the docs' commands as real processes: run by `make test-slow`, not `make test`.
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
-SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh"})
+#: The pages, in the order their commands run: the README, then docs/ by name.
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 QUICKSTART_MARKER = "<!-- quickstart -->"
 #: Blocks of the two-org walk-through: run against two emulators (`test_two_orgs_*`).
 TWO_ORGS_MARKER = "<!-- two-orgs -->"
-UUID = re.compile(r"id=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: The README's quick start against the emulator: run verbatim by test_quickstart.py.
+EMULATOR_QUICKSTART_MARKER = "<!-- quickstart-emulator -->"
+#: The seed file example of docs/emulator.md: the file its `--seed` commands read.
+SEED_FILE_MARKER = "<!-- seed-file -->"
 
 
-@dataclass(frozen=True)
-class Block:
-    language: str
-    first_line: int  # line number of the block's first content line
-    text: str
-    quickstart: bool
-    two_orgs: bool = False
+def page_name(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
 
 
-def blocks(text: str) -> list[Block]:
-    """Fenced code blocks of a markdown text."""
-    found: list[Block] = []
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        match = re.match(r"^(```+)\s*([\w-]*)", lines[index])
-        if not match:
-            index += 1
-            continue
-        fence, language = match.groups()
-        previous = next((line for line in reversed(lines[:index]) if line.strip()), "")
-        end = index + 1
-        while end < len(lines) and not lines[end].startswith(fence):
-            end += 1
-        body = "\n".join(lines[index + 1 : end])
-        marker = previous.strip()
-        found.append(
-            Block(language, index + 2, body, marker == QUICKSTART_MARKER, marker == TWO_ORGS_MARKER)
-        )
-        index = end + 1
-    return found
-
-
-README_BLOCKS = blocks(README.read_text(encoding="utf-8"))
+ALL_BLOCKS = [
+    block for page in PAGES for block in blocks(page.read_text(encoding="utf-8"), page_name(page))
+]
+SHELL_BLOCKS = [b for b in ALL_BLOCKS if b.language in SHELL_LANGUAGES]
 
 
 def commands(block: Block) -> list[CommandLine]:
-    return list(find_in_shell(block.text, "README.md", block.first_line))
+    return list(find_in_shell(block.text, block.page, block.first_line))
 
 
-ALL_COMMANDS = [c for b in README_BLOCKS if b.language in SHELL_LANGUAGES for c in commands(b)]
-QUICKSTART = [b for b in README_BLOCKS if b.quickstart]
+ALL_COMMANDS = [c for b in SHELL_BLOCKS for c in commands(b)]
+QUICKSTART = [b for b in ALL_BLOCKS if b.marker == QUICKSTART_MARKER]
+RUN_ELSEWHERE = (QUICKSTART_MARKER, TWO_ORGS_MARKER, EMULATOR_QUICKSTART_MARKER)
 OTHER_COMMANDS = [
     c
-    for b in README_BLOCKS
-    if b.language in SHELL_LANGUAGES and not b.quickstart and not b.two_orgs
+    for b in SHELL_BLOCKS
+    if b.marker not in RUN_ELSEWHERE
     for c in commands(b)
     if COMPLETE_VAR not in dict(c.env)
 ]
@@ -103,43 +91,45 @@ def expected_exit(command: CommandLine) -> int:
 # -- the commands exist --------------------------------------------------------------------
 
 
-def test_readme_has_commands_and_one_quickstart() -> None:
+def test_the_docs_have_commands_and_one_quickstart_per_kind() -> None:
     assert len(QUICKSTART) == 1
-    assert len(ALL_COMMANDS) >= 20
+    assert len([b for b in ALL_BLOCKS if b.marker == EMULATOR_QUICKSTART_MARKER]) == 2
+    assert len(ALL_COMMANDS) >= 30
+    assert {b.page for b in SHELL_BLOCKS} >= {"README.md", "docs/commands.md", "docs/emulator.md"}
 
 
 def test_no_reconciler_line_outside_shell_blocks() -> None:
     """A command in a block of another language would escape these tests."""
-    for block in README_BLOCKS:
+    for block in ALL_BLOCKS:
         if block.language in SHELL_LANGUAGES:
             continue
         for line in block.text.splitlines():
-            assert not re.match(r"\s*(\$ )?reconciler ", line), (block.first_line, line)
+            assert not re.match(r"\s*(\$ )?reconciler ", line), (block.page, block.first_line)
 
 
 def test_every_line_starting_with_reconciler_is_checked() -> None:
     checked = {c.where for c in ALL_COMMANDS}
-    for block in README_BLOCKS:
+    for block in ALL_BLOCKS:
         for offset, line in enumerate(block.text.splitlines()):
             if re.match(r"\s*(\$ )?reconciler ", line):
-                assert f"README.md:{block.first_line + offset}" in checked, line
+                assert f"{block.page}:{block.first_line + offset}" in checked, line
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=str)
-def test_readme_command_exists(command: CommandLine) -> None:
+def test_doc_command_exists(command: CommandLine) -> None:
     assert check(command) == []
 
 
-def test_readme_shows_every_subcommand() -> None:
+def test_the_docs_show_every_subcommand() -> None:
     shown = {c.args[0] for c in ALL_COMMANDS if c.args}
     assert set(cli.commands) <= shown
 
 
-def test_the_exit_codes_the_readme_states_are_the_cli_s(tmp_path: Path) -> None:
-    """The numbers in the README's exit-code sentences are the ones the code defines, and
-    validate returns them (plan's 0 and 2 are run by the quick-start test; 130 and 143 by
-    the e2e signal tests)."""
-    text = " ".join(README.read_text(encoding="utf-8").split())
+def test_the_exit_codes_the_docs_state_are_the_cli_s(tmp_path: Path) -> None:
+    """The numbers in the exit-code sentences of docs/commands.md are the ones the code
+    defines, and validate returns them (plan's 0 and 2 are run by the quick-start tests;
+    130 and 143 by the e2e signal tests)."""
+    text = " ".join((ROOT / "docs" / "commands.md").read_text(encoding="utf-8").split())
     stated = {
         "valid": r"Exit (\d+) valid, (\d+) invalid",
         "changes": r"(\d+): changes with `--detailed-exitcode`",
@@ -182,11 +172,6 @@ def edit_exported_file(folder: Path) -> None:
     path.write_text(text.replace("Home, tablet promo strip", "Home, tablet banner"), "utf-8")
 
 
-def readme_plan_example() -> str:
-    text_blocks = [b for b in README_BLOCKS if b.language == "text"]
-    return UUID.sub("id=ID", text_blocks[0].text.strip())
-
-
 def test_quickstart_runs_with_the_stated_exit_codes(tmp_path: Path) -> None:
     (block,) = QUICKSTART
     with serve_in_thread() as url:
@@ -200,7 +185,7 @@ def test_quickstart_runs_with_the_stated_exit_codes(tmp_path: Path) -> None:
             if stripped.startswith("# edit"):
                 edit_exported_file(folder)
                 continue
-            found = list(find_in_shell(line, "README.md", number))
+            found = list(find_in_shell(line, block.page, number))
             if not found:
                 run_setup_line(stripped, folder, env)
                 continue
@@ -209,9 +194,6 @@ def test_quickstart_runs_with_the_stated_exit_codes(tmp_path: Path) -> None:
             expected = expected_exit(command)
             assert done.returncode == expected, (str(command), done.stdout, done.stderr)
             ran.append(" ".join(command.args))
-            if command.args == ("plan", "--out", "plan.json"):
-                # The README's example plan is this very output.
-                assert UUID.sub("id=ID", done.stdout.strip()) == readme_plan_example()
             if "stale" in command.comment:
                 assert "saved plan is stale" in done.stderr
             if "Converged" in command.comment:
@@ -253,7 +235,7 @@ def wait_until_serving(url: str, seconds: float = 20) -> bool:
 
 
 def run_emulator(command: CommandLine, folder: Path) -> None:
-    """Start `reconciler emulator` with the README's options on a free port, then stop it."""
+    """Start `reconciler emulator` with the page's options on a free port, then stop it."""
     args = list(command.args)
     if "--port" in args:
         args[args.index("--port") + 1] = "0"
@@ -273,11 +255,13 @@ def run_emulator(command: CommandLine, folder: Path) -> None:
     assert process.returncode == 0, err
 
 
-def test_every_other_readme_command_runs(tmp_path: Path) -> None:
+def test_every_other_command_of_the_docs_runs(tmp_path: Path) -> None:
+    (seed_file,) = [b for b in ALL_BLOCKS if b.marker == SEED_FILE_MARKER]
     with serve_in_thread() as url:
         folder = tmp_path / "repo"
         folder.mkdir()
         apply_example(url, folder)
+        (folder / "snapshots.jsonl").write_text(seed_file.text + "\n", encoding="utf-8")
         env = env_for(url)
         for command in OTHER_COMMANDS:
             if command.args[:1] == ("emulator",):
@@ -292,15 +276,11 @@ def test_every_other_readme_command_runs(tmp_path: Path) -> None:
 
 
 COMPLETION_LINES = [
-    line
-    for b in README_BLOCKS
-    if b.language in SHELL_LANGUAGES
-    for line in b.text.splitlines()
-    if COMPLETE_VAR in line
+    line for b in SHELL_BLOCKS for line in b.text.splitlines() if COMPLETE_VAR in line
 ]
 
 
-def test_readme_shows_completion_for_bash_zsh_and_fish() -> None:
+def test_docs_show_completion_for_bash_zsh_and_fish() -> None:
     pattern = re.compile(COMPLETE_VAR + r"=(\w+)_source")
     shells = {m.group(1) for line in COMPLETION_LINES if (m := pattern.search(line))}
     assert shells == {"bash", "zsh", "fish"}
@@ -308,7 +288,7 @@ def test_readme_shows_completion_for_bash_zsh_and_fish() -> None:
 
 @pytest.mark.parametrize("line", COMPLETION_LINES)
 def test_completion_script_generation(line: str) -> None:
-    """The README's completion command prints a completion function, with our entry point."""
+    """A completion command of the docs prints a completion function, with our entry point."""
     match = re.search(COMPLETE_VAR + r"=(\w+) reconciler", line)
     assert match, line
     instruction = match.group(1)
@@ -345,12 +325,12 @@ def test_completion_completes_subcommands_and_format_values() -> None:
         assert expected in done.stdout.splitlines()
 
 
-# -- the README's example files are valid ----------------------------------------------------
+# -- the example files of the docs are valid ----------------------------------------------------
 
 
-def test_readme_example_files_validate(tmp_path: Path) -> None:
+def test_example_files_of_the_docs_validate(tmp_path: Path) -> None:
     """The file-format and configuration examples pass `reconciler validate`."""
-    yaml_blocks = [b for b in README_BLOCKS if b.language == "yaml"]
+    yaml_blocks = [b for b in ALL_BLOCKS if b.language == "yaml"]
     snapshots = [b for b in yaml_blocks if "$schema=../schemas/snapshots" in b.text]
     configs = [b for b in yaml_blocks if "$schema=schemas/config" in b.text]
     assert len(snapshots) == 1
@@ -367,13 +347,13 @@ def test_readme_example_files_validate(tmp_path: Path) -> None:
 
 
 def test_two_orgs_walkthrough_runs_with_the_stated_exit_codes(tmp_path: Path) -> None:
-    """The README's environments example, its targets pointed at two emulators: every
+    """The environments example of docs/environments.md, its targets pointed at two emulators: every
     command exits as its comment says, both orgs converge, and each received only its own
     keys."""
     from reconciler.emulator.stats import key_digest
 
-    config, shell = [b for b in README_BLOCKS if b.two_orgs]
-    snapshots_file = next(b for b in README_BLOCKS if b.text.startswith("# snapshots/storefront"))
+    config, shell = [b for b in ALL_BLOCKS if b.marker == TWO_ORGS_MARKER]
+    snapshots_file = next(b for b in ALL_BLOCKS if b.text.startswith("# snapshots/storefront"))
     with serve_in_thread() as staging, serve_in_thread() as production:
         text = config.text.replace("http://127.0.0.1:8127", staging)
         assert "site: datadoghq.eu" in text
@@ -386,7 +366,7 @@ def test_two_orgs_walkthrough_runs_with_the_stated_exit_codes(tmp_path: Path) ->
         }
         ran = []
         for number, line in enumerate(shell.text.splitlines(), start=shell.first_line):
-            found = list(find_in_shell(line, "README.md", number))
+            found = list(find_in_shell(line, shell.page, number))
             if not found:
                 run_setup_line(line.strip(), tmp_path, env)
                 continue
