@@ -80,7 +80,7 @@ demo: $(DEMO_STAMP)
 # The documentation site (docs/, mkdocs.yml) into site/, strictly: a broken link or anchor,
 # or a page left out of the navigation, fails the build.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	$(BIN)/mkdocs build --strict
 	@echo "built site/index.html"
 
 chaos: $(STAMP)
