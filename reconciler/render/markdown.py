@@ -131,7 +131,7 @@ def _planned_against(document: PlanDocument, environ: Mapping[str, str]) -> str:
         target = f"API host {md_code(host, in_table=False)}"
     commit, source = review_commit(document, environ)
     if commit is None:
-        return f"Planned against {target}, at no known commit."
+        return f"Planned against {target}, commit unknown."
     # A hexadecimal SHA cannot form markup; left bare, GitHub links it to the commit.
     via = "" if source == "git" else " (from GITHUB_SHA)"
     return f"Planned against {target} at commit {commit}{via}."
