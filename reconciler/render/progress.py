@@ -106,8 +106,9 @@ class Tally:
         return self.done >= self.total
 
     def advance(self) -> None:
+        """One more done, drawn at once (apply prints a line above it each time)."""
         self.done += 1
-        self.show(at_once=self.finished)
+        self.show()
 
     def show(self, *, at_once: bool = True) -> None:
         """Draw the line; unless `at_once`, only if the last draw is old enough (a
@@ -125,7 +126,8 @@ class Tally:
         if self.done and elapsed >= _SETTLED:
             rate = self.done / elapsed
             left = (self.total - self.done) / rate
-            text += f"  {rate:.1f}/s  ETA {_clock_time(left)}"
+            pace = f"{rate:.1f}/s" if rate >= 1 else f"{rate * 60:.1f}/min"
+            text += f"  {pace}  ETA {_clock_time(left)}"
         return text
 
 

@@ -171,6 +171,7 @@ class ApplyRun:
     def started(self, operations: int) -> None:
         if self.live is not None:
             self._tally = Tally(self.live, "applying", operations)
+            self._tally.show()
 
     def finished(self, result: OperationResult) -> None:
         """A line per operation, above the live line (which is drawn again below it)."""
