@@ -41,9 +41,9 @@ _OPS_HEAD = ["| | action | view | device | snapshot | details |", "|---|---|---|
 
 #: A row's field changes longer than this (markdown characters) are collapsed in a
 #: `<details>`. A patch of all five mutable fields with UUID-long ids and a millisecond
-#: start is about 330 characters: every patch of ordinary values is shown inline; only
+#: start is about 400 characters: every patch of ordinary values is shown inline; only
 #: values hundreds of characters long (which would stretch one row over a screen) fold.
-COLLAPSE_AFTER = 400
+COLLAPSE_AFTER = 600
 #: One line of grouped errors lists views up to about this many characters, then a count.
 _VIEWS_PER_LINE = 600
 #: What a commit may be to be shown: a full SHA-1 or SHA-256, nothing else.
