@@ -232,3 +232,15 @@ def test_inline_changes_a_long_head_and_many_notes_stay_under_the_limit() -> Non
     assert re.search(r"_…\d+ more errors and warnings not shown\._", text)
     assert f"_…{3000 - shown} more operations not shown ({3000 - shown} patch)" in text
     assert all("→" in row for row in rows(text))
+
+
+def test_the_line_past_the_budget_counts_the_errors_and_warnings_it_leaves_out() -> None:
+    errors = tuple(
+        listing_error(f"/v{reason:03}-{copy}", f"reason {reason}")
+        for reason in range(300)
+        for copy in range(3)
+    )
+    text = render_markdown(document(errors=errors, warnings=("w",) * 5), limit=4000)
+    shown = sum(line.count("`/v") for line in text.splitlines() if line.startswith("  - views"))
+    assert 0 < shown < 900
+    assert text.endswith(f"_…{900 - shown + 5} more errors and warnings not shown._\n")
