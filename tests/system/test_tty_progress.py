@@ -153,12 +153,13 @@ def test_no_color_gives_the_same_words_without_an_escape_byte(
     assert_applied(code, screen)
 
 
-def test_plan_on_a_terminal_shows_listing_but_not_in_ci_nor_through_a_pipe(
+def test_plan_on_a_terminal_shows_listing_plain_with_no_color_none_in_ci_nor_a_pipe(
     tmp_path: Path,
 ) -> None:
     write_repository(tmp_path)
     with running_emulator() as url:
         code, screen = on_terminal(["plan"], tmp_path, terminal_env(url))
+        plain_code, plain = on_terminal(["plan", "--no-color"], tmp_path, terminal_env(url))
         in_ci_code, in_ci = on_terminal(["plan"], tmp_path, terminal_env(url, CI="true"))
         piped = subprocess.run(
             [*RECONCILER, "apply", "--auto-approve"],
@@ -170,8 +171,11 @@ def test_plan_on_a_terminal_shows_listing_but_not_in_ci_nor_through_a_pipe(
             timeout=60,
             check=False,
         )
-    assert (code, in_ci_code) == (0, 0)
+    assert (code, plain_code, in_ci_code) == (0, 0, 0)
     assert ("listing views", "0", "2") in LIVE.findall(screen)
+    assert ("listing views", "0", "2") in LIVE.findall(plain)
+    assert "\x1b" not in plain
+    assert plain.endswith("\nPlan: 4 to create, 0 to patch, 0 to delete.\r\n")
     assert screen.endswith("\x1b[1mPlan: 4 to create, 0 to patch, 0 to delete.\x1b[0m\r\n")
     assert not LIVE.findall(in_ci)
     assert in_ci.endswith("\x1b[1mPlan: 4 to create, 0 to patch, 0 to delete.\x1b[0m\r\n")
