@@ -13,6 +13,7 @@ goes through `core.output.write_stderr`, which keeps only carriage returns and e
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import time
@@ -34,7 +35,7 @@ class LiveLine:
 
     def __init__(self, *, escapes: bool = True, columns: int | None = None) -> None:
         self._escapes = escapes
-        self._columns = columns or shutil.get_terminal_size().columns
+        self._columns = columns or _columns()
         #: The width drawn, None when nothing is on the line.
         self._shown: int | None = None
         self._filter = _EraseFirst(self)
@@ -71,6 +72,16 @@ class LiveLine:
         write_stderr("\r\x1b[K" if self._escapes else "\r" + " " * self._shown + "\r")
         sys.stderr.flush()
         self._shown = None
+
+
+def _columns() -> int:
+    """The width of stderr, where the line is drawn (stdout may be a file); else what
+    shutil finds (COLUMNS, 80): a new pseudo-terminal says 0."""
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # no file descriptor: captured, closed
+        columns = 0
+    return columns or shutil.get_terminal_size().columns
 
 
 class _EraseFirst(logging.Filter):
