@@ -169,6 +169,8 @@ class ApplyRun:
     # -- the events of `apply.run`, printed -----------------------------------------------
 
     def started(self, operations: int) -> None:
+        if self.text_output:  # the plan's summary above, the operations' lines below
+            echo("")
         if self.live is not None:
             self._tally = Tally(self.live, "applying", operations)
             self._tally.show()
