@@ -15,7 +15,7 @@ WHEEL := dist/heatmap_reconciler-$(VERSION)-py3-none-any.whl
 IMAGE ?= heatmap-reconciler
 
 .PHONY: test test-slow test-dist mutants demo docs lint typecheck pytest chaos bench bench-peers dist \
-	image constraints lint-workflows clean
+	image constraints lint-workflows clean comment-picture
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,17 @@ demo: $(DEMO_STAMP)
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
 	@echo "built site/index.html"
+
+# The pull-request comment of a sample plan (PLAN=FILE: a saved plan instead), rendered as
+# GitHub renders it and photographed by a headless Chromium: build/comment/comment.png.
+# Installs Chromium and an emoji font with apt-get when missing and run as root; otherwise
+# the script says how.
+comment-picture: $(STAMP)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Color Emoji"; }; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-color-emoji; \
+	fi
+	$(BIN)/python scripts/render_comment.py $(if $(PLAN),--plan $(PLAN))
 
 chaos: $(STAMP)
 	$(BIN)/pytest -q tests/chaos tests/system/test_racing_applies.py --chaos-full

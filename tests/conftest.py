@@ -24,6 +24,7 @@ _ENV_TO_CLEAR = (
     "RECONCILER_PARALLELISM",
     "NO_COLOR",
     "RECONCILER_ALLOWED_HOSTS",
+    "GITHUB_SHA",  # the markdown comment names it when the plan records no commit
 )
 
 

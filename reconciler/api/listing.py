@@ -58,6 +58,15 @@ class SnapshotLister(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
+class ListingProgress(Protocol):
+    """Told as views are listed (a terminal's progress line): how many are about to be,
+    then each one done, failed or not."""
+
+    def started(self, views: int) -> None: ...
+
+    def listed(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ListingRules:
     page_limit: int = 1000
@@ -110,16 +119,24 @@ class RemoteReader:
 
     # -- many views, one view ------------------------------------------------------------
 
-    async def views(self, scopes: Sequence[ViewScope]) -> Listing:
-        """List every scope, at most `parallelism` at once. Errors of type `is_fatal`
-        propagate (bad keys fail every view alike: one error, not one per view)."""
+    async def views(
+        self, scopes: Sequence[ViewScope], progress: ListingProgress | None = None
+    ) -> Listing:
+        """List every scope, at most `parallelism` at once, telling `progress`. Errors of
+        type `is_fatal` propagate (bad keys fail every view alike: one error, not one per
+        view)."""
         gate = asyncio.Semaphore(fan_out(self.rules.parallelism))
 
         async def one(scope: ViewScope) -> tuple[RemoteSnapshot, ...] | ViewError:
             async with gate:
-                return await self.scope(scope)
+                outcome = await self.scope(scope)
+            if progress is not None:
+                progress.listed()
+            return outcome
 
         ordered = sorted(set(scopes))
+        if progress is not None:
+            progress.started(len(ordered))
         results = await asyncio.gather(*(one(scope) for scope in ordered))
         snapshots: dict[ViewScope, tuple[RemoteSnapshot, ...]] = {}
         errors: list[ViewError] = []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from reconciler.api.client import ApiClient
+from reconciler.api.listing import ListingProgress
 from reconciler.api.retry import DEFAULT_TIMEOUT, Clock, RetryPolicy, SystemClock
 from reconciler.api.transport import Timeouts
 from reconciler.core.secrets import Credentials
@@ -43,6 +44,8 @@ class Runtime:
     deadline: float | None = None
     #: The `--timeout` the deadline was set from (seconds), for `renewed`.
     timeout: float | None = None
+    #: Told as views are listed (a terminal's progress line); None: nothing is told.
+    listing_progress: ListingProgress | None = None
 
     def with_timeout(self, seconds: float | None) -> Runtime:
         """This runtime with a deadline `seconds` from now (never later than one it has)."""

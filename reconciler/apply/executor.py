@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from reconciler.api.errors import Ambiguous, ApiError, NotFound
@@ -62,6 +63,9 @@ class OperationResult:
     status: Status
     message: str = ""
     snapshot_id: str | None = None
+    #: Seconds from its start to its answer, retries and waits included (None: never
+    #: started, skipped). Not part of what the result is: equal results may take longer.
+    seconds: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +210,8 @@ class Executor:
         return [result for result in slots if result is not None]
 
     async def _bounded(self, op: Operation) -> OperationResult:
-        """`op`, cancelled when the grace after an interruption runs out."""
+        """`op`, cancelled when the grace after an interruption runs out; timed."""
+        started = self._clock.monotonic()
         work = asyncio.ensure_future(self._run_one(op))
         cut = asyncio.ensure_future(self._cut.wait())
         try:
@@ -217,9 +222,9 @@ class Executor:
                 work.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await work
-        if work.cancelled():
-            return OperationResult(op, "failed", _CUT[op.phase])
-        return work.result()
+        cut_off = OperationResult(op, "failed", _CUT[op.phase])
+        result = cut_off if work.cancelled() else work.result()
+        return dataclasses.replace(result, seconds=self._clock.monotonic() - started)
 
     async def _run_one(self, op: Operation) -> OperationResult:
         try:

@@ -27,7 +27,10 @@ from reconciler.cli.options import (
     configure_logging,
     connection_options,
     described,
+    escapes_allowed,
     format_option,
+    live_progress,
+    no_color_option,
     runtime,
     target_option,
     timeout_option,
@@ -118,6 +121,7 @@ def validate(
     help="A git ref (the pull request's base): warn about views managed there and no longer.",
 )
 @timeout_option
+@no_color_option
 @verbose_option
 def plan(
     connection: Connection,
@@ -127,6 +131,7 @@ def plan(
     targets: tuple[str, ...],
     base: str | None,
     timeout: float,
+    no_color: bool,
     verbose: int,
 ) -> int:
     """Show what apply would do: list each managed view, diff, print the plan.
@@ -144,9 +149,11 @@ def plan(
         out=out,
         detailed_exitcode=detailed_exitcode,
         targets=targets,
-        color=use_color(),
+        color=use_color(no_color) and output_format == "text",
         base=base,
         runtime=runtime(timeout),
+        progress=live_progress(verbose),
+        escapes=escapes_allowed(no_color),
     )
 
 
@@ -166,6 +173,7 @@ def plan(
 @format_option(APPLY_FORMATS, "json: the result of each operation as JSON on stdout.")
 @target_option
 @timeout_option
+@no_color_option
 @verbose_option
 def apply(
     connection: Connection,
@@ -176,6 +184,7 @@ def apply(
     output_format: str,
     targets: tuple[str, ...],
     timeout: float,
+    no_color: bool,
     verbose: int,
 ) -> int:
     """Apply changes: plan, show, confirm, then create / patch / delete.
@@ -197,21 +206,25 @@ def apply(
         force=force,
         output_format=output_format,
         targets=targets,
-        color=use_color() and output_format == "text",
+        color=use_color(no_color) and output_format == "text",
         interactive=sys.stdin.isatty(),
-        progress=sys.stdout.isatty() and output_format == "text",
+        progress=live_progress(verbose),
         runtime=runtime(timeout, consistency_window=consistency_window),
+        escapes=escapes_allowed(no_color),
     )
 
 
 @cli.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path())
 @format_option(PLAN_FORMATS)
+@no_color_option
 @verbose_option
-def show(plan_path: str, output_format: str, verbose: int) -> int:
+def show(plan_path: str, output_format: str, no_color: bool, verbose: int) -> int:
     """Render a saved plan (from `plan --out`)."""
     configure_logging(verbose)
-    return show_command.run(plan_path=plan_path, output_format=output_format, color=use_color())
+    return show_command.run(
+        plan_path=plan_path, output_format=output_format, color=use_color(no_color)
+    )
 
 
 @cli.command()

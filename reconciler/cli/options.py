@@ -71,9 +71,36 @@ def format_option(formats: Iterable[str], help_text: str | None = None) -> Calla
     )
 
 
-def use_color() -> bool:
-    """Colours only on a terminal, and never with NO_COLOR set (https://no-color.org)."""
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+def use_color(no_color: bool = False) -> bool:
+    """Colours only on a terminal, never with --no-color or NO_COLOR set
+    (https://no-color.org)."""
+    return sys.stdout.isatty() and escapes_allowed(no_color)
+
+
+def escapes_allowed(no_color: bool) -> bool:
+    """Whether output may hold escape codes at all (colours, the live line's erase): not
+    with --no-color or NO_COLOR, which promise plain text."""
+    return not no_color and "NO_COLOR" not in os.environ
+
+
+def live_progress(verbose: int) -> bool:
+    """The live progress line (`render.progress`) only where a person watches a terminal:
+    stderr is one, not in CI (a runner may give a pseudo-terminal, and its log would keep
+    every redraw), not on a dumb terminal, and not with -v, whose log lines would tear it."""
+    return (
+        sys.stderr.isatty()
+        and not verbose
+        and not os.environ.get("CI")
+        and os.environ.get("TERM") != "dumb"
+    )
+
+
+#: `--no-color` of the commands that colour their output.
+no_color_option = click.option(
+    "--no-color",
+    is_flag=True,
+    help="Plain text: no colours, and no escape code in the progress line (as NO_COLOR).",
+)
 
 
 class Connection(TypedDict):

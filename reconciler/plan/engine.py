@@ -169,7 +169,7 @@ def reader(context: Context, client: ApiClient) -> RemoteReader:
 
 async def list_all(context: Context, client: ApiClient, scopes: Sequence[ViewScope]) -> Listing:
     """List `scopes`; bad keys stop everything with one error instead of one per view."""
-    return await reader(context, client).views(scopes)
+    return await reader(context, client).views(scopes, context.runtime.listing_progress)
 
 
 async def list_scope(

@@ -1,6 +1,6 @@
-"""What `apply` prints: one line per operation (or a progress bar on a terminal), what
-convergence found, and the JSON result document. Names, ids and server messages are made
-inert by `core.text` where they are placed."""
+"""What `apply` prints: one line per operation (as Terraform does), what convergence found,
+and the JSON result document. Names, ids and server messages are made inert by `core.text`
+where they are placed. (The live progress line is `render.progress`.)"""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+import click
+
 from reconciler.apply.executor import ApplyResult, OperationResult
 from reconciler.apply.run import Outcome
-from reconciler.core.output import write_stderr
 from reconciler.core.text import plain, printable
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import operation_title
 
 _DONE_VERB = {"create": "created", "patch": "patched", "delete": "deleted"}
+#: Each line's sign, as the plan's text shows the operation; a failure `!`, a skip `=`.
+_SIGN = {"create": "+", "patch": "~", "delete": "-"}
+_COLOUR = {"create": "green", "patch": "yellow", "delete": "red"}
 
 #: After the convergence lines, when the run's deadline (`--timeout`) stopped it.
 DEADLINE_PASSED = "The run's deadline passed: operations not started then were skipped."
@@ -28,35 +32,35 @@ def environment_heading(environment: str, base_url: str) -> str:
     return f"Environment {plain(environment)} ({plain(base_url)}):"
 
 
-def result_line(result: OperationResult, names: Mapping[str, str] | None = None) -> str:
-    """One operation's outcome; `names`: application id -> alias."""
+def operation_line(
+    result: OperationResult, names: Mapping[str, str] | None = None, *, color: bool = False
+) -> str:
+    """One operation's outcome, like Terraform's: `+ created /home desktop "Hero"
+    (application storefront) [id=…] 0.3s`, `! failed patch … 1.2s: 400 …`, `= skipped
+    delete …: a create or patch failed, …`; `names`: application id -> alias; `color`:
+    the sign in the plan's colours (a failure red)."""
     op = result.operation
-    verb = _DONE_VERB[op.phase] if result.status == "done" else f"{result.status} {op.phase}"
-    line = operation_title(op, verb, names)
+    message = result.message
+    if result.status == "done":
+        verb, sign, colour = _DONE_VERB[op.phase], _SIGN[op.phase], _COLOUR[op.phase]
+        if op.kind == "duplicate":
+            verb += " duplicate"
+    else:
+        verb, sign = f"{result.status} {op.phase}", "!" if result.status == "failed" else "="
+        colour = "red" if result.status == "failed" else "bright_black"
+        message = message.removeprefix("skipped: ")
+    line = f"{_styled(sign, colour, color)} {operation_title(op, verb, names)}"
     if result.snapshot_id:
-        line += f" id={plain(result.snapshot_id)}"
-    if result.message:
-        line += f": {printable(result.message)}"
+        line += f" [id={plain(result.snapshot_id)}]"
+    if result.seconds is not None:
+        line += " " + _styled(f"{result.seconds:.1f}s", "bright_black", color, bold=False)
+    if message:
+        line += f": {printable(message)}"
     return line
 
 
-class ProgressBar:
-    """One line redrawn on the terminal (stderr); failures are printed above it."""
-
-    def __init__(self, total: int) -> None:
-        self._total = total
-        self._done = 0
-
-    def advance(self, result: OperationResult) -> None:
-        self._done += 1
-        if result.status == "failed":
-            write_stderr("\r\033[K" + result_line(result) + "\n")
-        width = 30
-        filled = width * self._done // max(self._total, 1)
-        write_stderr(f"\r[{'#' * filled}{'.' * (width - filled)}] {self._done}/{self._total}")
-
-    def close(self) -> None:
-        write_stderr("\r\033[K")
+def _styled(text: str, colour: str, color: bool, *, bold: bool = True) -> str:
+    return click.style(text, fg=colour, bold=bold) if color else text
 
 
 def healing_line(duplicates: int) -> str:

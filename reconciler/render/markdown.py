@@ -1,18 +1,29 @@
-"""A plan as a pull-request comment (GitHub-flavoured markdown).
+"""A plan as a pull-request comment (GitHub-flavoured markdown), read at a glance.
 
-Grouped by application, each with a per-view count table, then its operations: creates
-with their fields, replaces with the key field that changes, patches with their field
-diffs in a collapsible `<details>`. Inert: every name and message from a file or a server
-is a code span (`render.md_code`). Under `MARKDOWN_LIMIT` characters: the head (summary,
-errors, warnings, safety) is always shown; operation rows are kept deletes and replaces
-first, then patches, then creates, and a line says what was left out.
+The head (`_head`): the title, the summary, where it was planned (site or API host,
+environment, commit), then the errors grouped by application and reason, and the warnings,
+each a list item of its own. Then per application a per-view count table and its
+operations: creates with their fields, replaces and patches with each field's
+`old → new` inline (collapsed in a `<details>` only past `COLLAPSE_AFTER` characters).
+
+Inert: every name, value and message from a file or a server is a code span
+(`render.common.md_code`); the commit is shown only when it is hexadecimal. Under
+`MARKDOWN_LIMIT` characters: the head is always shown (its errors and warnings within half
+the limit); operation rows are kept deletes and replaces first, then patches, then creates,
+and a line says what was left out.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from urllib.parse import unquote, urlencode, urlsplit
 
-from reconciler.plan.operations import Create, Delete, Operation, Patch
+from reconciler.core import resource
+from reconciler.core.model import ViewError
+from reconciler.plan.operations import Create, Delete, FieldChange, Operation, Patch
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import (
     MARKDOWN_LIMIT,
@@ -28,36 +39,27 @@ _COUNTED = ("create", "replace", "patch", "delete", "duplicate")
 _PRIORITY = {"delete": 0, "duplicate": 0, "replace": 0, "patch": 1, "create": 2}
 _OPS_HEAD = ["| | action | view | device | snapshot | details |", "|---|---|---|---|---|---|"]
 
+#: A row's field changes longer than this (markdown characters) are collapsed in a
+#: `<details>`. A patch of all five mutable fields with UUID-long ids and a millisecond
+#: start is about 400 characters: every patch of ordinary values is shown inline; only
+#: values hundreds of characters long (which would stretch one row over a screen) fold.
+COLLAPSE_AFTER = 600
+#: One line of grouped errors lists views up to about this many characters, then a count.
+_VIEWS_PER_LINE = 600
+#: What a commit may be to be shown: a full SHA-1 or SHA-256, nothing else.
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
 
 def render_markdown(
-    document: PlanDocument, limit: int = MARKDOWN_LIMIT, *, forced: bool = False
+    document: PlanDocument,
+    limit: int = MARKDOWN_LIMIT,
+    *,
+    forced: bool = False,
+    environ: Mapping[str, str] | None = None,
 ) -> str:
-    plan = document.plan
-    title = "### reconciler plan"
-    if document.environment is not None:
-        title += f": environment {md_code(document.environment, in_table=False)}"
-    head: list[str] = [title, "", f"**{document.summary()}**", ""]
-    if document.targets:
-        shown = ", ".join(md_code(t, in_table=False) for t in document.targets)
-        head += [f"Targets: {shown}", ""]
-    notes: list[str] = []
-    for error in document.errors:
-        notes.append(f"> :x: **Error:** {md_code(str(error), in_table=False)}")
-    for warning in document.warnings:
-        notes.append(f"> :warning: **Warning:** {md_code(warning, in_table=False)}")
-    for removed in document.removed_views:
-        notes.append(
-            f"> :warning: **No longer managed:** {md_code(removed.message, in_table=False)}"
-        )
-    for reason in plan.unsafe_reasons:
-        notes.append(f"> :warning: **Unsafe plan:** {md_code(reason, in_table=False)}")
-    if not plan.is_safe and not forced:
-        notes.append("> :warning: `apply` will refuse this plan without `--force`.")
-    if notes:
-        head += [*_fitting(notes, limit // 2), ""]
-    kept = kept_line(document)
-    if kept:
-        head += [kept.replace("ignore", "`ignore`").replace("prune: false", "`prune: false`"), ""]
+    """The comment; `environ` (default: this process's) gives GITHUB_SHA, the commit shown
+    when the plan records none."""
+    head = _head(document, forced, limit, os.environ if environ is None else environ)
     operations = shown_operations(document)
     if not operations:
         return "\n".join(head).rstrip("\n") + "\n"
@@ -96,18 +98,159 @@ def render_markdown(
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _fitting(notes: list[str], budget: int) -> list[str]:
-    """The notes that fit in `budget` characters (in order: errors, then warnings, then
-    safety), and a line counting the others: thousands of failed views must not push the
-    comment over the limit."""
+# -- the head ----------------------------------------------------------------------------
+
+
+def _head(
+    document: PlanDocument, forced: bool, limit: int, environ: Mapping[str, str]
+) -> list[str]:
+    """Title, summary, where and at which commit, errors, warnings, what was kept."""
+    title = "### reconciler plan"
+    if document.environment is not None:
+        title += f": environment {md_code(document.environment, in_table=False)}"
+    head = [title, "", f"**{document.summary()}**", "", _planned_against(document, environ), ""]
+    if document.targets:
+        shown = ", ".join(md_code(t, in_table=False) for t in document.targets)
+        head += [f"Targets: {shown}", ""]
+    notes = _error_lines(document) + _warning_lines(document, forced)
+    if notes:
+        head += [*_fitting(notes, limit // 2), ""]
+    kept = kept_line(document)
+    if kept:
+        head += [kept.replace("ignore", "`ignore`").replace("prune: false", "`prune: false`"), ""]
+    return head
+
+
+def _planned_against(document: PlanDocument, environ: Mapping[str, str]) -> str:
+    """`Planned against site `datadoghq.eu` at commit 0123…`: the site, or the API's host
+    (never its path or query, where a proxy URL could carry a secret)."""
+    if document.site is not None:
+        target = f"site {md_code(document.site, in_table=False)}"
+    else:
+        host = urlsplit(document.target_url).netloc.rpartition("@")[2]
+        target = f"API host {md_code(host, in_table=False)}"
+    commit, source = review_commit(document, environ)
+    if commit is None:
+        return f"Planned against {target}, commit unknown."
+    # A hexadecimal SHA cannot form markup; left bare, GitHub links it to the commit.
+    via = "" if source == "git" else " (from GITHUB_SHA)"
+    return f"Planned against {target} at commit {commit}{via}."
+
+
+def review_commit(
+    document: PlanDocument, environ: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """The commit the plan was made at, and where it came from: the working directory's
+    HEAD as the plan recorded it (the files planned are that commit's), else GITHUB_SHA (a
+    checkout without `.git`); either only when it is a full hexadecimal SHA."""
+    if document.git_commit is not None and _COMMIT.fullmatch(document.git_commit):
+        return document.git_commit, "git"
+    from_ci = environ.get("GITHUB_SHA", "")
+    if _COMMIT.fullmatch(from_ci):
+        return from_ci, "GITHUB_SHA"
+    return None, None
+
+
+#: A line of the head's notes, and how many errors or warnings it tells (0: a heading).
+_Note = tuple[str, int]
+
+
+def _error_lines(document: PlanDocument) -> list[_Note]:
+    """The views that could not be listed, grouped by application, then by reason: fourteen
+    views failing alike read as one line."""
+    if not document.errors:
+        return []
+    count = len(document.errors)
+    noun = "view" if count == 1 else "views"
+    lines: list[_Note] = [(f"❌ **{count} {noun} could not be listed** (not planned):", 0)]
+    lines.append(("", 0))
+    by_app: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for error in sorted(document.errors):
+        by_app[error.scope.application_id][view_error_reason(error)].append(error.scope.view_name)
+    for app, reasons in by_app.items():
+        lines.append((f"- application {_application(app, document.applications)}", 0))
+        for reason, views in reasons.items():
+            lines.append((f"  - {_views(views)}: {md_code(reason, in_table=False)}", len(views)))
+    return lines
+
+
+def view_error_reason(error: ViewError) -> str:
+    """A view error's message without the request line the client puts first (`GET
+    /api/v2/…?filter[view_name]=…&page[limit]=1000: 503 …`): the comment names the
+    application and the view already."""
+    params = resource.list_params(error.scope.application_id, error.scope.view_name, 0)
+    del params[resource.PAGE_LIMIT]  # its value varies: matched below
+    # As `api.client` writes the request's target: urlencoded, then unquoted.
+    query = re.escape(unquote(urlencode(params)))
+    request = re.compile(
+        rf"GET {re.escape(resource.COLLECTION_PATH)}\?{query}"
+        rf"&{re.escape(resource.PAGE_LIMIT)}=\d+"
+        rf"(?:&{re.escape(resource.FILTER_DEVICE_TYPE)}=[a-z]+)?: "
+    )
+    found = request.match(error.message)
+    return error.message[found.end() :] if found else error.message
+
+
+def _application(app: str, names: Mapping[str, str]) -> str:
+    alias = names.get(app)
+    code = md_code(app, in_table=False)
+    return code if alias is None else f"{md_code(alias, in_table=False)} ({code})"
+
+
+def _views(views: Sequence[str]) -> str:
+    """`view `/a`` or `views `/a`, `/b``; past `_VIEWS_PER_LINE` characters, a count of
+    the others."""
+    shown: list[str] = []
+    used = 0
+    for view in views:
+        code = md_code(view, in_table=False)
+        if shown and used + len(code) > _VIEWS_PER_LINE:
+            break
+        shown.append(code)
+        used += len(code) + 2
+    text = ", ".join(shown)
+    if len(shown) < len(views):
+        text += f" and {len(views) - len(shown)} more"
+    return ("view " if len(views) == 1 else "views ") + text
+
+
+def _warning_lines(document: PlanDocument, forced: bool) -> list[_Note]:
+    """Each warning its own list item: the server's, views no longer managed, the safety
+    checks', and whether apply would refuse the plan."""
+    items = [md_code(warning, in_table=False) for warning in document.warnings]
+    items += [
+        f"**No longer managed:** {md_code(removed.message, in_table=False)}"
+        for removed in document.removed_views
+    ]
+    plan = document.plan
+    items += [
+        f"**Unsafe plan:** {md_code(reason, in_table=False)}" for reason in plan.unsafe_reasons
+    ]
+    if not plan.is_safe and not forced:
+        items.append("`apply` will refuse this plan without `--force`.")
+    if not items:
+        return []
+    heading: list[_Note] = [("", 0)] if document.errors else []
+    heading += [("⚠️ **Warnings:**", 0), ("", 0)]
+    return heading + [(f"- {item}", 1) for item in items]
+
+
+def _fitting(notes: list[_Note], budget: int) -> list[str]:
+    """The lines of errors and warnings that fit in `budget` characters, in order, and a
+    line counting the errors and warnings of the others: thousands of failed views must not
+    push the comment over the limit."""
     kept: list[str] = []
     used = 0
-    for note in notes:
-        if used + len(note) + 1 > budget:
-            return [*kept, f"> _…{len(notes) - len(kept)} more errors and warnings not shown._"]
-        kept.append(note)
-        used += len(note) + 1
+    for index, (line, _) in enumerate(notes):
+        if used + len(line) + 1 > budget:
+            left = sum(told for _, told in notes[index:])
+            return [*kept, "", f"_…{left} more errors and warnings not shown._"]
+        kept.append(line)
+        used += len(line) + 1
     return kept
+
+
+# -- the operations ----------------------------------------------------------------------
 
 
 def _kind(op: Operation) -> str:
@@ -135,6 +278,7 @@ def _app_head(app: str, ops: list[Operation], alias: str | None = None) -> str:
 
 
 def _row(op: Operation) -> str:
+    """One operation's table row: the one place a row is made."""
     key = op.key
     kind = _kind(op)
     return (
@@ -149,25 +293,30 @@ def _fields(op: Create | Patch) -> str:
     )
 
 
+def _changes(changes: Sequence[FieldChange]) -> str:
+    """Each change `name`: `old` → `new`, inline; past `COLLAPSE_AFTER` characters in a
+    `<details>` whose summary names the fields."""
+    inline = "<br>".join(
+        f"{md_code(c.name)}: {md_code(value_text(c.old))} → {md_code(value_text(c.new))}"
+        for c in changes
+    )
+    if len(inline) <= COLLAPSE_AFTER:
+        return inline
+    names = ", ".join(md_code(c.name) for c in changes)
+    return f"<details><summary>changed: {names}</summary>{inline}</details>"
+
+
 def _details(op: Operation) -> str:
     if isinstance(op, Create):
         if op.replaces is None:
             return _fields(op)
-        changes = "<br>".join(
-            f"{md_code(c.name)}: {md_code(value_text(c.old))} → {md_code(value_text(c.new))}"
-            for c in op.replaces.changes
-        )
         return (
-            f"{changes}<br>created first, then id {md_code(op.replaces.snapshot_id)} is deleted"
+            f"{_changes(op.replaces.changes)}<br>created first, then id "
+            f"{md_code(op.replaces.snapshot_id)} is deleted"
             f"<details><summary>fields</summary>{_fields(op)}</details>"
         )
     if isinstance(op, Patch):
-        names = ", ".join(md_code(c.name) for c in op.changes)
-        diffs = "<br>".join(
-            f"{md_code(c.name)}: {md_code(value_text(c.old))} → {md_code(value_text(c.new))}"
-            for c in op.changes
-        )
-        return f"<details><summary>changed: {names}</summary>{diffs}</details>"
+        return _changes(op.changes)
     assert isinstance(op, Delete)
     reason = "duplicate, a copy is kept" if op.kind == "duplicate" else op.reason
     return f"{reason} (id {md_code(op.snapshot_id)})"

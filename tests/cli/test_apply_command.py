@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,8 +39,17 @@ def test_apply_converges_and_prints_one_line_per_operation(ws: Workspace) -> Non
     result = ws.apply(parallelism=1)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    done = [line.split()[0] for line in lines if line.startswith(("created", "patched", "deleted"))]
-    assert done == ["created", "created", "patched", "deleted"]
+    done = [line for line in lines if line.split()[1:2] in (["created"], ["patched"], ["deleted"])]
+    # Like Terraform's: sign, verb, what, [id=…], how long it took.
+    shapes = [
+        r'\+ created /checkout desktop "new-a"',
+        r'\+ created /home mobile "new-b"',
+        r'~ patched /checkout desktop "keep"',
+        r'- deleted /home desktop "gone"',
+    ]
+    assert len(done) == len(shapes)
+    for line, shape in zip(done, shapes, strict=True):
+        assert re.fullmatch(shape + rf" \(application {APP}\) \[id=[-0-9a-z]+\] \d+\.\ds", line)
     assert lines[-2:] == [
         "Apply: 2 created, 1 patched, 1 deleted, 0 failed, 0 skipped.",
         "Converged.",
@@ -62,9 +72,9 @@ def test_phases_never_interleave_with_parallelism(ws: Workspace) -> None:
     ws.seed(remote_attributes("p"), *(remote_attributes(f"d{i}") for i in range(8)))
     result = ws.apply(parallelism=4, force=True)
     verbs = [
-        line.split()[0]
+        line.split()[1]
         for line in result.out.splitlines()
-        if line[:7] in ("created", "patched", "deleted")
+        if line.split()[1:2] in (["created"], ["patched"], ["deleted"])
     ]
     assert verbs == ["created"] * 8 + ["patched"] + ["deleted"] * 8
 
@@ -365,11 +375,13 @@ def test_duplicates_made_during_the_run_are_removed_without_force(ws: Workspace)
         "Removing 15 duplicates that appeared during the run (another writer at the same "
         "time, or a lagging listing):" in lines
     )
-    assert sum(line.startswith("deleted /checkout") for line in lines) == 15
+    assert sum(line.startswith("- deleted duplicate /checkout") for line in lines) == 15
     assert lines[-1] == "Converged."
     assert copies(ws) == {f"s{i:02}": 1 for i in range(15)}
     # Ours are the older copies: the rule keeps them, the racing writer's copies went.
-    created = {line.rsplit("id=", 1)[1] for line in lines if line.startswith("created")}
+    created = {
+        line.split("[id=", 1)[1].split("]")[0] for line in lines if line.startswith("+ created")
+    }
     assert {item["id"] for item in ws.remote()} == created
     assert ws.plan(detailed_exitcode=True).out == "No changes.\n"
 

@@ -180,6 +180,8 @@ def test_markdown_output(ws: Workspace) -> None:
         "\n"
         "**Plan: 1 to create, 0 to patch, 0 to delete.**\n"
         "\n"
+        "Planned against API host `127.0.0.1:9`, commit unknown.\n"
+        "\n"
         f"#### Application `{APP}`\n"
         "\n"
         "| view | create | replace | patch | delete | duplicate |\n"

@@ -70,6 +70,7 @@ def test_renaming_5_of_14_applies_without_force(ws: Workspace) -> None:
     assert "Warning" not in planned.out
     applied = ws.apply(parallelism=1)
     assert applied.code == 0, applied.err
-    created = [line for line in applied.out.splitlines() if line.startswith(("created", "deleted"))]
-    assert [line.split()[0] for line in created] == ["created"] * 5 + ["deleted"] * 5
+    done = [line.split()[:2] for line in applied.out.splitlines()]
+    done = [words for words in done if words in (["+", "created"], ["-", "deleted"])]
+    assert done == [["+", "created"]] * 5 + [["-", "deleted"]] * 5
     assert sorted(key[3] for key in ws.remote_keys()) == sorted(renamed)

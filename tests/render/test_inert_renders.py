@@ -167,7 +167,7 @@ def test_apply_lines_of_a_hostile_server_render_inert() -> None:
         OperationResult(op, "failed", hostile("server says "), ID)
         for op in document.plan.operations
     )
-    lines = [apply_render.result_line(result, document.applications) for result in results]
+    lines = [apply_render.operation_line(result, document.applications) for result in results]
     residual = PlanDocument(Plan(()), "http://127.0.0.1:9", None, None, (), errors=document.errors)
     lines += apply_render.convergence_lines(Outcome(ApplyResult(results), residual))
     unconverged = Outcome(ApplyResult(results), document)
@@ -176,7 +176,7 @@ def test_apply_lines_of_a_hostile_server_render_inert() -> None:
     for line in lines:
         assert_inert(line)
         assert "\n" not in line
-    assert lines[0].endswith(f' id="{printed(ID)}": {printed(hostile("server says "))}')
+    assert lines[0].endswith(f' [id="{printed(ID)}"]: {printed(hostile("server says "))}')
 
 
 @pytest.mark.parametrize("text", [hostile("x"), "##[error]", "a\r\nb", "\u202e\x9b\x1b[2J"])

@@ -354,7 +354,7 @@ def test_a_hostile_servers_errors_and_ids_command_nothing(
         assert code == 1
         assert_inert(out + err)
         lines = (out if output_format == "text" else err).splitlines()
-        patched = f'failed patch "{printed(VIEW)}" desktop "{printed(KEEP)}"'
+        patched = f'! failed patch "{printed(VIEW)}" desktop "{printed(KEEP)}"'
         [failed] = [line for line in lines if line.startswith(patched)]
         assert f": 400 Bad Request: {SERVER_MESSAGE}; title " in failed
         redirected = "unexpected redirect to evil\\u0007\\u001bp\\u202e\\u2028;"

@@ -103,7 +103,7 @@ def test_plan_and_its_log_show_hostile_names_escaped(repository: Path) -> None:
 
 
 def test_apply_shows_a_hostile_servers_names_and_errors_escaped(repository: Path) -> None:
-    """The progress bar's failure lines quote the server's error body; -v logs each request."""
+    """The failure lines quote the server's error body; -v logs each request."""
     server = RawServer(hostile_answers)
     try:
         code, screen = on_terminal(
@@ -113,7 +113,7 @@ def test_apply_shows_a_hostile_servers_names_and_errors_escaped(repository: Path
         server.close()
     assert code == 1
     assert_shown_not_obeyed(screen)
-    assert "\x1b[K" in screen  # the progress bar: the terminal is one
+    assert "\x1b[31m" in screen  # a failure's sign in red: the terminal is one
     assert "failed patch" in screen
     assert printed(" ".join(hostile("server says ").split())) in screen
     assert "rate limit limit ::add-mask::x #\\u0023[error]y " in screen

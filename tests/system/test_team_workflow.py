@@ -6,6 +6,7 @@ application and by file. Text, markdown and annotations are compared exactly."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -107,8 +108,12 @@ MARKDOWN = (
     "\n"
     "**Plan: 0 to create, 0 to patch, 1 to delete, 2 to replace.**\n"
     "\n"
-    f"> :warning: **No longer managed:** ``view /about of application {APP2} is no longer managed: 1 snapshot stays in Datadog; declare `/about: []` to delete them``\n"
-    f"> :warning: **No longer managed:** ``view /legacy of application {APP} is no longer managed: 2 snapshots stay in Datadog; declare `/legacy: []` to delete them``\n"
+    "Planned against API host `127.0.0.1:9` at commit <commit>.\n"
+    "\n"
+    "⚠️ **Warnings:**\n"
+    "\n"
+    f"- **No longer managed:** ``view /about of application {APP2} is no longer managed: 1 snapshot stays in Datadog; declare `/about: []` to delete them``\n"
+    f"- **No longer managed:** ``view /legacy of application {APP} is no longer managed: 2 snapshots stay in Datadog; declare `/legacy: []` to delete them``\n"
     "\n"
     "Not deleted: 1 snapshot kept by `ignore`.\n"
     "\n"
@@ -153,7 +158,7 @@ TARGETED = (
 def named(text: str, ids: dict[str, str]) -> str:
     for name, snapshot_id in ids.items():
         text = text.replace(snapshot_id, f"<{name}>")
-    return text
+    return re.sub(r"commit [0-9a-f]{40}\b", "commit <commit>", text)
 
 
 @pytest.mark.parametrize(

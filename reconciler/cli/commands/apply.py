@@ -4,6 +4,8 @@ confirm, re-plan, execute and converge (`apply_run.ApplyRun`, over `apply.run`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 from collections.abc import Sequence
 
@@ -17,6 +19,7 @@ from reconciler.core.errors import UsageProblem
 from reconciler.core.output import echo
 from reconciler.plan.engine import check_targets_matched, prepare_all
 from reconciler.plan.planfile import PlanDocument
+from reconciler.render.progress import ListingShown, LiveLine
 
 __all__ = ["ApplyRun", "run"]
 
@@ -35,29 +38,36 @@ def run(
     progress: bool,
     runtime: Runtime = Runtime(),
     selection: Selection = NO_SELECTION,
+    escapes: bool = True,
 ) -> int:
+    """`progress`: a live line on stderr (`render.progress`: listing, then applying);
+    `escapes`: it may erase with an escape code (not with --no-color or NO_COLOR)."""
     if plan_path is not None:
         selection = _saved_plan_selection(PlanDocument.read(plan_path), selection, config_path)
-    prepared = prepare_all(config_path, overrides, runtime=runtime, selection=selection)
-    jobs = [
-        ApplyRun(
-            context,
-            desired,
-            plan_path=plan_path,
-            auto_approve=auto_approve,
-            force=force,
-            text_output=output_format == "text",
-            targets=tuple(targets),
-            color=color,
-            interactive=interactive,
-            progress=progress,
-        )
-        for context, desired in prepared
-    ]
-    with terminate_as_interrupt():
-        if jobs[0].context.environment is None:
-            return jobs[0].start()
-        return apply_environments(jobs, text_output=output_format == "text")
+    with contextlib.ExitStack() as stack:
+        live = stack.enter_context(LiveLine(escapes=escapes)) if progress else None
+        if live is not None:
+            runtime = dataclasses.replace(runtime, listing_progress=ListingShown(live))
+        prepared = prepare_all(config_path, overrides, runtime=runtime, selection=selection)
+        jobs = [
+            ApplyRun(
+                context,
+                desired,
+                plan_path=plan_path,
+                auto_approve=auto_approve,
+                force=force,
+                text_output=output_format == "text",
+                targets=tuple(targets),
+                color=color,
+                interactive=interactive,
+                live=live,
+            )
+            for context, desired in prepared
+        ]
+        with terminate_as_interrupt():
+            if jobs[0].context.environment is None:
+                return jobs[0].start()
+            return apply_environments(jobs, text_output=output_format == "text")
 
 
 def _saved_plan_selection(

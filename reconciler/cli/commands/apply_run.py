@@ -25,14 +25,14 @@ from reconciler.plan.saved import verify_saved_plan
 from reconciler.render.apply import (
     DEADLINE_PASSED,
     PLAN_CHANGED,
-    ProgressBar,
     convergence_lines,
     environment_heading,
     healing_line,
+    operation_line,
     result_document,
-    result_line,
 )
 from reconciler.render.formats import render
+from reconciler.render.progress import LiveLine, Tally
 
 
 @dataclass
@@ -46,8 +46,9 @@ class ApplyRun:
     targets: tuple[str, ...]
     color: bool
     interactive: bool
-    progress: bool
-    _bar: ProgressBar | None = field(default=None, init=False)
+    #: The live progress line on stderr (a terminal), or None.
+    live: LiveLine | None
+    _tally: Tally | None = field(default=None, init=False)
     #: With several environments: where the JSON results go (printed together at the end).
     results: list[dict[str, object]] | None = field(default=None, init=False)
     #: A `--target` must match here (with several environments: in one of them).
@@ -58,8 +59,10 @@ class ApplyRun:
     def __post_init__(self) -> None:
         self.names = self.context.application_names
 
-    def say(self, line: str) -> None:
-        echo(line, err=not self.text_output)
+    def say(self, line: str, *, styled: bool = False) -> None:
+        """A line for people: on stdout with the text format, else on stderr (stdout holds
+        only the JSON)."""
+        echo(line, err=not self.text_output, styled=styled)
 
     def heading(self) -> None:
         environment = self.context.environment
@@ -166,18 +169,24 @@ class ApplyRun:
     # -- the events of `apply.run`, printed -----------------------------------------------
 
     def started(self, operations: int) -> None:
-        self._bar = ProgressBar(operations) if self.progress else None
+        if self.text_output:  # the plan's summary above, the operations' lines below
+            echo("")
+        if self.live is not None:
+            self._tally = Tally(self.live, "applying", operations)
+            self._tally.show()
 
     def finished(self, result: OperationResult) -> None:
-        if self._bar is not None:
-            self._bar.advance(result)
-        else:
-            self.say(result_line(result, self.names))
+        """A line per operation, above the live line (which is drawn again below it)."""
+        if self.live is not None:
+            self.live.clear()
+        self.say(operation_line(result, self.names, color=self.color), styled=self.color)
+        if self._tally is not None:
+            self._tally.advance()
 
     def executed(self, result: ApplyResult) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        if self.live is not None:
+            self.live.clear()
+        self._tally = None
         self.say(result.summary())
 
     def healing(self, duplicates: int) -> None:

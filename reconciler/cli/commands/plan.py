@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ from reconciler.plan.engine import (
 )
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.formats import PLAN_FORMATS, render_all
+from reconciler.render.progress import ListingShown, LiveLine
 from reconciler.render.sections import ENV_PLACEHOLDER
 
 
@@ -40,9 +42,36 @@ def run(
     base: str | None = None,
     runtime: Runtime = Runtime(),
     selection: Selection = NO_SELECTION,
+    progress: bool = False,
+    escapes: bool = True,
 ) -> int:
-    prepared = prepare_all(config_path, overrides, runtime=runtime, selection=selection)
+    """`progress`: `listing views N/M` on a live line on stderr (`render.progress`);
+    `escapes`: it may erase with an escape code (not with --no-color or NO_COLOR)."""
+    with contextlib.ExitStack() as stack:
+        if progress:
+            live = stack.enter_context(LiveLine(escapes=escapes))
+            runtime = dataclasses.replace(runtime, listing_progress=ListingShown(live))
+        prepared = prepare_all(config_path, overrides, runtime=runtime, selection=selection)
+        documents = _plan_all(prepared, output_format, out, targets, base)
+    check_targets_matched(documents)
     sectioned = prepared[0][0].environment is not None
+    echo(
+        render_all(documents, output_format, color=color, sectioned=sectioned),
+        nl=False,
+        styled=color,
+    )
+    codes = [_outcome(document, out, detailed_exitcode) for document in documents]
+    return exitcodes.combined(codes)
+
+
+def _plan_all(
+    prepared: Sequence[tuple[Context, DesiredState]],
+    output_format: str,
+    out: str | None,
+    targets: Sequence[str],
+    base: str | None,
+) -> list[PlanDocument]:
+    """Every environment's plan (with `base`, the views it no longer manages)."""
     if out is not None and len(prepared) > 1 and ENV_PLACEHOLDER not in out:
         raise UsageProblem(
             f"--out with several environments needs {ENV_PLACEHOLDER} in the path (one saved "
@@ -69,15 +98,7 @@ def run(
         # Concurrently, each environment with its own client, keys and rate-limit state.
         return list(await asyncio.gather(*(plan(c, d) for c, d in prepared)))
 
-    documents = run_loop(plan_all)
-    check_targets_matched(documents)
-    echo(
-        render_all(documents, output_format, color=color, sectioned=sectioned),
-        nl=False,
-        styled=color,
-    )
-    codes = [_outcome(document, out, detailed_exitcode) for document in documents]
-    return exitcodes.combined(codes)
+    return run_loop(plan_all)
 
 
 def _outcome(document: PlanDocument, out: str | None, detailed_exitcode: bool) -> int:
