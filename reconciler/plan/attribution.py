@@ -77,8 +77,10 @@ class OperationAttribution:
     fields: tuple[FieldAttribution, ...] = ()
     modified_at: str | None = None
     created_by_handle: str | None = None
-    #: The snapshot no longer exists in Datadog (a create of one deleted there).
+    #: The snapshot was deleted in Datadog since REF (the operation creates it again).
     deleted_remotely: bool = False
+    #: The listed snapshot was created in Datadog since REF (not declared at REF).
+    created_remotely: bool = False
 
     def field(self, name: str) -> FieldAttribution | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -198,7 +200,11 @@ def _patch(
     if base is None:  # declared now, listed, not declared at REF: created in Datadog
         fields = tuple(FieldAttribution(c.name, "conflict", None, c.old, c.new) for c in op.changes)
         return OperationAttribution(
-            "conflict", fields, **_stamps(remote), created_by_handle=_handle(remote)
+            "conflict",
+            fields,
+            **_stamps(remote),
+            created_by_handle=_handle(remote),
+            created_remotely=True,
         )
     fields = tuple(_field(c.name, base, c.old, _known(remote, c.name), c.new) for c in op.changes)
     return OperationAttribution(_combined(fields), fields, **_stamps(remote))
@@ -249,15 +255,20 @@ def _create(
         if _known(old, name) and not _same(listed, desired_fields.get(name)):
             found.append(_field(name, base, listed, True, desired_fields.get(name)))
     label = _combined(found) if base is not None else "conflict"
-    handle = _handle(old) if base is None else None
-    return OperationAttribution(label, tuple(found), **_stamps(old), created_by_handle=handle)
+    if base is not None:
+        return OperationAttribution(label, tuple(found), **_stamps(old))
+    return OperationAttribution(
+        label, tuple(found), **_stamps(old), created_by_handle=_handle(old), created_remotely=True
+    )
 
 
 def _delete(
     op: Delete, base: DesiredSnapshot | None, remote: RemoteSnapshot | None
 ) -> OperationAttribution:
     if base is None or op.delete_reason == "duplicate":  # created in Datadog
-        return OperationAttribution("drift", **_stamps(remote), created_by_handle=_handle(remote))
+        return OperationAttribution(
+            "drift", **_stamps(remote), created_by_handle=_handle(remote), created_remotely=True
+        )
     # Removed from the files; did Datadog edit it since REF?
     fields = tuple(
         FieldAttribution(name, "conflict", value, remote.fields.get(name), None)

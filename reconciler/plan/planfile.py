@@ -309,6 +309,7 @@ def _operation_to_dict(op: Operation, attribution: Attribution | None) -> dict[s
             "modified_at": labelled.modified_at,
             "created_by_handle": labelled.created_by_handle,
             "deleted_remotely": labelled.deleted_remotely,
+            "created_remotely": labelled.created_remotely,
             "fields": [
                 {
                     "field": f.name,
@@ -389,6 +390,7 @@ def _attribution_from_dict(
             given["modified_at"],
             given["created_by_handle"],
             given["deleted_remotely"],
+            given["created_remotely"],
         )
     return Attribution(found["base"]["ref"], found["base"]["commit"], labelled)
 
