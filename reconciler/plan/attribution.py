@@ -174,17 +174,12 @@ def _handle(snapshot: RemoteSnapshot | None) -> str | None:
 
 
 def _field(
-    name: str,
-    base: DesiredSnapshot | None,
-    remote: FieldValue | None,
-    remote_known: bool,
-    desired: FieldValue | None,
+    name: str, base: DesiredSnapshot | None, remote: FieldValue | None, desired: FieldValue | None
 ) -> FieldAttribution:
+    """A field the listing reported (the diff compares no other)."""
     at_base = None if base is None else base.fields.get(name)
     files = not _same(at_base, desired)
-    datadog = (
-        base is not None and name in base.fields and remote_known and not _same(remote, at_base)
-    )
+    datadog = base is not None and name in base.fields and not _same(remote, at_base)
     return FieldAttribution(name, _label(files, datadog), at_base, remote, desired)
 
 
@@ -206,7 +201,7 @@ def _patch(
             created_by_handle=_handle(remote),
             created_remotely=True,
         )
-    fields = tuple(_field(c.name, base, c.old, _known(remote, c.name), c.new) for c in op.changes)
+    fields = tuple(_field(c.name, base, c.old, c.new) for c in op.changes)
     return OperationAttribution(_combined(fields), fields, **_stamps(remote))
 
 
@@ -253,7 +248,7 @@ def _create(
     for name in sorted({*desired_fields, *(base.fields if base else {})}):
         listed = remote_fields.get(name)
         if _known(old, name) and not _same(listed, desired_fields.get(name)):
-            found.append(_field(name, base, listed, True, desired_fields.get(name)))
+            found.append(_field(name, base, listed, desired_fields.get(name)))
     label = _combined(found) if base is not None else "conflict"
     if base is not None:
         return OperationAttribution(label, tuple(found), **_stamps(old))

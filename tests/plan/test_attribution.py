@@ -86,14 +86,14 @@ def test_the_same_field_on_both_sides_keeps_the_three_values() -> None:
     assert only(found).fields == (FieldAttribution("start", "conflict", 1700, 1650, 1600),)
 
 
-def test_a_field_the_listing_left_out_is_never_drift() -> None:
-    sparse = dataclasses.replace(have(HERO, "h", start=1650), unreported=frozenset({"event_id"}))
-    _, found = attributed(
-        state(want(HERO, event_id="a", start=1700)),
-        state(want(HERO, event_id="b", start=1700)),
-        [sparse],
+def test_a_field_the_listing_left_out_is_never_an_edit_in_datadog() -> None:
+    sparse = dataclasses.replace(have(HERO, "h", start=1650), unreported=frozenset({"start"}))
+    labels, _ = attributed(state(want(HERO, start=1700)), state(views=(HERO.scope,)), [sparse])
+    assert labels == [("delete", "Hero", "change")]
+    labels, _ = attributed(
+        state(want(HERO, start=1700)), state(views=(HERO.scope,)), [have(HERO, "h", start=1650)]
     )
-    assert only(found).fields == (FieldAttribution("start", "drift", 1700, 1650, 1700),)
+    assert labels == [("delete", "Hero", "conflict")]
 
 
 def test_a_view_the_base_did_not_manage_is_all_change() -> None:

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli.commands import show as show_command
+from reconciler.config.environments import Selection
 from reconciler.emulator import EmulatorSettings, create_app
-from support.workspace import APP, Workspace, remote_attributes, snapshot
+from support.workspace import APP, APP2, Workspace, remote_attributes, snapshot
 
 GIT = [
     "git",
@@ -289,3 +290,68 @@ def test_a_saved_plan_carries_the_labels_and_apply_recomputes_them(
     assert applied.code == 0, applied.err
     starts = {a["attributes"]["snapshot_name"]: a["attributes"]["start"] for a in ws.remote()}
     assert starts == {"Hero": 1600, "Promo": 100, "Gone": 5}
+
+
+def test_each_environment_is_attributed_against_its_own_placement_of_the_base(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One file for two environments (an alias, an id each): production's snapshot was
+    edited in its Datadog, staging's was not; the files did not change."""
+    for name in ("STAGING", "PRODUCTION"):
+        monkeypatch.setenv(f"DD_API_KEY_{name}", f"test-{name.lower()}-api-key")
+        monkeypatch.setenv(f"DD_APP_KEY_{name}", f"test-{name.lower()}-app-key")
+    ws.write(
+        "reconciler.yaml",
+        f"""
+        environments:
+          staging:
+            api_url: http://127.0.0.1:9
+            applications: {{shop: {APP}}}
+          production:
+            api_url: http://127.0.0.1:9
+            applications: {{shop: {APP2}}}
+        """,
+    )
+    ws.write(
+        "snapshots/shop.yaml",
+        """
+        application: shop
+        views:
+          /checkout:
+            - snapshot_name: Hero
+              device_type: desktop
+              event_id: e-hero
+              start: 1700
+        """,
+    )
+    git(ws.root, "init", "-q")
+    git(ws.root, "add", "-A")
+    git(ws.root, "commit", "-q", "-m", "base")
+    ws.seed(
+        remote_attributes("Hero", event_id="e-hero", start=1700),
+        remote_attributes("Hero", app=APP2, event_id="e-hero", start=1650),
+    )
+    planned = {}
+    for name in ("staging", "production"):  # one at a time: in-process, one emulator
+        result = ws.plan(base="HEAD", selection=Selection((name,)), output_format="json")
+        assert result.code == 0, result.err
+        [planned[name]] = json.loads(result.out)["environments"]
+    staging, production = planned["staging"], planned["production"]
+    assert staging["operations"] == []
+    assert staging["attribution"]["counts"] == {"change": 0, "drift": 0, "conflict": 0}
+    [patch] = production["operations"]
+    assert patch["attribution"]["label"] == "drift"
+    assert patch["attribution"]["fields"] == [
+        {"field": "start", "label": "drift", "base": 1700, "remote": 1650, "desired": 1700}
+    ]
+    assert production["attribution"]["drift_only"] is True
+
+
+def test_a_base_that_is_not_a_commit_is_one_error_and_no_plan(
+    world: tuple[Workspace, dict[str, str]],
+) -> None:
+    ws, _ = world
+    result = ws.plan(base="no-such-ref")
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err.startswith("error: --base 'no-such-ref': not a commit")
