@@ -43,6 +43,7 @@ from reconciler.core.model import (
     SnapshotKey,
     ViewScope,
 )
+from reconciler.core.resource import MUTABLE_FIELDS
 from reconciler.plan.operations import Create, Delete, Operation, Patch
 
 Label = Literal["change", "drift", "conflict"]
@@ -115,13 +116,11 @@ def attribute(
     ref: str,
     commit: str,
     base: DesiredState,
-    desired: DesiredState,
     listed: Mapping[ViewScope, Sequence[RemoteSnapshot]],
 ) -> Attribution:
-    """The attribution of `operations` (a plan's), from the files at REF (`base`), the files
-    now (`desired`) and the listing (`listed`)."""
+    """The attribution of `operations` (a plan's: they carry the files' values now), from
+    the files at REF (`base`) and the listing (`listed`)."""
     then = {s.key: s for s in base.snapshots}
-    now = {s.key: s for s in desired.snapshots}
     remote = {s.id: s for snapshots in listed.values() for s in snapshots}
     managed_then = {view.scope for view in base.views}
     replaced = {
@@ -134,13 +133,13 @@ def attribute(
         if op.key.scope not in managed_then:
             found[identity(op)] = OperationAttribution("change")
         elif isinstance(op, Create):
-            found[identity(op)] = _create(op, then, now, remote)
+            found[identity(op)] = _create(op, then, remote)
         elif isinstance(op, Patch):
             found[identity(op)] = _patch(op, then.get(op.key), remote.get(op.snapshot_id))
         else:
             partner = replaced.get(op.snapshot_id) if op.delete_reason == "replaced" else None
             if partner is not None:
-                found[identity(op)] = _create(partner, then, now, remote)
+                found[identity(op)] = _create(partner, then, remote)
             else:
                 found[identity(op)] = _delete(op, then.get(op.key), remote.get(op.snapshot_id))
     return Attribution(ref, commit, found)
@@ -208,11 +207,9 @@ def _patch(
 def _create(
     op: Create,
     then: Mapping[SnapshotKey, DesiredSnapshot],
-    now: Mapping[SnapshotKey, DesiredSnapshot],
     remote: Mapping[str, RemoteSnapshot],
 ) -> OperationAttribution:
-    wanted = now.get(op.key)
-    desired_fields: Mapping[str, FieldValue] = op.fields if wanted is None else wanted.fields
+    desired_fields = op.fields
     if op.replaces is None:
         base = then.get(op.key)
         if base is None:
@@ -222,7 +219,7 @@ def _create(
             FieldAttribution(
                 name, "conflict", base.fields.get(name), None, desired_fields.get(name)
             )
-            for name in sorted({*base.fields, *desired_fields})
+            for name in sorted({*base.fields, *desired_fields}, key=MUTABLE_FIELDS.index)
             if not _same(base.fields.get(name), desired_fields.get(name))
         )
         label: Label = "conflict" if fields else "drift"
@@ -245,7 +242,7 @@ def _create(
             FieldAttribution(change.name, _label(files, datadog), at_base, change.old, change.new)
         )
     remote_fields = {} if old is None else old.fields
-    for name in sorted({*desired_fields, *(base.fields if base else {})}):
+    for name in sorted({*desired_fields, *(base.fields if base else {})}, key=MUTABLE_FIELDS.index):
         listed = remote_fields.get(name)
         if _known(old, name) and not _same(listed, desired_fields.get(name)):
             found.append(_field(name, base, listed, desired_fields.get(name)))

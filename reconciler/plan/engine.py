@@ -224,9 +224,7 @@ async def compute_plan(
     attribution = (
         None
         if base is None
-        else attribute(
-            plan.operations, base.ref, base.commit, base.state, desired, listing.snapshots
-        )
+        else attribute(plan.operations, base.ref, base.commit, base.state, listing.snapshots)
     )
     document = PlanDocument(
         plan=plan,

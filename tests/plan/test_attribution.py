@@ -28,7 +28,7 @@ def attributed(
         scope.scope: [r for r in remote if r.key.scope == scope.scope] for scope in desired.views
     }
     plan = build_plan(diff(desired.snapshots, listed), {})
-    found = attribute(plan.operations, "main", "c" * 40, base, desired, listed)
+    found = attribute(plan.operations, "main", "c" * 40, base, listed)
     labels = []
     for op in plan.operations:
         labelled = found.of(op)
@@ -168,6 +168,15 @@ def test_a_rename_in_the_files_of_a_snapshot_edited_in_datadog_is_a_conflict() -
     )
 
 
+def test_a_rename_in_the_files_with_a_field_the_listing_left_out_is_a_change() -> None:
+    renamed = key("Hero v2")
+    sparse = dataclasses.replace(
+        have(HERO, "h", selected=True), unreported=frozenset({"is_device_type_selected_by_user"})
+    )
+    labels, _ = attributed(state(want(HERO)), state(want(renamed)), [sparse])
+    assert labels == [("replace", "Hero v2", "change"), ("replaced", "Hero", "change")]
+
+
 def test_a_rename_in_datadog_is_drift_counted_once() -> None:
     renamed = key("Hero v2")
     labels, found = attributed(state(want(HERO)), state(want(HERO)), [have(renamed, "h")])
@@ -200,12 +209,12 @@ def test_drift_only_means_every_operation_shown_is_drift() -> None:
     renamed = key("Hero v2")
     remote = [have(renamed, "h"), have(PROMO, "p", event_id="e-promo")]
     plan = build_plan(diff(base.snapshots, {HERO.scope: remote}), {})
-    drift = attribute(plan.operations, "main", "c" * 40, base, base, {HERO.scope: remote})
+    drift = attribute(plan.operations, "main", "c" * 40, base, {HERO.scope: remote})
     assert drift.counts(plan.operations) == {"drift": 1}  # the replace, once
     assert drift.drift_only(plan.operations)
     edited = state(want(HERO), want(PROMO, event_id="e-promo-2"))
     plan = build_plan(diff(edited.snapshots, {HERO.scope: remote}), {})
-    pending = attribute(plan.operations, "main", "c" * 40, base, edited, {HERO.scope: remote})
+    pending = attribute(plan.operations, "main", "c" * 40, base, {HERO.scope: remote})
     assert pending.counts(plan.operations) == {"drift": 1, "change": 1}
     assert not pending.drift_only(plan.operations)
     assert not pending.drift_only(())
