@@ -123,7 +123,7 @@ def changed_outside(labelled: OperationAttribution) -> str:
         parts.append("deleted in Datadog")
     else:
         edits = [
-            f"{f.name} {value_text(f.base)} -> {value_text(f.remote)}"
+            f"{plain(f.name)} {value_text(f.base)} -> {value_text(f.remote)}"
             for f in labelled.fields
             if f.label != "change"
         ]
@@ -137,7 +137,7 @@ def three_values(labelled: OperationAttribution) -> str:
     """A conflict's fields with the three values: `start 1700 at base, 1650 in Datadog,
     1600 in the files` (a value absent on a side is `(unset)`)."""
     return ", ".join(
-        f"{f.name} {value_text(f.base)} at base, {value_text(f.remote)} in Datadog, "
+        f"{plain(f.name)} {value_text(f.base)} at base, {value_text(f.remote)} in Datadog, "
         f"{value_text(f.desired)} in the files"
         for f in labelled.fields
         if f.label == "conflict"

@@ -29,7 +29,8 @@ def render_text(document: PlanDocument, *, color: bool = False, forced: bool = F
 
     attribution = document.attribution
     lines: list[str] = _outside_section(document)
-    for op in shown_operations(document):
+    operations = shown_operations(document)
+    for op in operations:
         labelled = None if attribution is None else attribution.of(op)
         label = "" if labelled is None else "  " + style(f"[{labelled.label}]", bold=True)
         if isinstance(op, Create) and op.replaces is not None:
@@ -42,7 +43,7 @@ def render_text(document: PlanDocument, *, color: bool = False, forced: bool = F
             title = operation_title(op, names=document.applications)
             lines.append(f"{symbol} {title}{suffix}{label}")
         lines.extend(f"    {line}" for line in _detail_lines(op, labelled))
-    if shown_operations(document):
+    if operations:
         lines.append("")
     for error in document.errors:
         lines.append(style(f"Error: {printable(str(error))}", "red", bold=True))
