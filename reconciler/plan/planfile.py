@@ -376,9 +376,10 @@ def _attribution_from_dict(
     found = data.get("attribution")
     if found is None:
         return None
+    items = data["operations"]
     labelled: dict[Any, OperationAttribution] = {}
-    for op, item in zip(operations, data["operations"], strict=True):
-        given = item.get("attribution")
+    for index, op in enumerate(operations):
+        given = items[index].get("attribution")
         if given is None:
             continue
         labelled[identity(op)] = OperationAttribution(

@@ -112,7 +112,7 @@ def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:
     ]
     if differing:
         reasons.extend(_explained(differing, before, after, then, now))
-    if saved.attribution is not None and current.attribution is not None:
+    if saved.attribution is not None:
         reasons.extend(_attributed(saved.attribution, current.attribution, before, after))
     changed = {v.scope: v for v in current.views}
     for view in saved.views:
@@ -128,25 +128,25 @@ def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:
 
 def _attributed(
     saved: Attribution,
-    current: Attribution,
+    current: Attribution | None,
     before: Mapping[Identity, Operation],
     after: Mapping[Identity, Operation],
 ) -> list[str]:
     """Operations in both plans whose attribution differs (as the file sink writes it)."""
-    labels_now = {_masked(k): _masked(v) for k, v in current.operations.items()}
+    now_labels = {} if current is None else current.operations
+    labels_now = {_masked(k): _masked(v) for k, v in now_labels.items()}
     reasons: list[str] = []
-    for identity, op in before.items():
-        if identity not in after:
-            continue
+    for identity in [identity for identity in before if identity in after]:
         then, now = saved.operations.get(identity), labels_now.get(identity)
         if then == now:
             continue
         was = "unlabelled" if then is None else then.label
         is_now = "unlabelled" if now is None else now.label
+        described = _describe(before[identity])
         if was != is_now:
-            reasons.append(f"{_describe(op)}: it was {was} in the plan, {is_now} now")
+            reasons.append(f"{described}: it was {was} in the plan, {is_now} now")
         else:
-            reasons.append(f"{_describe(op)}: its attribution changed ({is_now}: Datadog changed)")
+            reasons.append(f"{described}: its attribution changed ({is_now}: Datadog changed)")
     return reasons
 
 

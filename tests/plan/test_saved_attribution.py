@@ -3,6 +3,7 @@ PLAN` recomputes the attribution against that commit and compares it like the op
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from reconciler.config.environments import Selection
 from reconciler.plan.planfile import PlanDocument
-from support.workspace import APP, Workspace, snapshot
+from reconciler.plan.saved import differences
+from support.workspace import APP, APP2, Workspace, remote_attributes, snapshot
 
 GIT = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
 GIT += ["-c", "commit.gpgsign=false"]
@@ -31,93 +34,140 @@ def edit(ws: Workspace, snapshot_id: str, start: int) -> None:
 
 
 @pytest.fixture
-def saved(ws: Workspace) -> tuple[Workspace, str, dict[str, Any]]:
-    """Applied at `base`; `Hero` edited in Datadog; the files unchanged; a plan saved with
-    `--base base` (one drift)."""
+def saved(ws: Workspace) -> tuple[Workspace, dict[str, str], dict[str, Any]]:
+    """Applied at `base`; in Datadog `Hero` edited, `Manual` created, `Gone` deleted; the
+    files unchanged; a plan saved with `--base base`: create Gone, patch Hero, delete
+    Manual, all drift."""
     git(ws.root, "init", "-q")
-    ws.write_snapshots({"/checkout": [snapshot("Hero", event_id="e-hero", start=1700)]})
+    hero, gone = snapshot("Hero", event_id="e-hero", start=1700), snapshot("Gone", event_id="e-g")
+    ws.write_snapshots({"/checkout": [hero, gone]})
     git(ws.root, "add", "-A")
     git(ws.root, "commit", "-q", "-m", "base")
     git(ws.root, "tag", "base")
     assert ws.apply().code == 0
-    [hero] = ws.remote()
-    edit(ws, hero["id"], 1650)
+    ids = {item["attributes"]["snapshot_name"]: item["id"] for item in ws.remote()}
+    edit(ws, ids["Hero"], 1650)
+    assert ws.api("DELETE", f"{ITEMS}/{ids['Gone']}").is_success
+    manual = {"data": {"type": "snapshots", "attributes": remote_attributes("Manual")}}
+    ids["Manual"] = ws.api("POST", ITEMS, manual).json()["data"]["id"]
     planned = ws.plan(base="base", out="plan.json")
     assert planned.code == 0, planned.err
     data = json.loads(Path("plan.json").read_text(encoding="utf-8"))
-    return ws, hero["id"], data
+    return ws, ids, data
 
 
 def stale(ws: Workspace, data: dict[str, Any]) -> str:
     Path("edited.json").write_text(json.dumps(data), encoding="utf-8")
     result = ws.apply("edited.json")
     assert result.code == 1
-    assert ws.remote()[0]["attributes"]["start"] == 1650  # nothing applied
+    assert {a["attributes"]["snapshot_name"] for a in ws.remote()} == {"Hero", "Manual"}
     return result.err
 
 
+def hero_start(ws: Workspace) -> int:
+    [start] = [
+        a["attributes"]["start"] for a in ws.remote() if a["attributes"]["snapshot_name"] == "Hero"
+    ]
+    return int(start)
+
+
 def test_the_saved_attribution_reads_back_as_it_was_computed(
-    saved: tuple[Workspace, str, dict[str, Any]],
+    saved: tuple[Workspace, dict[str, str], dict[str, Any]],
 ) -> None:
     ws, _, data = saved
-    assert data["attribution"]["base"] == {
-        "ref": "base",
-        "commit": git(ws.root, "rev-parse", "base"),
-    }
+    commit = git(ws.root, "rev-parse", "base")
+    assert data["attribution"]["base"] == {"ref": "base", "commit": commit}
     assert data["attribution"]["drift_only"] is True
-    document = PlanDocument.read("plan.json")
-    assert document.attribution is not None
-    [patch] = document.plan.operations
-    labelled = document.attribution.of(patch)
-    assert labelled is not None
-    assert (labelled.label, labelled.fields[0].base, labelled.fields[0].remote) == (
-        "drift",
-        1700,
-        1650,
+    labels = [(op["attribution"]["label"], op["snapshot_name"]) for op in data["operations"]]
+    assert labels == [("drift", "Gone"), ("drift", "Hero"), ("drift", "Manual")]
+    gone, hero, manual = (op["attribution"] for op in data["operations"])
+    assert (gone["deleted_remotely"], gone["created_remotely"]) == (True, False)
+    assert (manual["deleted_remotely"], manual["created_remotely"]) == (False, True)
+    assert manual["created_by_handle"] == "emulator@example.com"
+    assert hero["fields"] == [
+        {"field": "start", "label": "drift", "base": 1700, "remote": 1650, "desired": 1700}
+    ]
+    assert data["operations"][1]["changes"] == [
+        {"field": "start", "old": 1650, "new": 1700, "attribution": "drift"}
+    ]
+    text = Path("plan.json").read_text(encoding="utf-8")
+    assert PlanDocument.read("plan.json").to_json() == text
+
+
+def test_an_operation_without_a_label_in_the_file_is_read_as_unlabelled(
+    saved: tuple[Workspace, dict[str, str], dict[str, Any]],
+) -> None:
+    ws, _, data = saved
+    del data["operations"][0]["attribution"]
+    Path("edited.json").write_text(json.dumps(data), encoding="utf-8")
+    found = PlanDocument.read("edited.json").attribution
+    assert found is not None
+    assert sorted(k[1].snapshot_name for k in found.operations) == ["Hero", "Manual"]
+    assert stale(ws, data) == (
+        f'error: saved plan is stale: view /checkout of application {APP}: create desktop "Gone": '
+        "it was unlabelled in the plan, drift now. Nothing was applied; run `reconciler plan` "
+        "again.\n"
     )
-    assert PlanDocument.from_dict(document.to_dict()).to_json() == document.to_json()
+
+
+def test_a_recomputed_plan_without_labels_differs_from_a_labelled_one(
+    saved: tuple[Workspace, dict[str, str], dict[str, Any]],
+) -> None:
+    document = PlanDocument.read("plan.json")
+    unlabelled = dataclasses.replace(document, attribution=None)
+    assert [reason.split(": ", 2)[2] for reason in differences(document, unlabelled)] == [
+        "it was drift in the plan, unlabelled now"
+    ] * 3
+    assert differences(unlabelled, document) == []  # a plan saved without --base
 
 
 def test_apply_recomputes_against_the_commit_not_the_ref(
-    saved: tuple[Workspace, str, dict[str, Any]],
+    saved: tuple[Workspace, dict[str, str], dict[str, Any]],
 ) -> None:
     ws, _, _ = saved
-    # The ref moves on: a commit that changes `start` to 1650 would make it "no change".
-    ws.write_snapshots({"/checkout": [snapshot("Hero", event_id="e-hero", start=1650)]})
+    # The ref moves on: a commit that changes `start` to 1650 would make Hero "change".
+    moved = snapshot("Hero", event_id="e-hero", start=1650)
+    ws.write_snapshots({"/checkout": [moved, snapshot("Gone", event_id="e-g")]})
     git(ws.root, "commit", "-q", "-am", "moved")
     git(ws.root, "tag", "-f", "base")
-    ws.write_snapshots({"/checkout": [snapshot("Hero", event_id="e-hero", start=1700)]})
+    hero = snapshot("Hero", event_id="e-hero", start=1700)
+    ws.write_snapshots({"/checkout": [hero, snapshot("Gone", event_id="e-g")]})
     applied = ws.apply("plan.json")
     assert applied.code == 0, applied.err
-    assert ws.remote()[0]["attributes"]["start"] == 1700
+    assert hero_start(ws) == 1700
+    assert "Since base base (" in applied.out  # the ref as the plan named it
 
 
-def test_a_tampered_label_is_stale(saved: tuple[Workspace, str, dict[str, Any]]) -> None:
-    ws, hero, data = saved
-    data["operations"][0]["attribution"]["label"] = "change"
+def test_a_tampered_label_is_stale(
+    saved: tuple[Workspace, dict[str, str], dict[str, Any]],
+) -> None:
+    ws, ids, data = saved
+    data["operations"][2]["attribution"]["label"] = "change"
     assert stale(ws, data) == (
-        f'error: saved plan is stale: view /checkout of application {APP}: patch desktop "Hero" '
-        f"id={hero}: it was change in the plan, drift now. Nothing was applied; run "
+        f'error: saved plan is stale: view /checkout of application {APP}: delete desktop "Manual" '
+        f"id={ids['Manual']}: it was change in the plan, drift now. Nothing was applied; run "
         "`reconciler plan` again.\n"
     )
 
 
-def test_a_tampered_base_value_is_stale(saved: tuple[Workspace, str, dict[str, Any]]) -> None:
-    ws, hero, data = saved
-    data["operations"][0]["attribution"]["fields"][0]["base"] = 1
+def test_a_tampered_base_value_is_stale(
+    saved: tuple[Workspace, dict[str, str], dict[str, Any]],
+) -> None:
+    ws, ids, data = saved
+    data["operations"][1]["attribution"]["fields"][0]["base"] = 1
     assert stale(ws, data) == (
         f'error: saved plan is stale: view /checkout of application {APP}: patch desktop "Hero" '
-        f"id={hero}: its attribution changed (drift: Datadog changed). Nothing was applied; "
-        "run `reconciler plan` again.\n"
+        f"id={ids['Hero']}: its attribution changed (drift: Datadog changed). Nothing was "
+        "applied; run `reconciler plan` again.\n"
     )
 
 
 def test_an_edit_in_datadog_after_the_plan_makes_it_stale(
-    saved: tuple[Workspace, str, dict[str, Any]],
+    saved: tuple[Workspace, dict[str, str], dict[str, Any]],
 ) -> None:
     """The same value written again: the operations are the same, `modified_at` is not."""
-    ws, hero, data = saved
-    edit(ws, hero, 1650)
+    ws, ids, data = saved
+    edit(ws, ids["Hero"], 1650)
     assert "its attribution changed (drift: Datadog changed)" in stale(ws, data)
 
 
@@ -126,3 +176,40 @@ def test_a_plan_saved_without_base_applies_as_before(ws: Workspace) -> None:
     assert ws.plan(out="plan.json").code == 0
     assert "attribution" not in Path("plan.json").read_text(encoding="utf-8")
     assert ws.apply("plan.json").code == 0
+
+
+def test_a_plan_saved_in_an_environment_is_recomputed_in_its_placement(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files name an alias: the base is placed in the plan's environment again."""
+    monkeypatch.setenv("DD_API_KEY_PRODUCTION", "test-production-api-key")
+    monkeypatch.setenv("DD_APP_KEY_PRODUCTION", "test-production-app-key")
+    ws.write(
+        "reconciler.yaml",
+        f"""
+        environments:
+          production:
+            api_url: http://127.0.0.1:9
+            applications: {{shop: {APP2}}}
+        """,
+    )
+    ws.write(
+        "snapshots/shop.yaml",
+        """
+        application: shop
+        views:
+          /checkout:
+            - {snapshot_name: Hero, device_type: desktop, event_id: e-hero, start: 1700}
+        """,
+    )
+    git(ws.root, "init", "-q")
+    git(ws.root, "add", "-A")
+    git(ws.root, "commit", "-q", "-m", "base")
+    ws.seed(remote_attributes("Hero", app=APP2, event_id="e-hero", start=1650))
+    production = Selection(("production",))
+    planned = ws.plan(base="HEAD", selection=production, out="plan-{env}.json")
+    assert planned.code == 0, planned.err
+    assert "[drift]" in planned.out
+    applied = ws.apply("plan-production.json", selection=production)
+    assert applied.code == 0, applied.err
+    assert [a["attributes"]["start"] for a in ws.remote()] == [1700]
