@@ -118,7 +118,8 @@ def validate(
 @click.option(
     "--base",
     metavar="REF",
-    help="A git ref (the pull request's base): warn about views managed there and no longer.",
+    help="A git ref (the pull request's base, or the commit last applied): label each change "
+    "change, drift or conflict (docs/drift.md); warn about views managed there and no longer.",
 )
 @timeout_option
 @no_color_option

@@ -1,4 +1,5 @@
-"""`plan --base REF`: the views the snapshot files managed at a git ref.
+"""`plan --base REF`: what the snapshot files declared at a git ref (the views they managed,
+for "no longer managed"; their snapshots, for drift attribution).
 
 The repository is the work tree holding the snapshots folder. git runs without a shell,
 with a timeout, never prompting, and only read commands (`rev-parse`, `ls-tree`,
@@ -13,10 +14,11 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.model import DesiredState, ManagedView, SourcePosition
+from reconciler.core.model import DesiredSnapshot, DesiredState, ManagedView, SourcePosition
 from reconciler.desired.load import CONFIG_NAMES, SNAPSHOT_SUFFIXES, load_report
 from reconciler.desired.placement import for_environment, is_placed
 
@@ -48,16 +50,37 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         raise BaseRefError(f"--base: git {args[0]} took more than {GIT_TIMEOUT:.0f} s") from None
 
 
+@dataclass(frozen=True, slots=True)
+class BaseState:
+    """The snapshot files at `ref` (resolved to `commit`), placed in one environment."""
+
+    ref: str
+    commit: str
+    state: DesiredState
+
+
 def managed_at(
     ref: str,
     snapshots: str,
     environment: str | None = None,
     applications: Mapping[str, str] | None = None,
 ) -> tuple[ManagedView, ...]:
-    """The managed views of the snapshot files under `snapshots` as they were at `ref`;
-    positions name each file as it would be displayed today (relative to the cwd). In an
-    `environment`, aliases resolve by its `applications` (a view whose alias does not, or
-    whose file is limited to other environments, is not managed there)."""
+    """The managed views of the snapshot files under `snapshots` as they were at `ref`
+    (see `desired_at`)."""
+    return desired_at(ref, snapshots, environment, applications).state.views
+
+
+def desired_at(
+    ref: str,
+    snapshots: str,
+    environment: str | None = None,
+    applications: Mapping[str, str] | None = None,
+) -> BaseState:
+    """The views and snapshots of the snapshot files under `snapshots` as they were at
+    `ref`; positions name each file as it would be displayed today (relative to the cwd).
+    In an `environment`, aliases resolve by its `applications` (a view whose alias does
+    not, or whose file is limited to other environments, is not managed there), as today's
+    files are placed."""
     if not ref or ref.startswith("-") or any(c in ref for c in "\0\n\r"):
         raise BaseRefError(f"--base {ref!r}: not a git revision")
     folder = Path(snapshots).resolve()
@@ -95,24 +118,28 @@ def managed_at(
             target.write_bytes(blob.stdout)
             shown[str(target)] = os.path.relpath(top / name)
         if not shown:
-            return ()
+            return BaseState(ref, commit, DesiredState((), ()))
         report = load_report([root])
         state = report.state
         if environment is not None:
             state, _ = for_environment(state, report.placed, environment, applications or {})
         else:  # files that need an environment manage nothing without one
             state = DesiredState(
-                tuple(v for v in state.views if not is_placed(v.scope.application_id)), ()
+                tuple(v for v in state.views if not is_placed(v.scope.application_id)),
+                tuple(s for s in state.snapshots if not is_placed(s.key.application_id)),
             )
-        return tuple(
-            ManagedView(
-                view.scope,
-                SourcePosition(
-                    _shown(view.position.path, root, shown), view.position.line, view.position.col
-                ),
-            )
-            for view in state.views
+        views = tuple(
+            ManagedView(view.scope, _moved(view.position, root, shown)) for view in state.views
         )
+        declared = tuple(
+            DesiredSnapshot(s.key, s.fields, _moved(s.position, root, shown))
+            for s in state.snapshots
+        )
+        return BaseState(ref, commit, DesiredState(views, declared))
+
+
+def _moved(position: SourcePosition, root: Path, shown: dict[str, str]) -> SourcePosition:
+    return SourcePosition(_shown(position.path, root, shown), position.line, position.col)
 
 
 def _shown(path: str, root: Path, shown: dict[str, str]) -> str:

@@ -23,9 +23,11 @@ from reconciler.core.errors import InvalidInput, UsageProblem
 from reconciler.core.fingerprint import desired_fingerprint
 from reconciler.core.model import DesiredState, RemoteSnapshot, ViewError, ViewScope
 from reconciler.core.secrets import Credentials
+from reconciler.desired.baseref import BaseState
 from reconciler.desired.gitrev import head_commit
 from reconciler.desired.load import LoadReport, load_report
 from reconciler.desired.placement import for_environment, unknown_environments, without_environments
+from reconciler.plan.attribution import attribute
 from reconciler.plan.diff import DiffOptions, diff_report
 from reconciler.plan.planfile import PlanDocument
 from reconciler.plan.planner import SafetyThresholds, build_plan
@@ -188,9 +190,11 @@ async def compute_plan(
     scopes: Sequence[ViewScope] | None = None,
     fingerprints: bool = False,
     require_match: bool = True,
+    base: BaseState | None = None,
 ) -> tuple[PlanDocument, Listing]:
     """List the managed views (or those of `scopes` that are managed), diff, and build the
     ordered, checked plan. `fingerprints`: compute them (only saved and JSON plans show them).
+    `base`: the files at `--base REF`, to attribute each operation (`plan.attribution`).
     """
     settings = context.settings
     managed = {view.scope for view in desired.views}
@@ -217,6 +221,11 @@ async def compute_plan(
         min_existing=settings.min_existing,
     )
     plan = build_plan(result.operations, listing.counts, thresholds, chosen)
+    attribution = (
+        None
+        if base is None
+        else attribute(plan.operations, base.ref, base.commit, base.state, listing.snapshots)
+    )
     document = PlanDocument(
         plan=plan,
         environment=context.environment,
@@ -233,6 +242,7 @@ async def compute_plan(
         unpruned=sum(1 for key in result.unpruned if chosen.selects(key)),
         sources=sources,
         unmatched=tuple(unmatched),
+        attribution=attribution,
     )
     return document, listing
 

@@ -29,6 +29,13 @@ from reconciler.core.model import (
     ViewError,
     ViewScope,
 )
+from reconciler.plan.attribution import (
+    LABELS,
+    Attribution,
+    FieldAttribution,
+    OperationAttribution,
+    identity,
+)
 from reconciler.plan.operations import (
     Create,
     Delete,
@@ -85,6 +92,8 @@ class PlanDocument:
     applications: Mapping[str, str] = field(default_factory=dict)
     #: `--target`s that matched nothing here (several environments: checked across all).
     unmatched: tuple[str, ...] = ()
+    #: With `--base REF`: who made each operation's difference (`plan.attribution`).
+    attribution: Attribution | None = None
 
     def application_name(self, application_id: str) -> str:
         """`storefront (1111…)` when the id has an alias, else the id."""
@@ -162,7 +171,22 @@ class PlanDocument:
                 }
                 for removed in sorted(self.removed_views)
             ],
-            "operations": [_operation_to_dict(op) for op in plan.operations],
+            "operations": [_operation_to_dict(op, self.attribution) for op in plan.operations],
+        } | self._attribution_dict()
+
+    def _attribution_dict(self) -> dict[str, Any]:
+        """`attribution` at the top level, only with `--base` (else the document is as
+        before attribution existed, byte for byte)."""
+        found = self.attribution
+        if found is None:
+            return {}
+        counts = found.counts(self.plan.operations)
+        return {
+            "attribution": {
+                "base": {"ref": found.ref, "commit": found.commit},
+                "counts": {label: counts[label] for label in LABELS},
+                "drift_only": found.drift_only(self.plan.operations),
+            }
         }
 
     def to_json(self) -> str:
@@ -190,6 +214,7 @@ class PlanDocument:
             for r in data.get("removed_views", [])
         )
         return cls(
+            attribution=_attribution_from_dict(data, operations),
             plan=Plan(operations, tuple(data["unsafe_reasons"])),
             target_url=data["target"]["url"],
             site=data["target"]["site"],
@@ -260,20 +285,41 @@ def request_of(op: Operation) -> Request:
     return Request("DELETE", resource.item_path(op.snapshot_id), None)
 
 
-def _operation_to_dict(op: Operation) -> dict[str, Any]:
+def _operation_to_dict(op: Operation, attribution: Attribution | None) -> dict[str, Any]:
     item: dict[str, Any] = {"action": op.phase, **op.key.as_dict()}
     item["snapshot_id"] = None if isinstance(op, Create) else op.snapshot_id
     item["reason"] = op.reason
     item["fields"] = {} if isinstance(op, Delete) else dict(op.fields)
-    item["changes"] = (
-        [{"field": c.name, "old": c.old, "new": c.new} for c in op.changes]
-        if isinstance(op, Patch)
-        else []
-    )
+    labelled = None if attribution is None else attribution.of(op)
+
+    def change(c: FieldChange) -> dict[str, Any]:
+        found = None if labelled is None else labelled.field(c.name)
+        labels = {} if found is None else {"attribution": found.label}
+        return {"field": c.name, "old": c.old, "new": c.new, **labels}
+
+    item["changes"] = [change(c) for c in op.changes] if isinstance(op, Patch) else []
     if isinstance(op, Create) and op.replaces is not None:
         item["replaces"] = {
             "snapshot_id": op.replaces.snapshot_id,
-            "changes": [{"field": c.name, "old": c.old, "new": c.new} for c in op.replaces.changes],
+            "changes": [change(c) for c in op.replaces.changes],
+        }
+    if labelled is not None:
+        item["attribution"] = {
+            "label": labelled.label,
+            "modified_at": labelled.modified_at,
+            "created_by_handle": labelled.created_by_handle,
+            "deleted_remotely": labelled.deleted_remotely,
+            "created_remotely": labelled.created_remotely,
+            "fields": [
+                {
+                    "field": f.name,
+                    "label": f.label,
+                    "base": f.base,
+                    "remote": f.remote,
+                    "desired": f.desired,
+                }
+                for f in labelled.fields
+            ],
         }
     position = None if isinstance(op, Delete) else op.position
     item["source"] = (
@@ -320,6 +366,34 @@ def _operation_from_dict(item: dict[str, Any]) -> Operation:
     reasons: dict[str, DeleteReason] = {"duplicate": "duplicate", "replaced": "replaced"}
     reason = reasons.get(item["reason"], "not declared")
     return Delete(key=key, snapshot_id=item["snapshot_id"], delete_reason=reason)
+
+
+def _attribution_from_dict(
+    data: dict[str, Any], operations: tuple[Operation, ...]
+) -> Attribution | None:
+    """The attribution as the file says it (shown by `show`; `apply PLAN` recomputes it and
+    compares, `saved.verify_saved_plan`)."""
+    found = data.get("attribution")
+    if found is None:
+        return None
+    items = data["operations"]
+    labelled: dict[Any, OperationAttribution] = {}
+    for index, op in enumerate(operations):
+        given = items[index].get("attribution")
+        if given is None:
+            continue
+        labelled[identity(op)] = OperationAttribution(
+            given["label"],
+            tuple(
+                FieldAttribution(f["field"], f["label"], f["base"], f["remote"], f["desired"])
+                for f in given["fields"]
+            ),
+            given["modified_at"],
+            given["created_by_handle"],
+            given["deleted_remotely"],
+            given["created_remotely"],
+        )
+    return Attribution(found["base"]["ref"], found["base"]["commit"], labelled)
 
 
 def _check_schema(data: Any, source: str) -> None:

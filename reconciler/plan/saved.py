@@ -7,6 +7,9 @@ whether it is safe, is the recomputed plan: nothing read from the file decides a
 The file decides only what to compare with and where to look: its target (refused when it
 differs), its `--target` globs and its views (only those still managed are listed, so an
 edit to other views does not make it stale, and an unmanaged view is never touched).
+A plan made with `--base REF` carries its attribution (`plan.attribution`) and the commit REF
+named: the attribution is recomputed against that commit's files and compared like the
+operations (a label, a value or a `modified_at` that differs makes the plan stale).
 The file was masked when written (a name holding a piece of the key reads `***`), so the
 recomputed operations are compared as the file sink would have written them; the masked copy
 is only compared with, never sent: a masked value matches only a real one that masks to it.
@@ -26,6 +29,8 @@ from reconciler.core.errors import ReconcilerError
 from reconciler.core.model import DesiredState
 from reconciler.core.output import redact_file_text
 from reconciler.core.text import plain
+from reconciler.desired.baseref import desired_at
+from reconciler.plan.attribution import Attribution
 from reconciler.plan.engine import Context, compute_plan
 from reconciler.plan.operations import Create, Delete, FieldChange, Operation, Patch, Replacement
 from reconciler.plan.planfile import PlanDocument
@@ -51,9 +56,25 @@ async def verify_saved_plan(
     if saved.errors:
         raise _stale(["some of its views could not be listed when it was made"])
     scopes = [view.scope for view in saved.views]
+    base = None
+    if saved.attribution is not None:  # the commit, not the ref: a branch moves
+        given = saved.attribution
+        found = desired_at(
+            given.commit,
+            context.settings.snapshots,
+            context.environment,
+            context.application_aliases,
+        )
+        base = dataclasses.replace(found, ref=given.ref)
     try:
         current, _ = await compute_plan(
-            context, client, desired, targets=saved.targets, scopes=scopes, fingerprints=True
+            context,
+            client,
+            desired,
+            targets=saved.targets,
+            scopes=scopes,
+            fingerprints=True,
+            base=base,
         )
     except UnmatchedTarget as exc:
         raise _stale([f"its target {plain(exc.target)} matches nothing now"]) from None
@@ -91,6 +112,8 @@ def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:
     ]
     if differing:
         reasons.extend(_explained(differing, before, after, then, now))
+    if saved.attribution is not None:
+        reasons.extend(_attributed(saved.attribution, current.attribution, before, after))
     changed = {v.scope: v for v in current.views}
     for view in saved.views:
         now_view = changed.get(view.scope)
@@ -100,6 +123,30 @@ def differences(saved: PlanDocument, current: PlanDocument) -> list[str]:
                 f"{plain(view.scope.application_id)} changed remotely "
                 f"({view.snapshot_count} snapshots then, {now_view.snapshot_count} now)"
             )
+    return reasons
+
+
+def _attributed(
+    saved: Attribution,
+    current: Attribution | None,
+    before: Mapping[Identity, Operation],
+    after: Mapping[Identity, Operation],
+) -> list[str]:
+    """Operations in both plans whose attribution differs (as the file sink writes it)."""
+    now_labels = {} if current is None else current.operations
+    labels_now = {_masked(k): _masked(v) for k, v in now_labels.items()}
+    reasons: list[str] = []
+    for identity in [identity for identity in before if identity in after]:
+        then, now = saved.operations.get(identity), labels_now.get(identity)
+        if then == now:
+            continue
+        was = "unlabelled" if then is None else then.label
+        is_now = "unlabelled" if now is None else now.label
+        described = _describe(before[identity])
+        if was != is_now:
+            reasons.append(f"{described}: it was {was} in the plan, {is_now} now")
+        else:
+            reasons.append(f"{described}: its attribution changed ({is_now}: Datadog changed)")
     return reasons
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from reconciler.core.model import FieldValue
 from reconciler.core.text import inert_json, plain, printable, quoted
+from reconciler.plan.attribution import Attribution, FieldAttribution, OperationAttribution
 from reconciler.plan.operations import Operation
 from reconciler.plan.planfile import PlanDocument
 
@@ -87,3 +88,57 @@ def md_code(text: str, *, in_table: bool = True) -> str:
     if not flat or flat[0] in "` " or flat[-1] in "` ":
         flat = f" {flat} "
     return f"{fence}{flat}{fence}"
+
+
+def base_text(attribution: Attribution) -> str:
+    """`main (0123456789ab)`: the ref of `--base` and the commit it named."""
+    return f"{plain(attribution.ref)} ({plain(attribution.commit[:12])})"
+
+
+def field_label(found: FieldAttribution | None) -> str:
+    """`[change]`, `[drift]`, or `[conflict: 1700 at base]` (a conflict's third value: the
+    line shows Datadog's and the files')."""
+    if found is None:
+        return ""
+    if found.label == "conflict":
+        return f"[conflict: {value_text(found.base)} at base]"
+    return f"[{found.label}]"
+
+
+def changed_outside(labelled: OperationAttribution) -> str:
+    """What Datadog changed since the base, for an operation labelled drift or conflict:
+    `created in Datadog by …`, `deleted in Datadog`, or each field `base -> Datadog`; with
+    the listing's `modified_at`."""
+    parts: list[str] = []
+    if labelled.created_remotely:
+        parts.append(
+            "created in Datadog"
+            + (
+                ""
+                if labelled.created_by_handle is None
+                else f" by {plain(labelled.created_by_handle)}"
+            )
+        )
+    elif labelled.deleted_remotely:
+        parts.append("deleted in Datadog")
+    else:
+        edits = [
+            f"{plain(f.name)} {value_text(f.base)} -> {value_text(f.remote)}"
+            for f in labelled.fields
+            if f.label != "change"
+        ]
+        parts.append("edited in Datadog: " + ", ".join(edits))
+    if labelled.modified_at is not None:
+        parts.append(f"modified_at {plain(labelled.modified_at)}")
+    return "; ".join(parts)
+
+
+def three_values(labelled: OperationAttribution) -> str:
+    """A conflict's fields with the three values: `start 1700 at base, 1650 in Datadog,
+    1600 in the files` (a value absent on a side is `(unset)`)."""
+    return ", ".join(
+        f"{plain(f.name)} {value_text(f.base)} at base, {value_text(f.remote)} in Datadog, "
+        f"{value_text(f.desired)} in the files"
+        for f in labelled.fields
+        if f.label == "conflict"
+    )

@@ -10,16 +10,20 @@ also `:` and `,` in properties): the only lines the sinks let begin with `::`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from reconciler.core.model import SourcePosition, ViewScope
 from reconciler.core.text import annotation as workflow_annotation
 from reconciler.core.text import plain
 from reconciler.plan.operations import Create, Delete
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import (
+    changed_outside,
     kept_line,
     operation_title,
     shown_operations,
     targets_line,
+    three_values,
     value_text,
 )
 
@@ -104,5 +108,41 @@ def render_github(document: PlanDocument, *, forced: bool = False) -> str:
             lines.append(
                 annotation("warning", message, title=titled(op.kind), where=at(op.key.scope))
             )
+    lines.extend(_attribution_annotations(document, titled))
     lines.append(annotation("notice", document.summary(), title=titled("reconciler plan")))
     return "\n".join(lines) + "\n"
+
+
+def _attribution_annotations(document: PlanDocument, titled: Callable[[str], str]) -> list[str]:
+    """A warning per operation labelled drift or conflict (`--base`), at the snapshot's line
+    (a delete's: its view's): applying would undo an edit made in Datadog."""
+    attribution = document.attribution
+    if attribution is None:
+        return []
+    lines = []
+    for op in shown_operations(document):
+        labelled = attribution.of(op)
+        if labelled is None or labelled.label == "change":
+            continue
+        verb = "replace" if isinstance(op, Create) and op.replaces is not None else None
+        title = operation_title(op, verb, document.applications)
+        if not isinstance(op, Create):
+            title += f" id={plain(op.snapshot_id)}"
+        what = changed_outside(labelled)
+        if labelled.label == "drift":
+            message = f"{title}: {what}; applying this plan undoes it"
+        else:
+            conflicting = three_values(labelled)
+            message = f"{title}: {what}; the files changed it too" + (
+                f" ({conflicting})" if conflicting else ""
+            )
+        where = None if isinstance(op, Delete) else op.position
+        lines.append(
+            annotation(
+                "warning",
+                message,
+                title=titled(labelled.label),
+                where=where or document.sources.get(op.key.scope),
+            )
+        )
+    return lines

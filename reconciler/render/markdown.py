@@ -23,13 +23,16 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from reconciler.core import resource
 from reconciler.core.model import ViewError
+from reconciler.plan.attribution import LABELS
 from reconciler.plan.operations import Create, Delete, FieldChange, Operation, Patch
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import (
     MARKDOWN_LIMIT,
+    changed_outside,
     kept_line,
     md_code,
     shown_operations,
+    three_values,
     value_text,
 )
 
@@ -67,7 +70,7 @@ def render_markdown(
     by_app: dict[str, list[Operation]] = defaultdict(list)
     for op in operations:
         by_app[op.key.application_id].append(op)
-    rows = {id(op): _row(op) for op in operations}
+    rows = {id(op): _row(op, _attribution_marker(document, op)) for op in operations}
     frames = {
         app: _app_head(app, ops, document.applications.get(app)) for app, ops in by_app.items()
     }
@@ -108,7 +111,15 @@ def _head(
     title = "### reconciler plan"
     if document.environment is not None:
         title += f": environment {md_code(document.environment, in_table=False)}"
-    head = [title, "", f"**{document.summary()}**", "", _planned_against(document, environ), ""]
+    head = [
+        title,
+        "",
+        f"**{document.summary()}**",
+        "",
+        _planned_against(document, environ),
+        "",
+        *_attribution_head(document),
+    ]
     if document.targets:
         shown = ", ".join(md_code(t, in_table=False) for t in document.targets)
         head += [f"Targets: {shown}", ""]
@@ -277,13 +288,15 @@ def _app_head(app: str, ops: list[Operation], alias: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _row(op: Operation) -> str:
-    """One operation's table row: the one place a row is made."""
+def _row(op: Operation, marker: tuple[str, str] = ("", "")) -> str:
+    """One operation's table row: the one place a row is made. `marker`: the attribution's
+    text after the action and after the details."""
     key = op.key
     kind = _kind(op)
+    action, details = marker
     return (
-        f"| {_SYMBOL[kind]} | {kind} | {md_code(key.view_name)} | {md_code(key.device_type)} | "
-        f"{md_code(key.snapshot_name)} | {_details(op)} |"
+        f"| {_SYMBOL[kind]} | {kind}{action} | {md_code(key.view_name)} | "
+        f"{md_code(key.device_type)} | {md_code(key.snapshot_name)} | {_details(op)}{details} |"
     )
 
 
@@ -333,3 +346,41 @@ def _note(left: Counter[str]) -> str:
         f"_…{total} more operations not shown ({parts}): the comment would pass GitHub's size "
         "limit. Run `reconciler show` on the saved plan for all of them._"
     )
+
+
+# -- drift attribution (`--base`): a count under the summary, a marker in each row ---------
+
+_MARKS = {"change": "", "drift": "\u21a9\ufe0f ", "conflict": "\u26a0\ufe0f "}
+
+
+def _attribution_head(document: PlanDocument) -> list[str]:
+    """`Since base `main` (`0123…`): 1 change, 3 drift, 1 conflict.` and what they mean."""
+    attribution = document.attribution
+    if attribution is None:
+        return []
+    counts = attribution.counts(document.plan.operations)
+    shown = ", ".join(f"{counts[label]} {label}" for label in LABELS)
+    base = f"{md_code(attribution.ref, in_table=False)} ({md_code(attribution.commit[:12])})"
+    lines = [f"Since base {base}: **{shown}**."]
+    if counts["drift"] or counts["conflict"]:
+        lines.append(
+            "_drift: merging undoes an edit made in Datadog; conflict: the files and Datadog "
+            "both changed the snapshot (the files' values win)._"
+        )
+    return [*lines, ""]
+
+
+def _attribution_marker(document: PlanDocument, op: Operation) -> tuple[str, str]:
+    """(after the action, after the details) of a row: its label, and for drift and
+    conflict what Datadog changed (a conflict's three values too)."""
+    labelled = None if document.attribution is None else document.attribution.of(op)
+    if labelled is None:
+        return ("", "")
+    action = f"<br>{_MARKS[labelled.label]}**{labelled.label}**"
+    if labelled.label == "change":
+        return (action, "")
+    details = f"<br>{md_code(changed_outside(labelled))}"
+    conflicting = three_values(labelled)
+    if conflicting:
+        details += f"<br>{md_code(conflicting)}"
+    return (action, details)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import click
 
 from reconciler.core.text import plain, printable
+from reconciler.plan.attribution import LABELS, OperationAttribution
 from reconciler.plan.operations import Create, Operation, Patch
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import (
+    base_text,
+    changed_outside,
+    field_label,
     kept_line,
     operation_title,
     shown_operations,
@@ -23,18 +27,23 @@ def render_text(document: PlanDocument, *, color: bool = False, forced: bool = F
     def style(text: str, colour: str | None = None, bold: bool = False) -> str:
         return click.style(text, fg=colour, bold=bold) if color else text
 
-    lines: list[str] = []
-    for op in shown_operations(document):
+    attribution = document.attribution
+    lines: list[str] = _outside_section(document)
+    operations = shown_operations(document)
+    for op in operations:
+        labelled = None if attribution is None else attribution.of(op)
+        label = "" if labelled is None else "  " + style(f"[{labelled.label}]", bold=True)
         if isinstance(op, Create) and op.replaces is not None:
             symbol = style("-/+", "magenta", bold=True)
             title = operation_title(op, "replace", document.applications)
-            lines.append(f"{symbol} {title} id={plain(op.replaces.snapshot_id)}")
+            lines.append(f"{symbol} {title} id={plain(op.replaces.snapshot_id)}{label}")
         else:
             symbol = style(_SYMBOL[op.phase], _COLOUR[op.phase], bold=True)
             suffix = "" if isinstance(op, Create) else f" id={plain(op.snapshot_id)}"
-            lines.append(f"{symbol} {operation_title(op, names=document.applications)}{suffix}")
-        lines.extend(f"    {line}" for line in _detail_lines(op))
-    if lines:
+            title = operation_title(op, names=document.applications)
+            lines.append(f"{symbol} {title}{suffix}{label}")
+        lines.extend(f"    {line}" for line in _detail_lines(op, labelled))
+    if operations:
         lines.append("")
     for error in document.errors:
         lines.append(style(f"Error: {printable(str(error))}", "red", bold=True))
@@ -51,22 +60,66 @@ def render_text(document: PlanDocument, *, color: bool = False, forced: bool = F
     for extra in (kept_line(document), targets_line(document)):
         if extra:
             lines.append(extra)
+    if attribution is not None:
+        counts = attribution.counts(document.plan.operations)
+        shown = ", ".join(f"{counts[label]} {label}" for label in LABELS)
+        lines.append(f"Since base {base_text(attribution)}: {shown}.")
     lines.append(style(document.summary(), bold=True))
     return "\n".join(lines) + "\n"
 
 
-def _detail_lines(op: Operation) -> list[str]:
+def _outside_section(document: PlanDocument) -> list[str]:
+    """Like Terraform's "Objects have changed outside of Terraform": what Datadog changed
+    since the base, per snapshot, before the plan that would undo it."""
+    attribution = document.attribution
+    if attribution is None:
+        return []
+    lines = []
+    for op in shown_operations(document):
+        labelled = attribution.of(op)
+        if labelled is None or labelled.label == "change":
+            continue
+        verb = "replace" if isinstance(op, Create) and op.replaces is not None else None
+        title = operation_title(op, verb, document.applications)
+        lines.append(f"  [{labelled.label}] {title}: {changed_outside(labelled)}")
+    if not lines:
+        return []
+    return [
+        f"Objects have changed in Datadog since the files at base {base_text(attribution)}:",
+        *lines,
+        "Applying this plan undoes these changes (drift); where the files changed the same "
+        "snapshot too (conflict), the files' values win.",
+        "",
+    ]
+
+
+def _with_label(line: str, labelled: OperationAttribution | None, name: str) -> str:
+    found = None if labelled is None else labelled.field(name)
+    return line if found is None else f"{line}  {field_label(found)}"
+
+
+def _detail_lines(op: Operation, labelled: OperationAttribution | None = None) -> list[str]:
     if isinstance(op, Create):
         changes = () if op.replaces is None else op.replaces.changes
         names = [c.name for c in changes] + list(op.fields)
         width = max((len(name) for name in names), default=0)
         return [
-            f"{c.name:<{width}} : {value_text(c.old)} -> {value_text(c.new)}" for c in changes
-        ] + [f"{name:<{width}} = {value_text(value)}" for name, value in op.fields.items()]
+            _with_label(
+                f"{c.name:<{width}} : {value_text(c.old)} -> {value_text(c.new)}", labelled, c.name
+            )
+            for c in changes
+        ] + [
+            _with_label(f"{name:<{width}} = {value_text(value)}", labelled, name)
+            for name, value in op.fields.items()
+        ]
     if isinstance(op, Patch):
         width = max(len(change.name) for change in op.changes)
         return [
-            f"{change.name:<{width}} : {value_text(change.old)} -> {value_text(change.new)}"
+            _with_label(
+                f"{change.name:<{width}} : {value_text(change.old)} -> {value_text(change.new)}",
+                labelled,
+                change.name,
+            )
             for change in op.changes
         ]
     if op.kind == "duplicate":

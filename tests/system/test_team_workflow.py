@@ -71,6 +71,13 @@ def team(ws: Workspace) -> tuple[Workspace, dict[str, str]]:
         remote_attributes("Legacy b", view="/legacy", event_id="e-l2"),
     )
     ids = {item["attributes"]["snapshot_name"]: item["id"] for item in seeded}
+    ids["commit"] = (
+        subprocess.run(
+            [*GIT, "rev-parse", "--short=12", "base"], cwd=ws.root, check=True, capture_output=True
+        )
+        .stdout.decode()
+        .strip()
+    )
     # The pull request: rename, device change, a snapshot dropped, a view and a file removed.
     home = [snapshot("Home hero v2", event_id="e-hero", start=100)]
     product = [snapshot("Product [id] card", device="mobile", event_id="e-card", start=200)]
@@ -83,22 +90,23 @@ def team(ws: Workspace) -> tuple[Workspace, dict[str, str]]:
 
 
 TEXT = (
-    f'-/+ replace /home desktop "Home hero v2" (application {APP}) id=<Home hero>\n'
-    '    snapshot_name                   : "Home hero" -> "Home hero v2"\n'
+    f'-/+ replace /home desktop "Home hero v2" (application {APP}) id=<Home hero>  [change]\n'
+    '    snapshot_name                   : "Home hero" -> "Home hero v2"  [change]\n'
     '    event_id                        = "e-hero"\n'
     "    start                           = 100\n"
     "    is_device_type_selected_by_user = false\n"
-    f'-/+ replace /product/[id] mobile "Product [id] card" (application {APP}) id=<Product [id] card>\n'
-    '    device_type                     : "desktop" -> "mobile"\n'
+    f'-/+ replace /product/[id] mobile "Product [id] card" (application {APP}) id=<Product [id] card>  [change]\n'
+    '    device_type                     : "desktop" -> "mobile"  [change]\n'
     '    event_id                        = "e-card"\n'
     "    start                           = 200\n"
     "    is_device_type_selected_by_user = false\n"
-    f'- delete /home desktop "Home old" (application {APP}) id=<Home old>\n'
+    f'- delete /home desktop "Home old" (application {APP}) id=<Home old>  [change]\n'
     "    reason: not declared\n"
     "\n"
     f"Warning: view /about of application {APP2} is no longer managed: 1 snapshot stays in Datadog; declare `/about: []` to delete them\n"
     f"Warning: view /legacy of application {APP} is no longer managed: 2 snapshots stay in Datadog; declare `/legacy: []` to delete them\n"
     "Not deleted: 1 snapshot kept by ignore.\n"
+    "Since base base (<commit>): 3 change, 0 drift, 0 conflict.\n"
     "Plan: 0 to create, 0 to patch, 1 to delete, 2 to replace.\n"
 )
 
@@ -109,6 +117,8 @@ MARKDOWN = (
     "**Plan: 0 to create, 0 to patch, 1 to delete, 2 to replace.**\n"
     "\n"
     "Planned against API host `127.0.0.1:9` at commit <commit>.\n"
+    "\n"
+    "Since base `base` (`<commit>`): **3 change, 0 drift, 0 conflict**.\n"
     "\n"
     "⚠️ **Warnings:**\n"
     "\n"
@@ -126,9 +136,9 @@ MARKDOWN = (
     "\n"
     "| | action | view | device | snapshot | details |\n"
     "|---|---|---|---|---|---|\n"
-    '| ➖➕ | replace | `/home` | `desktop` | `Home hero v2` | `snapshot_name`: `"Home hero"` → `"Home hero v2"`<br>created first, then id `<Home hero>` is deleted<details><summary>fields</summary>`event_id` = `"e-hero"`<br>`start` = `100`<br>`is_device_type_selected_by_user` = `false`</details> |\n'
-    '| ➖➕ | replace | `/product/[id]` | `mobile` | `Product [id] card` | `device_type`: `"desktop"` → `"mobile"`<br>created first, then id `<Product [id] card>` is deleted<details><summary>fields</summary>`event_id` = `"e-card"`<br>`start` = `200`<br>`is_device_type_selected_by_user` = `false`</details> |\n'
-    "| ➖ | delete | `/home` | `desktop` | `Home old` | not declared (id `<Home old>`) |\n"
+    '| ➖➕ | replace<br>**change** | `/home` | `desktop` | `Home hero v2` | `snapshot_name`: `"Home hero"` → `"Home hero v2"`<br>created first, then id `<Home hero>` is deleted<details><summary>fields</summary>`event_id` = `"e-hero"`<br>`start` = `100`<br>`is_device_type_selected_by_user` = `false`</details> |\n'
+    '| ➖➕ | replace<br>**change** | `/product/[id]` | `mobile` | `Product [id] card` | `device_type`: `"desktop"` → `"mobile"`<br>created first, then id `<Product [id] card>` is deleted<details><summary>fields</summary>`event_id` = `"e-card"`<br>`start` = `200`<br>`is_device_type_selected_by_user` = `false`</details> |\n'
+    "| ➖ | delete<br>**change** | `/home` | `desktop` | `Home old` | not declared (id `<Home old>`) |\n"
 )
 
 
@@ -156,9 +166,11 @@ TARGETED = (
 
 
 def named(text: str, ids: dict[str, str]) -> str:
+    # The full commit first: the base's short one (in ids) may be its beginning.
+    text = re.sub(r"commit [0-9a-f]{40}\b", "commit <commit>", text)
     for name, snapshot_id in ids.items():
         text = text.replace(snapshot_id, f"<{name}>")
-    return re.sub(r"commit [0-9a-f]{40}\b", "commit <commit>", text)
+    return text
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from reconciler.core import exitcodes
 from reconciler.core.errors import UsageProblem
 from reconciler.core.model import DesiredState, RemovedView
 from reconciler.core.output import echo
-from reconciler.desired.baseref import managed_at
+from reconciler.desired.baseref import BaseState, desired_at
 from reconciler.plan.engine import (
     Context,
     check_targets_matched,
@@ -80,6 +80,11 @@ def _plan_all(
     fingerprints = PLAN_FORMATS[output_format].is_plan_document or out is not None
 
     async def plan(context: Context, desired: DesiredState) -> PlanDocument:
+        then = None
+        if base is not None:  # each environment's files at REF, placed as today's are
+            then = desired_at(
+                base, context.settings.snapshots, context.environment, context.application_aliases
+            )
         async with context.client() as client:
             document, _ = await compute_plan(
                 context,
@@ -88,9 +93,10 @@ def _plan_all(
                 targets=targets,
                 fingerprints=fingerprints,
                 require_match=len(prepared) == 1,
+                base=then,
             )
-            if base is not None:
-                removed = await removed_views(context, client, desired, base)
+            if then is not None:
+                removed = await removed_views(context, client, desired, then)
                 document = dataclasses.replace(document, removed_views=removed)
             return document
 
@@ -121,15 +127,12 @@ def _outcome(document: PlanDocument, out: str | None, detailed_exitcode: bool) -
 
 
 async def removed_views(
-    context: Context, client: ApiClient, desired: DesiredState, base: str
+    context: Context, client: ApiClient, desired: DesiredState, base: BaseState
 ) -> tuple[RemovedView, ...]:
     """Views managed at `base` that no file manages now, each with its remote snapshot count
     (listed by the same client and rules as the plan's own views)."""
     now = {view.scope for view in desired.views}
-    views = managed_at(
-        base, context.settings.snapshots, context.environment, context.application_aliases
-    )
-    then = {view.scope: view.position for view in views}
+    then = {view.scope: view.position for view in base.state.views}
     gone = sorted(set(then) - now)
     if not gone:
         return ()
