@@ -173,6 +173,26 @@ def test_each_result_says_what_happened() -> None:
     ]
 
 
+class SlowApi(Api):
+    """Each request takes `seconds` of the clock."""
+
+    def __init__(self, clock: FakeClock, seconds: dict[str, float]) -> None:
+        super().__init__(clock)
+        self.seconds = seconds
+
+    async def create_snapshot(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        await self.clock.sleep(self.seconds[attributes["snapshot_name"]])
+        return await super().create_snapshot(attributes)
+
+
+def test_each_result_says_how_long_its_operation_took() -> None:
+    """The operation lines' `0.3s`: the run's clock from the request's start to its end."""
+    api = SlowApi(FakeClock(start=1000.0), {"quick": 0.25, "slow": 2.0})
+    result, _ = execute(api, plan_of(["quick", "slow"], [], []), parallelism=1)
+    took = {r.operation.key.snapshot_name: r.seconds for r in result.results}
+    assert took == {"quick": pytest.approx(0.25), "slow": pytest.approx(2.0)}
+
+
 def test_deletes_report_what_was_there() -> None:
     api = Api(FakeClock(), gone=frozenset({"id-gone"}))
     result, _ = execute(api, plan_of([], [], ["old", "gone"]), parallelism=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.config.sites import SITES, resolve_base_url
+from reconciler.config.sites import SITES, parse_api_url, resolve_base_url
 from reconciler.core.errors import UsageProblem
 
 
@@ -77,3 +77,37 @@ def test_user_info_is_refused_without_echoing_it() -> None:
     with pytest.raises(UsageProblem) as info:
         resolve_base_url("datadoghq.com", "https://user:s3cr3t@api.datadoghq.com")
     assert "s3cr3t" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("api_url", "problem"),
+    [
+        ("https://999.1.1.1", "not an IPv4 address"),
+        ("https://a\x7fb.example", "not printable (a control character)"),
+        ("http://a\x01b", "not printable (a control character)"),
+        ("https://xn--zz", "not a valid international domain name (Invalid A-label)"),
+        (
+            "https://a\u200db.example",
+            "not a valid international domain name"
+            " (Joiner U+200D not allowed at position 2 in 'a\\u200db')",
+        ),
+    ],
+)
+def test_a_host_the_http_client_would_refuse_is_named_with_why(api_url: str, problem: str) -> None:
+    """The client's own rules, checked before any request: one message, no internal error."""
+    with pytest.raises(UsageProblem) as info:
+        parse_api_url(api_url)
+    assert str(info.value) == f"invalid api_url {api_url!r}: the host is {problem}"
+
+
+@pytest.mark.parametrize(
+    ("api_url", "host"),
+    [
+        ("https://1.2.3.4", "1.2.3.4"),
+        ("https://b\u00fccher.example", "b\u00fccher.example"),
+        ("https://B\u00dcCHER.example", "b\u00fccher.example"),
+        ("https://xn--bcher-kva.example", "xn--bcher-kva.example"),
+    ],
+)
+def test_hosts_the_http_client_takes_are_taken(api_url: str, host: str) -> None:
+    assert parse_api_url(api_url).host == host

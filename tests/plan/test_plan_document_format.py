@@ -287,6 +287,18 @@ def test_read_refuses_what_is_not_a_readable_saved_plan(
     )
 
 
+def test_read_refuses_what_is_no_regular_file(tmp_path: Path) -> None:
+    """A device or a FIFO is never read (/dev/zero would be read until memory runs out)."""
+    fifo = tmp_path / "plan.json"
+    os.mkfifo(fifo)
+    for path, kind in [("/dev/zero", "a character device"), (str(fifo), "a FIFO")]:
+        with pytest.raises(ReconcilerError) as info:
+            PlanDocument.read(path)
+        assert str(info.value) == (
+            f"{path}: cannot read saved plan: it is {kind}, not a regular file"
+        )
+
+
 def test_a_plan_is_never_written_through_a_symbolic_link(tmp_path: Path) -> None:
     target = tmp_path / "elsewhere.json"
     link = tmp_path / "plan.json"
