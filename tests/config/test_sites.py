@@ -86,6 +86,11 @@ def test_user_info_is_refused_without_echoing_it() -> None:
         ("https://a\x7fb.example", "not printable (a control character)"),
         ("http://a\x01b", "not printable (a control character)"),
         ("https://xn--zz", "not a valid international domain name (Invalid A-label)"),
+        # httpx encodes a name that is not ASCII: a label too long once encoded is refused.
+        (
+            "https://" + "\u00fc" * 60 + ".example",
+            "not a valid international domain name (Label too long)",
+        ),
         (
             "https://a\u200db.example",
             "not a valid international domain name"
@@ -107,6 +112,8 @@ def test_a_host_the_http_client_would_refuse_is_named_with_why(api_url: str, pro
         ("https://b\u00fccher.example", "b\u00fccher.example"),
         ("https://B\u00dcCHER.example", "b\u00fccher.example"),
         ("https://xn--bcher-kva.example", "xn--bcher-kva.example"),
+        # An ASCII name is only decoded, as httpx does: a long plain label is the resolver's.
+        ("https://xn--bcher-kva." + "a" * 64, "xn--bcher-kva." + "a" * 64),
     ],
 )
 def test_hosts_the_http_client_takes_are_taken(api_url: str, host: str) -> None:
