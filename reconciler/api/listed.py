@@ -110,6 +110,8 @@ def _snapshot(implied: Mapping[str, str | None], item: Mapping[str, Any]) -> Rem
     attributes = item.get("attributes")
     if not isinstance(snapshot_id, str) or not snapshot_id:
         return "an item has no string `id`"
+    if snapshot_id in resource.DOT_SEGMENTS:
+        return f"snapshot id {snapshot_id!r} cannot be addressed (a URL's dot segment)"
     if not isinstance(attributes, Mapping):
         return f"snapshot {snapshot_id!r} has no attributes"
     key_values: list[str] = []

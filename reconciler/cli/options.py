@@ -72,27 +72,28 @@ def format_option(formats: Iterable[str], help_text: str | None = None) -> Calla
 
 
 def use_color(no_color: bool = False) -> bool:
-    """Colours only on a terminal, never with --no-color or NO_COLOR set
-    (https://no-color.org)."""
-    return sys.stdout.isatty() and escapes_allowed(no_color)
+    """Colours only on a terminal that shows them (not TERM=dumb), never with --no-color or
+    NO_COLOR set (https://no-color.org)."""
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb" and escapes_allowed(no_color)
 
 
 def escapes_allowed(no_color: bool) -> bool:
     """Whether output may hold escape codes at all (colours, the live line's erase): not
-    with --no-color or NO_COLOR, which promise plain text."""
-    return not no_color and "NO_COLOR" not in os.environ
+    with --no-color or NO_COLOR, which promise plain text. NO_COLOR counts when it is set
+    and not empty, as no-color.org says."""
+    return not no_color and not os.environ.get("NO_COLOR")
+
+
+def _in_ci() -> bool:
+    """CI=true (or any value but an empty one, 0 or false): what CI services set."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
 
 
 def live_progress(verbose: int) -> bool:
     """The live progress line (`render.progress`) only where a person watches a terminal:
     stderr is one, not in CI (a runner may give a pseudo-terminal, and its log would keep
     every redraw), not on a dumb terminal, and not with -v, whose log lines would tear it."""
-    return (
-        sys.stderr.isatty()
-        and not verbose
-        and not os.environ.get("CI")
-        and os.environ.get("TERM") != "dumb"
-    )
+    return sys.stderr.isatty() and not verbose and not _in_ci() and os.environ.get("TERM") != "dumb"
 
 
 #: `--no-color` of the commands that colour their output.

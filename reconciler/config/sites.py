@@ -98,28 +98,38 @@ def parse_api_url(text: str) -> ApiUrl:
     """`scheme://host[:port]`, checked: a path, query, fragment or user info is refused (a
     path would silently double `/api/v2`; user info would be a credential in a URL)."""
     text = text.strip()
+    shown = _shown(text)
     try:
         parts = urlsplit(text)
         host = (parts.hostname or "").lower()
         port = parts.port
     except ValueError as exc:
-        raise UsageProblem(f"invalid api_url {text!r}: {exc}") from None
+        raise UsageProblem(f"invalid api_url {shown!r}: {exc}") from None
+    if parts.username is not None or parts.password is not None:
+        raise UsageProblem("invalid api_url: user info (user:password@) is not allowed")
     if parts.scheme not in ("http", "https") or not host:
         raise UsageProblem(
-            f"invalid api_url {text!r}: expected http(s)://host[:port], e.g. http://127.0.0.1:8126"
+            f"invalid api_url {shown!r}: expected http(s)://host[:port], e.g. http://127.0.0.1:8126"
         )
     unusable = _host_problem(host)
     if unusable is not None:
-        raise UsageProblem(f"invalid api_url {text!r}: the host is {unusable}")
-    if parts.username is not None or parts.password is not None:
-        # Never echo it: user info may be a credential.
-        raise UsageProblem("invalid api_url: user info (user:password@) is not allowed")
+        raise UsageProblem(f"invalid api_url {shown!r}: the host is {unusable}")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise UsageProblem(
-            f"invalid api_url {text!r}: give only scheme://host[:port], without a path "
+            f"invalid api_url {shown!r}: give only scheme://host[:port], without a path "
             "or query (the client adds /api/v2/...)"
         )
     return ApiUrl(parts.scheme, host, port, f"{parts.scheme}://{parts.netloc.lower()}")
+
+
+def _shown(text: str) -> str:
+    """The api_url as a message quotes it: what comes before an `@` may be a credential
+    (user info), so it is never shown, whether or not the URL parses."""
+    if "@" not in text:
+        return text
+    scheme, separator, _ = text.partition("://")
+    prefix = f"{scheme}://" if separator and "@" not in scheme else ""
+    return f"{prefix}***@{text.rpartition('@')[2]}"
 
 
 def _host_problem(host: str) -> str | None:

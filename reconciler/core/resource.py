@@ -71,9 +71,19 @@ FILTER_DEVICE_TYPE: Final = "filter[device_type]"
 PAGE_LIMIT: Final = "page[limit]"
 
 
+#: Ids that are no path segment of their own: a URL's "." and ".." address the collection
+#: and its parent (clients and servers remove them), so a write to them would hit those.
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
 def item_path(snapshot_id: str) -> str:
-    """Path of one snapshot (update, delete). The id is escaped: it comes from the server."""
-    return f"{COLLECTION_PATH}/{quote(snapshot_id, safe='')}"
+    """Path of one snapshot (update, delete). The id is escaped: it comes from the server.
+    The listing refuses a dot-segment id; escaped here too, so that no id ever addresses
+    anything but one snapshot."""
+    segment = quote(snapshot_id, safe="")
+    if segment in DOT_SEGMENTS:
+        segment = segment.replace(".", "%2E")
+    return f"{COLLECTION_PATH}/{segment}"
 
 
 def list_params(

@@ -10,6 +10,7 @@ more consecutive characters of one.
 from __future__ import annotations
 
 import os
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -42,9 +43,13 @@ MIN_MASKED_LENGTH = 8
 #: 11 characters of it in a row.
 FRAGMENT_LENGTH = 12
 MASK = "***"
+#: Keys are hexadecimal, which a server may echo in either case: matched with ASCII letters
+#: folded to lower case (a fold that keeps every index, unlike str.lower()).
+_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def register_secret(value: str) -> None:
+    value = value.translate(_FOLD)
     if len(value) < MIN_MASKED_LENGTH or value in _KNOWN_SECRETS:
         return
     _KNOWN_SECRETS.add(value)
@@ -70,15 +75,17 @@ def register_environment(
 
 def redact(text: str) -> str:
     """`text` with every known key, and every run of FRAGMENT_LENGTH or more consecutive
-    characters of one, replaced by `***` (overlapping or touching pieces: one mask)."""
+    characters of one, in either case, replaced by `***` (overlapping or touching pieces:
+    one mask)."""
     if not _KNOWN_SECRETS or len(text) < MIN_MASKED_LENGTH:
         return text
+    folded = text.translate(_FOLD)
     spans: list[tuple[int, int]] = []
     for needle in (*_KNOWN_SECRETS, *_FRAGMENTS):
-        start = text.find(needle)
+        start = folded.find(needle)
         while start != -1:
             spans.append((start, start + len(needle)))
-            start = text.find(needle, start + 1)
+            start = folded.find(needle, start + 1)
     if not spans:
         return text
     spans.sort()

@@ -82,6 +82,17 @@ def test_missing_application_id_is_accepted_because_it_was_filtered_on() -> None
     assert diff([want(key("hero"))], result.snapshots) == []
 
 
+@pytest.mark.parametrize("snapshot_id", [".", ".."])
+def test_an_id_that_is_a_dot_segment_is_a_view_error_never_a_write(snapshot_id: str) -> None:
+    """A write to `snapshots/..` would reach the API's parent path, keys and all."""
+    [result] = listing(FakeApi([item(snapshot_id, "hero")]))
+    assert result.errors[0].message == (
+        f"malformed listing: snapshot id {snapshot_id!r} cannot be addressed "
+        "(a URL's dot segment); the view is not planned"
+    )
+    assert result.snapshots.get(SCOPE) is None
+
+
 @pytest.mark.parametrize("name", ["view_name", "snapshot_name", "device_type"])
 def test_a_missing_key_field_is_a_view_error(name: str) -> None:
     [result] = listing(FakeApi([item("a", "hero")], sparse=(name,)))

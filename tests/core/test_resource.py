@@ -24,6 +24,10 @@ FIELDS = {
         ("../../../v1/org", "/api/v2/replay/heatmap/snapshots/..%2F..%2F..%2Fv1%2Forg"),
         ("a?b#c d", "/api/v2/replay/heatmap/snapshots/a%3Fb%23c%20d"),
         ("é%", "/api/v2/replay/heatmap/snapshots/%C3%A9%25"),
+        # A dot segment would address the collection or its parent.
+        (".", "/api/v2/replay/heatmap/snapshots/%2E"),
+        ("..", "/api/v2/replay/heatmap/snapshots/%2E%2E"),
+        ("...", "/api/v2/replay/heatmap/snapshots/..."),
     ],
 )
 def test_an_item_path_escapes_the_id_into_one_segment(snapshot_id: str, path: str) -> None:

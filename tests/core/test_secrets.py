@@ -42,6 +42,15 @@ def test_a_key_split_in_two_fields_is_masked_in_each() -> None:
     )
 
 
+def test_a_key_echoed_in_another_case_is_masked() -> None:
+    """Keys are hexadecimal: a server may echo one upper-cased, whole or in pieces. Only
+    ASCII letters fold, so every other character keeps its place (`İ` lowers to two)."""
+    api, app = "b7379f996ee78a9f7f02224aea1019c2", "5d29e700e7ce64ba8b9fc819393ad4858ae8715b"
+    Credentials(api.upper(), app)
+    assert redact(f"invalid key {api.upper()} / {app.upper()}") == "invalid key *** / ***"
+    assert redact(f"İ {api} İ {app[:20].upper()}x") == "İ *** İ ***x"
+
+
 def test_overlapping_and_repeated_pieces_become_one_mask() -> None:
     Credentials(KEY, "unit-app-key-0000000000000000000000000000")
     assert redact(KEY + KEY + " " + KEY[:20] + KEY[4:]) == "*** ***"

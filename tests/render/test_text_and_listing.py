@@ -13,6 +13,7 @@ import pytest
 from reconciler.api.client import ApiClient
 from reconciler.api.listing import list_views
 from reconciler.cli.main import use_color
+from reconciler.cli.options import live_progress
 from reconciler.core.model import SnapshotKey, ViewError, ViewScope
 from reconciler.core.secrets import Credentials
 from reconciler.plan.diff import diff
@@ -119,11 +120,18 @@ def test_small_markdown_is_not_truncated() -> None:
 
 def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     assert use_color()
+    assert not use_color(no_color=True)
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_color()
+    monkeypatch.setenv("NO_COLOR", "")  # set but empty: no-color.org says it does not count
+    assert use_color()
     monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    assert not use_color()
+    monkeypatch.delenv("TERM")
     monkeypatch.setattr("sys.stdout.isatty", lambda: False)
     assert not use_color()
 
@@ -238,3 +246,20 @@ def test_text_output_cannot_be_steered_by_a_server() -> None:
     assert "\x1b" not in text
     assert "\r" not in text
     assert "Error: view evil\\u001b[2J\\u001b[31m\\rline of application" in text
+
+
+@pytest.mark.parametrize(
+    ("ci", "shown"),
+    [(None, True), ("", True), ("0", True), ("false", True), ("true", False), ("1", False)],
+)
+def test_the_live_line_is_kept_out_of_ci_logs(
+    monkeypatch: pytest.MonkeyPatch, ci: str | None, shown: bool
+) -> None:
+    monkeypatch.delenv("TERM", raising=False)
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert live_progress(verbose=0) is shown
+    assert live_progress(verbose=1) is False
