@@ -233,10 +233,20 @@ def test_apply_of_a_saved_plan_checks_its_commit_then_converges(
     # The commit check alone, on copies of the plan that record a commit (or none).
     (repo / "at-a.json").write_text(json.dumps({**saved, "git": {"commit": "a" * 40}}))
     (repo / "none.json").write_text(json.dumps({k: v for k, v in saved.items() if k != "git"}))
-    for plan_file, commit in (("at-a.json", "f" * 40), ("none.json", head)):
+    # A plan file is an artifact anyone with write access to the run can swap: its commit
+    # is never echoed, so it cannot become a command to the runner.
+    hostile = "x ##[error]injected\n::add-mask::y %0A::warning::z"
+    (repo / "hostile.json").write_text(json.dumps({**saved, "git": {"commit": hostile}}))
+    for plan_file, commit in (("at-a.json", "f" * 40), ("none.json", head), ("hostile.json", head)):
         refused = check(plan_file, commit)
+        stdout = refused.step("reconciler apply").stdout
         assert refused.step("reconciler apply").outputs["exit-code"] == "1"
-        assert "not applied" in refused.step("reconciler apply").stdout
+        assert (
+            f"::error::the saved plan was not made at {commit}, the commit being applied: "
+            "not applied" in stdout.splitlines()
+        )
+        for injected in ("##[", "add-mask", "%0A"):
+            assert injected not in stdout
         assert remote_names(emulator) == set(), "nothing may be applied from another commit"
 
     # The real plan: applied with the check when it records this commit, else without.
@@ -303,10 +313,17 @@ def test_apply_without_a_saved_plan_needs_auto_approve(
     assert remote_names(emulator)
 
 
-def test_an_unknown_command_fails(installed: dict[str, Any], tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["destroy", "x\n::add-mask::y ##[error]z"])
+def test_an_unknown_command_fails_without_echoing_it(
+    installed: dict[str, Any], tmp_path: Path, command: str
+) -> None:
     repo = repo_with_examples(tmp_path / "repo")
-    run = act(installed, repo, {"command": "destroy"}, {"DD_SITE": "datadoghq.eu"})
-    assert "command must be validate, plan or apply" in run.step("reconciler destroy").stdout
+    run = act(installed, repo, {"command": command}, {"DD_SITE": "datadoghq.eu"})
+    printed = run.step(f"reconciler {command}").stdout + run.step("Exit as reconciler did").stdout
+    assert printed.splitlines() == [
+        "::error::command must be validate, plan or apply (the value is not echoed)",
+        "::error::reconciler exited 1",
+    ]
     assert run.step("Exit as reconciler did").code == 1
 
 
