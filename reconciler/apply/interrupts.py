@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -45,11 +46,28 @@ def exit_code(signum: int | None) -> int:
 #: ignores them (a weakref or import-lock callback), so the raise alone can be lost: the
 #: next event loop of the run sees this and ends the run all the same.
 _terminated = threading.Event()
+#: Whether Python dropped a KeyboardInterrupt (Ctrl-C) in such a callback.
+_interrupted = threading.Event()
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     _terminated.set()
     raise Terminated
+
+
+def _dropped(previous: Callable[[sys.UnraisableHookArgs], object]) -> Callable[..., None]:
+    """An unraisable-exception hook: an interruption Python dropped in a callback is kept
+    for the next event loop, silently (the run still says "Interrupted." once)."""
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, Terminated):
+            _terminated.set()
+        elif isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _interrupted.set()
+        else:
+            previous(unraisable)
+
+    return hook
 
 
 def _main_thread() -> bool:
@@ -65,6 +83,9 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
         return
     _terminated.clear()
+    _interrupted.clear()
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _dropped(previous_hook)
     # SIGINT: Python's own handler, under which asyncio.run cancels its main task on Ctrl-C.
     wanted = {signal.SIGTERM: _raise_terminated, signal.SIGINT: signal.default_int_handler}
     previous = {
@@ -79,6 +100,7 @@ def terminate_as_interrupt() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        sys.unraisablehook = previous_hook
 
 
 def run_loop(main: Callable[[], Awaitable[T]]) -> T:
@@ -91,9 +113,9 @@ def run_loop(main: Callable[[], Awaitable[T]]) -> T:
     import asyncio
 
     held = _hold_signals()
-    if _terminated.is_set():  # a SIGTERM whose Terminated was dropped: the run ends here
+    if _terminated.is_set() or _interrupted.is_set():  # an interruption Python dropped
         _release_signals(held)
-        raise Terminated
+        raise Terminated if _terminated.is_set() else KeyboardInterrupt
 
     async def guarded() -> T:
         loop = asyncio.get_running_loop()
