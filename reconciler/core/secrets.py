@@ -67,9 +67,13 @@ def register_environment(
     env = os.environ if environ is None else environ
     for name in (API_KEY_VAR, APP_KEY_VAR, *variables):
         register_secret(env.get(name, "").strip())
-    # The default key variables of environments (DD_API_KEY_<NAME>), whatever is declared.
+    # The default key variables of environments (DD_API_KEY_<NAME>), whatever is declared;
+    # only values as long as a key: such a variable may hold something else (DD_APP_KEY_ID),
+    # and a shorter value is refused before it is sent anywhere.
     for name, value in env.items():
-        if name.startswith((API_KEY_PREFIX, APP_KEY_PREFIX)):
+        if name.startswith((API_KEY_PREFIX, APP_KEY_PREFIX)) and (
+            len(value.strip()) >= MIN_API_KEY_LENGTH
+        ):
             register_secret(value.strip())
 
 
@@ -156,6 +160,9 @@ def _key_problem(value: str, minimum: int) -> str | None:
     # UTF-8, a line break) would fail the first request as a crash.
     if any(character.isspace() for character in value):
         return "it holds whitespace"
+    if value[:1] in ("'", '"') or value[-1:] in ("'", '"'):
+        # An env file's quotes, kept by a tool that does not read them as quotes.
+        return "it is quoted: remove the quotes around it"
     if not all("!" <= character <= "~" for character in value):
         return "it holds a character a key cannot have (keys are letters and digits)"
     if len(value) < minimum:

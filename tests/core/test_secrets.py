@@ -68,14 +68,16 @@ def test_the_keys_of_the_environment_are_known_before_anything_prints() -> None:
     environ = {
         "DD_API_KEY": "  env-k3y-a1b2c3d4e5f60718  ",  # surrounding space is not the key
         "DD_APP_KEY": "env-k3y-b1b2c3d4e5f60718",
-        "DD_API_KEY_STAGING": "env-k3y-c1b2c3d4e5f60718",
-        "DD_APP_KEY_PROD": "env-k3y-d1b2c3d4e5f60718",
+        # Undeclared environments' default variables: values as long as a key.
+        "DD_API_KEY_STAGING": "env-k3y-c1b2c3d4e5f60718c1b2c3d4",
+        "DD_APP_KEY_PROD": "env-k3y-d1b2c3d4e5f60718d1b2c3d4e5f60718",
+        "DD_APP_KEY_ID": "reconciler.yaml",  # no key: too short to be one
         "SHOP_KEY": "env-k3y-e1b2c3d4e5f60718",
         "UNRELATED": "a plain value, not a key",
     }
     register_environment(environ, variables=("SHOP_KEY",))
     shown = redact(" ".join(value.strip() for value in environ.values()))
-    assert shown == "*** *** *** *** *** a plain value, not a key"
+    assert shown == "*** *** *** *** reconciler.yaml *** a plain value, not a key"
 
 
 API_SHAPED = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"  # 32 hexadecimal characters, as Datadog's
@@ -112,6 +114,8 @@ HIDDEN = "(the value is not shown: it may be a key)"
         # An application key in place of the API key passes; the API key as both does not.
         (API_SHAPED, API_SHAPED, "DD_APP_KEY cannot be a Datadog key: it is shorter than 40"),
         (API_SHAPED + "\u00e9", APP_SHAPED, "DD_API_KEY cannot be a Datadog key: it holds a cha"),
+        (f'"{API_SHAPED}"', APP_SHAPED, "DD_API_KEY cannot be a Datadog key: it is quoted: "),
+        (API_SHAPED, f"'{APP_SHAPED}'", "DD_APP_KEY cannot be a Datadog key: it is quoted: "),
     ],
 )
 def test_a_value_that_cannot_be_a_key_is_refused_naming_its_variable(
