@@ -8,9 +8,9 @@ operations: creates with their fields, replaces and patches with each field's
 
 Inert: every name, value and message from a file or a server is a code span
 (`render.common.md_code`); the commit is shown only when it is hexadecimal. Under
-`MARKDOWN_LIMIT` characters: the head is always shown (its errors and warnings within half
-the limit); operation rows are kept deletes and replaces first, then patches, then creates,
-and a line says what was left out.
+`MARKDOWN_LIMIT` characters whatever the plan holds: the head is always shown (its errors
+and warnings within half the limit), then what `_kept_first` keeps of the count tables and
+the operation rows, and a line says what was left out.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import unquote, urlencode, urlsplit
 
 from reconciler.core import resource
@@ -65,40 +66,95 @@ def render_markdown(
     head = _head(document, forced, limit, os.environ if environ is None else environ)
     operations = shown_operations(document)
     if not operations:
-        return "\n".join(head).rstrip("\n") + "\n"
+        return _joined(head)
 
     by_app: dict[str, list[Operation]] = defaultdict(list)
     for op in operations:
         by_app[op.key.application_id].append(op)
     rows = {id(op): _row(op, _attribution_marker(document, op)) for op in operations}
-    frames = {
-        app: _app_head(app, ops, document.applications.get(app)) for app, ops in by_app.items()
-    }
-
-    fixed = len("\n".join(head)) + sum(
-        len(f) + len("\n".join(_OPS_HEAD)) + 4 for f in frames.values()
-    )
-    budget = limit - fixed - len(_note(Counter(_kind(op) for op in operations))) - 16
-    chosen: set[int] = set()
-    used = 0
-    for op in sorted(operations, key=lambda o: _PRIORITY[_kind(o)]):
-        cost = len(rows[id(op)]) + 1
-        if used + cost > budget:
-            break
-        chosen.add(id(op))
-        used += cost
+    counts = _view_counts(operations)
+    # The notes are reserved at their longest: what they count can only be less.
+    reserved = _cost([_note(Counter(_kind(op) for op in operations)), _views_note(len(counts))])
+    kept = _kept_first(document, operations, counts, rows, limit - _cost(head) - reserved)
 
     out = list(head)
     for app, ops in by_app.items():
-        out.append(frames[app])
-        shown_rows = [rows[id(op)] for op in ops if id(op) in chosen]
+        if app not in kept.applications:
+            continue
+        views = sorted(view for a, view in kept.views if a == app)
+        out += _app_head(app, document.applications.get(app))
+        out += [_count_row(view, counts[app, view]) for view in views]
+        shown_rows = [rows[id(op)] for op in ops if id(op) in kept.operations]
         if shown_rows:
             out += ["", *_OPS_HEAD, *shown_rows]
         out.append("")
-    left = Counter(_kind(op) for op in operations if id(op) not in chosen)
+    left_views = len(counts) - len(kept.views)
+    if left_views:
+        out.append(_views_note(left_views))
+    left = Counter(_kind(op) for op in operations if id(op) not in kept.operations)
     if left:
         out.append(_note(left))
-    return "\n".join(out).rstrip("\n") + "\n"
+    return _joined(out)
+
+
+def _joined(lines: Sequence[str]) -> str:
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _cost(lines: Sequence[str]) -> int:
+    """The characters `lines` take in the comment, a line break after each: `_joined` never
+    makes more."""
+    return sum(len(line) + 1 for line in lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What of the operations part fits: applications, (application, view) count rows and
+    operation rows (by `id`)."""
+
+    applications: set[str]
+    views: set[tuple[str, str]]
+    operations: set[int]
+
+
+def _kept_first(
+    document: PlanDocument,
+    operations: Sequence[Operation],
+    counts: Mapping[tuple[str, str], Counter[str]],
+    rows: Mapping[int, str],
+    budget: int,
+) -> _Kept:
+    """The one place deciding what is kept when the plan does not fit in `budget`
+    characters (the head is already counted: it always comes first). The count tables take
+    at most half, the views with the most operations first (with their application's
+    heading); then operation rows of the views shown, deletes and replaces first, then
+    patches, then creates, in what is left."""
+    kept = _Kept(set(), set(), set())
+    order = {app: index for index, app in enumerate(dict.fromkeys(app for app, _ in counts))}
+    used = 0
+    for app, view in sorted(
+        counts, key=lambda key: (-sum(counts[key].values()), order[key[0]], key[1])
+    ):
+        cost = _cost([_count_row(view, counts[app, view])])
+        if app not in kept.applications:
+            cost += _cost([*_app_head(app, document.applications.get(app)), ""])
+        if used + cost > budget // 2:
+            break
+        kept.applications.add(app)
+        kept.views.add((app, view))
+        used += cost
+    with_rows: set[str] = set()
+    for op in sorted(operations, key=lambda o: _PRIORITY[_kind(o)]):
+        app = op.key.application_id
+        if (app, op.key.view_name) not in kept.views:
+            continue
+        cost = _cost([rows[id(op)]]) + (0 if app in with_rows else _cost(["", *_OPS_HEAD]))
+        if used + cost > budget:
+            break
+        with_rows.add(app)
+        kept.operations.add(id(op))
+        used += cost
+    return kept
 
 
 # -- the head ----------------------------------------------------------------------------
@@ -121,8 +177,7 @@ def _head(
         *_attribution_head(document),
     ]
     if document.targets:
-        shown = ", ".join(md_code(t, in_table=False) for t in document.targets)
-        head += [f"Targets: {shown}", ""]
+        head += [f"Targets: {_listed(document.targets)}", ""]
     notes = _error_lines(document) + _warning_lines(document, forced)
     if notes:
         head += [*_fitting(notes, limit // 2), ""]
@@ -209,20 +264,24 @@ def _application(app: str, names: Mapping[str, str]) -> str:
 
 
 def _views(views: Sequence[str]) -> str:
-    """`view `/a`` or `views `/a`, `/b``; past `_VIEWS_PER_LINE` characters, a count of
-    the others."""
+    """`view `/a`` or `views `/a`, `/b``, as `_listed`."""
+    return ("view " if len(views) == 1 else "views ") + _listed(views)
+
+
+def _listed(names: Sequence[str]) -> str:
+    """`` `/a`, `/b` ``; past `_VIEWS_PER_LINE` characters, a count of the others."""
     shown: list[str] = []
     used = 0
-    for view in views:
-        code = md_code(view, in_table=False)
+    for name in names:
+        code = md_code(name, in_table=False)
         if shown and used + len(code) > _VIEWS_PER_LINE:
             break
         shown.append(code)
         used += len(code) + 2
     text = ", ".join(shown)
-    if len(shown) < len(views):
-        text += f" and {len(views) - len(shown)} more"
-    return ("view " if len(views) == 1 else "views ") + text
+    if len(shown) < len(names):
+        text += f" and {len(names) - len(shown)} more"
+    return text
 
 
 def _warning_lines(document: PlanDocument, forced: bool) -> list[_Note]:
@@ -268,24 +327,30 @@ def _kind(op: Operation) -> str:
     return op.kind
 
 
-def _app_head(app: str, ops: list[Operation], alias: str | None = None) -> str:
-    per_view: dict[str, Counter[str]] = defaultdict(Counter)
-    for op in ops:
-        per_view[op.key.view_name][_kind(op)] += 1
+def _view_counts(operations: Sequence[Operation]) -> dict[tuple[str, str], Counter[str]]:
+    """(application, view) -> how many operations of each kind."""
+    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for op in operations:
+        counts[op.key.application_id, op.key.view_name][_kind(op)] += 1
+    return counts
+
+
+def _app_head(app: str, alias: str | None = None) -> list[str]:
+    """An application's heading and the head of its per-view count table."""
     name = md_code(app, in_table=False)
     if alias is not None:
         name = f"{md_code(alias, in_table=False)} ({name})"
-    lines = [
+    return [
         f"#### Application {name}",
         "",
         "| view | " + " | ".join(_COUNTED) + " |",
         "|---|" + "---:|" * len(_COUNTED),
     ]
-    for view in sorted(per_view):
-        counts = per_view[view]
-        cells = " | ".join(str(counts[kind]) for kind in _COUNTED)
-        lines.append(f"| {md_code(view)} | {cells} |")
-    return "\n".join(lines)
+
+
+def _count_row(view: str, counts: Counter[str]) -> str:
+    cells = " | ".join(str(counts[kind]) for kind in _COUNTED)
+    return f"| {md_code(view)} | {cells} |"
 
 
 def _row(op: Operation, marker: tuple[str, str] = ("", "")) -> str:
@@ -333,6 +398,14 @@ def _details(op: Operation) -> str:
     assert isinstance(op, Delete)
     reason = "duplicate, a copy is kept" if op.kind == "duplicate" else op.reason
     return f"{reason} (id {md_code(op.snapshot_id)})"
+
+
+def _views_note(left: int) -> str:
+    noun = "view" if left == 1 else "views"
+    return (
+        f"_…{left} more {noun} not shown, nor their operations: the comment would pass "
+        "GitHub's size limit._"
+    )
 
 
 def _note(left: Counter[str]) -> str:

@@ -30,7 +30,8 @@ def text_sections(documents: Sequence[PlanDocument], color: bool, forced: bool) 
 
 def markdown_sections(documents: Sequence[PlanDocument], color: bool, forced: bool) -> str:
     """Each plan in its share of one comment's size: one comment holds every section."""
-    share = MARKDOWN_LIMIT // max(len(documents), 1)
+    # The line breaks joining the sections count too.
+    share = (MARKDOWN_LIMIT - max(len(documents) - 1, 0)) // max(len(documents), 1)
     return "\n".join(render_markdown(d, share, forced=forced) for d in documents)
 
 

@@ -9,15 +9,18 @@ import re
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.runtime import Runtime
 from reconciler.cli.commands import plan as plan_command
 from reconciler.core.model import SnapshotKey, ViewError, ViewScope
-from reconciler.plan.operations import FieldChange, Patch
+from reconciler.plan.operations import Create, Delete, FieldChange, Operation, Patch
 from reconciler.plan.planfile import PlanDocument
 from reconciler.plan.planner import Plan
 from reconciler.render.common import MARKDOWN_LIMIT
+from reconciler.render.formats import render_all
 from reconciler.render.markdown import COLLAPSE_AFTER, render_markdown
 from support.workspace import APP, APP2, Workspace
 
@@ -26,7 +29,7 @@ UUIDS = [f"{i:08x}-7b1a-4e3c-9d6f-2a4b8c1e5f70" for i in range(2)]
 
 
 def document(
-    operations: tuple[Patch, ...] = (),
+    operations: tuple[Operation, ...] = (),
     *,
     url: str = "http://127.0.0.1:8126",
     site: str | None = None,
@@ -244,3 +247,141 @@ def test_the_line_past_the_budget_counts_the_errors_and_warnings_it_leaves_out()
     shown = sum(line.count("`/v") for line in text.splitlines() if line.startswith("  - views"))
     assert 0 < shown < 900
     assert text.endswith(f"_…{900 - shown + 5} more errors and warnings not shown._\n")
+
+
+# -- the limit holds whatever the plan holds -----------------------------------------------
+
+#: An operation row, a count-table row, and the notes counting what was left out.
+OPERATION_ROW = re.compile(r"^\| (➕|➖➕|✏️|➖) \|", re.MULTILINE)
+COUNT_ROW = re.compile(r"^\| `", re.MULTILINE)
+MORE_OPERATIONS = re.compile(r"_…(\d+) more operations not shown \(")
+MORE_VIEWS = re.compile(r"_…(\d+) more views? not shown, nor their operations")
+
+
+def first_import(views: list[str], app: str = APP) -> tuple[Create, ...]:
+    """A snapshot to create in each view, as the first import of an organisation plans."""
+    return tuple(
+        Create(SnapshotKey(app, view, "desktop", "hero"), {"event_id": "e", "start": 0})
+        for view in views
+    )
+
+
+def assert_within_limit_and_counted(text: str, documents: list[PlanDocument]) -> None:
+    """Under the limit; each plan's summary; every operation and view shown or counted."""
+    assert len(text) <= MARKDOWN_LIMIT
+    for one in documents:
+        assert f"**{one.summary()}**" in text
+    operations = sum(len(one.plan.operations) for one in documents)
+    views = sum(
+        len({(op.key.application_id, op.key.view_name) for op in one.plan.operations})
+        for one in documents
+    )
+    left_operations = sum(int(n) for n in MORE_OPERATIONS.findall(text))
+    left_views = sum(int(n) for n in MORE_VIEWS.findall(text))
+    assert len(OPERATION_ROW.findall(text)) + left_operations == operations
+    assert len(COUNT_ROW.findall(text)) + left_views == views
+
+
+def test_two_thousand_views_of_a_first_import_fit_their_count_tables_trimmed() -> None:
+    """Was 68,4xx characters: every view's count row, and no operation row at all."""
+    big = document(first_import([f"/p/{i:04}" for i in range(2000)]))
+    text = render_markdown(big, environ={})
+    assert_within_limit_and_counted(text, [big])
+    assert 0 < len(COUNT_ROW.findall(text)) < 2000
+    assert 0 < len(OPERATION_ROW.findall(text)) < 2000
+    assert MORE_VIEWS.search(text)
+    assert MORE_OPERATIONS.search(text)
+    assert text.endswith("`reconciler show` on the saved plan for all of them._\n")
+
+
+def test_six_hundred_views_with_long_names_fit() -> None:
+    """Was 143,229 characters: names of about 210 characters."""
+    views = ["/" + "v" * 206 + f"{i:03}" for i in range(600)]
+    big = document(first_import(views))
+    text = render_markdown(big, environ={})
+    assert_within_limit_and_counted(text, [big])
+    assert MORE_VIEWS.search(text)
+    assert MORE_OPERATIONS.search(text)
+
+
+def test_the_views_with_the_most_operations_keep_their_count_rows() -> None:
+    busy = [Delete(SnapshotKey(APP, "/z-busy", "desktop", f"s{i}"), f"id-{i}") for i in range(5)]
+    quiet = first_import([f"/a{i:04}" for i in range(3000)])
+    text = render_markdown(document((*quiet, *busy)), environ={})
+    assert "| `/z-busy` | 0 | 0 | 0 | 5 | 0 |" in text
+    assert len(text) <= MARKDOWN_LIMIT
+
+
+def plans(draw: st.DrawFn) -> PlanDocument:
+    applications = draw(st.integers(1, 4))
+    operations: list[Operation] = []
+    aliases: dict[str, str] = {}
+    for index in range(applications):
+        app = f"{index:08x}-" + "a" * draw(st.sampled_from([27, 300]))
+        if draw(st.booleans()):
+            aliases[app] = "alias " + "b" * draw(st.sampled_from([1, 400]))
+        name_length = draw(st.sampled_from([1, 30, 220]))
+        for view in range(draw(st.sampled_from([1, 40, 500]))):
+            name = f"/{view:04}" + "n" * name_length
+            for copy in range(draw(st.sampled_from([1, 3])) if view < 5 else 1):
+                key = SnapshotKey(app, name, "desktop", f"s{copy}")
+                operations.append(
+                    Delete(key, f"id-{copy}")
+                    if copy == 2
+                    else Patch(key, f"id-{copy}", (FieldChange("start", 1, 2),))
+                    if copy == 1
+                    else Create(key, {"start": 0})
+                )
+    noise = draw(st.sampled_from([0, 5, 300]))
+    errors = tuple(listing_error(f"/e{i}", "x" * 200, app="c" * 300) for i in range(noise))
+    return PlanDocument(
+        Plan(tuple(operations)),
+        "http://127.0.0.1:8126",
+        None,
+        None,
+        (),
+        errors=errors,
+        targets=tuple(f"app:{i}:" + "t" * 300 for i in range(noise)),
+        warnings=tuple("w" * 250 for _ in range(noise)),
+        environment=draw(st.sampled_from([None, "prod", "e" * 200])),
+        applications=aliases,
+    )
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(data=st.data(), environments=st.integers(1, 5))
+def test_any_plan_and_any_environments_fit_in_one_comment(
+    data: st.DataObject, environments: int
+) -> None:
+    """`--all-envs` puts every environment's plan in one comment: the whole stays within
+    the limit, each summary first, and every operation or view left out is counted."""
+    documents = [data.draw(st.composite(plans)()) for _ in range(environments)]
+    text = render_all(documents, "markdown", sectioned=environments > 1)
+    assert_within_limit_and_counted(text, documents)
+
+
+def test_the_line_breaks_between_environments_count_against_the_limit() -> None:
+    """Names chosen so that each environment's section fills 13,000 characters, a fifth of
+    the limit, exactly: the four line breaks joining them must come out of the shares."""
+    operations = tuple(
+        Create(SnapshotKey(APP, f"/{i:04}" + "x" * 31, "desktop", "hhh"), {"start": 0})
+        for i in range(300)
+    )
+    documents = [document(operations, environment=f"env{i}") for i in range(5)]
+    assert len(render_markdown(documents[0], MARKDOWN_LIMIT // 5, environ={})) == 13_000
+    text = render_all(documents, "markdown")
+    assert len(text) <= MARKDOWN_LIMIT
+    assert text.count("### reconciler plan: environment `env") == 5
+
+
+def test_many_targets_are_listed_up_to_a_line_then_counted() -> None:
+    targets = tuple(f"/view-{i:04}" for i in range(1000))
+    plain = document()
+    text = render_markdown(
+        PlanDocument(plain.plan, plain.target_url, None, None, (), targets=targets)
+    )
+    [line] = [line for line in text.splitlines() if line.startswith("Targets: ")]
+    shown = line.count("`/view-")
+    assert 10 < shown < 1000
+    assert line.startswith("Targets: `/view-0000`, `/view-0001`, ")
+    assert line.endswith(f" and {1000 - shown} more")
