@@ -81,9 +81,28 @@ class _EmulatorCommand(click.Command):
         return super().get_params(ctx)
 
 
+def _not_empty(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # The socket layer reads an empty host as every interface: never by accident.
+    if not value:
+        raise click.BadParameter("must not be empty (0.0.0.0 listens on every interface)")
+    return value
+
+
 @click.command(cls=_EmulatorCommand)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8126, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    callback=_not_empty,
+    help="Address to listen on (IPv4 or IPv6).",
+)
+@click.option(
+    "--port",
+    default=8126,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: a free one).",
+)
 @click.option("--db", "db_path", default=":memory:", show_default=True, help="SQLite file.")
 @click.option("--api-key", default=None, help="Accept only this API key (with --app-key).")
 @click.option("--app-key", default=None, help="Accept only this application key.")

@@ -179,6 +179,10 @@ def test_a_busy_port_is_a_one_line_error() -> None:
         (["--api-key", "", "--app-key", ""], "--api-key and --app-key must not be empty"),
         (["--page-cap-mode", "loud"], "Invalid value for '--page-cap-mode'"),
         (["--page-cap", "0"], "--page-limit-max must be at least 1"),
+        (["--port", "65536"], "Invalid value for '--port': 65536 is not in the range"),
+        (["--port", "-1"], "Invalid value for '--port': -1 is not in the range"),
+        # A bad --fail-rate too: were the empty host taken, the test fails rather than serving.
+        (["--host", "", "--fail-rate", "2"], "Invalid value for '--host': must not be empty"),
     ],
 )
 def test_bad_realism_options_are_refused_before_listening(
@@ -188,4 +192,5 @@ def test_bad_realism_options_are_refused_before_listening(
     assert main(["emulator", "--port", "0", *args]) == 1
     captured = capsys.readouterr()
     assert message in captured.err
+    assert "internal error" not in captured.err
     assert "Emulator listening" not in captured.out

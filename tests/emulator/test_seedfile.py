@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from ruamel.yaml import YAML
 
 from reconciler.emulator import serve_in_thread
 from reconciler.emulator.seedfile import (
+    MAX_PROBLEMS,
     SeedFileError,
     SeedRefused,
     demo_items,
@@ -163,3 +166,96 @@ def test_seeding_a_database_that_holds_snapshots_is_refused(tmp_path: Path) -> N
     # Without a seed the same database serves what it holds.
     with serve_in_thread(settings) as url:
         assert httpx.get(f"{url}/_emulator/stats").json()["snapshots"] == count
+
+
+def test_problems_stop_after_the_cap_with_a_last_line_saying_where() -> None:
+    # Seven problems a line: without the cap, 7,000 problems.
+    found = problems_of("{}\n" * 1000)
+    assert len(found) == MAX_PROBLEMS + 6  # the line reaching the cap is reported whole
+    assert found[-1] == (16, 1, f"more problems not shown: stopped after {MAX_PROBLEMS}")
+    assert all(number < 16 for number, _, _ in found[:-1])
+
+
+def test_a_huge_wrong_file_is_a_short_answer(tmp_path: Path, run: Any) -> None:
+    path = tmp_path / "wrong.jsonl"
+    path.write_text("[]\n" * 300_000, encoding="utf-8")
+    code, out, err = run("emulator", "--seed", str(path), "--port", "0")
+    lines = err.splitlines()
+    assert (code, out, len(lines)) == (1, "", MAX_PROBLEMS + 1)
+    assert lines[0] == f"{path}:1:1: a line must be a JSON object of attributes"
+    assert lines[-1] == f"{path}:101:1: more problems not shown: stopped after {MAX_PROBLEMS}"
+
+
+def test_lines_end_at_newline_only_as_json_lines_says() -> None:
+    # U+2028, U+0085 and form feed split lines for str.splitlines, not for JSON Lines: a raw
+    # U+2028 in a JSON string is valid, and line numbers are an editor's.
+    text = "\r\n".join(
+        [
+            line(snapshot_name="a\u2028b\x85c"),
+            "\x0c",
+            line(start="x\u2028"),
+        ]
+    )
+    assert problems_of(text) == [
+        (2, 1, "invalid JSON: Expecting value"),
+        (3, line(start="x").index('"start"') + 1, "attribute 'start' must be an integer"),
+    ]
+    (item,) = parse_seed_text(line(snapshot_name="a\u2028b") + "\r\n\r\n")
+    assert item[0]["snapshot_name"] == "a\u2028b"
+
+
+def test_a_key_given_twice_is_a_problem_at_its_second_place() -> None:
+    text = line()[:-1] + ', "start": 2}'
+    assert problems_of("# first\n" + text) == [
+        (2, text.rindex('"start"') + 1, "duplicate key 'start'")
+    ]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + line(snapshot_name="a").encode() + b"\n")
+    ((attributes_read, _, _),) = read_seed_file(path)
+    assert attributes_read["snapshot_name"] == "a"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"view_name": }\n')
+    with pytest.raises(SeedFileError) as caught:
+        read_seed_file(path)
+    assert [(p.line, p.col, p.message) for p in caught.value.problems] == [
+        (1, 15, "invalid JSON: Expecting value")
+    ]
+
+
+def test_invalid_utf_8_is_placed_in_characters(tmp_path: Path) -> None:
+    path = tmp_path / "latin.jsonl"
+    path.write_bytes("# é\n".encode() + '{"é": "é'.encode() + b'\xe9"}\n')
+    with pytest.raises(SeedFileError) as caught:
+        read_seed_file(path)
+    assert [(p.line, p.col, p.message) for p in caught.value.problems] == [
+        (2, 9, "not valid UTF-8")
+    ]
+
+
+def test_a_fifo_a_device_or_a_directory_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "seed.fifo"
+    os.mkfifo(fifo)
+    messages: list[str] = []
+
+    def read(path: Path) -> None:
+        with pytest.raises(SeedFileError) as caught:
+            read_seed_file(path)
+        messages.extend(problem.message for problem in caught.value.problems)
+
+    reader = threading.Thread(target=read, args=(fifo,), daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    blocked = reader.is_alive()
+    if blocked:  # in open(), waiting for a writer: one lets it go, so the test ends
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=5)
+    assert not blocked
+    read(Path("/dev/null"))
+    read(tmp_path)
+    assert messages == [
+        "cannot read: it is a FIFO, not a regular file",
+        "cannot read: it is a character device, not a regular file",
+        "cannot read: it is a directory, not a regular file",
+    ]

@@ -82,3 +82,14 @@ def test_an_emulated_drop_or_a_departed_client_is_not_logged_as_an_error(
         except Exception:
             logger.exception("Exception in ASGI application")
     assert [record.exc_info[1] for record in caplog.records if record.exc_info] == [bug]
+
+
+def test_an_ipv6_address_is_bound_and_bracketed_in_the_url() -> None:
+    sock = bind("::1", 0)
+    try:
+        assert (sock.family, url_of(sock)) == (
+            socket.AF_INET6,
+            f"http://[::1]:{sock.getsockname()[1]}",
+        )
+    finally:
+        sock.close()
