@@ -101,6 +101,9 @@ def terminate_as_interrupt() -> Iterator[None]:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         sys.unraisablehook = previous_hook
+        # The command's interruptions end with it (in-process runs share this module).
+        _terminated.clear()
+        _interrupted.clear()
 
 
 def run_loop(main: Callable[[], Awaitable[T]]) -> T:

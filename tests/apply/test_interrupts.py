@@ -74,9 +74,11 @@ def test_other_exceptions_python_drops_go_to_the_hook_before(
 
 
 def test_a_new_command_starts_without_an_earlier_interruption() -> None:
-    """In-process runs (the tests) share the module: each command starts afresh."""
+    """In-process runs (the tests) share the module: each command starts afresh, and an
+    event loop run outside a command (a test's own) is not ended by an earlier one's."""
     with terminate_as_interrupt():
         signalled_in_a_callback(signal.SIGTERM)
         signalled_in_a_callback(signal.SIGINT)
+    assert run_loop(nothing) == "ran"
     with terminate_as_interrupt():
         assert run_loop(nothing) == "ran"
