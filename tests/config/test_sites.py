@@ -95,6 +95,20 @@ def test_malformed_api_url_is_refused(api_url: str) -> None:
             "invalid api_url 'http://***@127.0.0.1:99999': Port out of range 0-65535",
         ),
         ("http://u:s3cr3t@[::1", "invalid api_url 'http://***@[::1': Invalid IPv6 URL"),
+        # Everything up to the last `@` is hidden, whatever comes before or after it.
+        (
+            "user:s3cr3t@host://path",
+            "invalid api_url '***@host://path': expected http(s)://host[:port], "
+            "e.g. http://127.0.0.1:8126",
+        ),
+        (
+            "http://a@b:s3cr3t@127.0.0.1:99999",
+            "invalid api_url 'http://***@127.0.0.1:99999': Port out of range 0-65535",
+        ),
+        (
+            "http://u:s3cr3t@h:99999/x://y",
+            "invalid api_url 'http://***@h:99999/x://y': Port out of range 0-65535",
+        ),
         (
             "http:/u:s3cr3t@host",
             "invalid api_url '***@host': expected http(s)://host[:port], e.g. http://127.0.0.1:8126",
