@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from reconciler.core.model import FieldValue
 from reconciler.core.text import inert_json, plain, printable, quoted
 from reconciler.plan.attribution import Attribution, FieldAttribution, OperationAttribution
-from reconciler.plan.operations import Operation
+from reconciler.plan.operations import Create, Operation
 from reconciler.plan.planfile import PlanDocument
 
 #: GitHub refuses comments over 65,536 characters; leave room for a wrapper.
@@ -103,6 +103,24 @@ def field_label(found: FieldAttribution | None) -> str:
     if found.label == "conflict":
         return f"[conflict: {value_text(found.base)} at base]"
     return f"[{found.label}]"
+
+
+def changed_in_datadog(
+    document: PlanDocument,
+) -> list[tuple[Operation, OperationAttribution, str]]:
+    """The shown operations labelled drift or conflict (`--base`), each with its label and
+    title: what applying would undo of an edit made in Datadog."""
+    attribution = document.attribution
+    if attribution is None:
+        return []
+    found = []
+    for op in shown_operations(document):
+        labelled = attribution.of(op)
+        if labelled is None or labelled.label == "change":
+            continue
+        verb = "replace" if isinstance(op, Create) and op.replaces is not None else None
+        found.append((op, labelled, operation_title(op, verb, document.applications)))
+    return found
 
 
 def changed_outside(labelled: OperationAttribution) -> str:

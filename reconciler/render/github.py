@@ -18,6 +18,7 @@ from reconciler.core.text import plain
 from reconciler.plan.operations import Create, Delete
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import (
+    changed_in_datadog,
     changed_outside,
     kept_line,
     operation_title,
@@ -116,16 +117,8 @@ def render_github(document: PlanDocument, *, forced: bool = False) -> str:
 def _attribution_annotations(document: PlanDocument, titled: Callable[[str], str]) -> list[str]:
     """A warning per operation labelled drift or conflict (`--base`), at the snapshot's line
     (a delete's: its view's): applying would undo an edit made in Datadog."""
-    attribution = document.attribution
-    if attribution is None:
-        return []
     lines = []
-    for op in shown_operations(document):
-        labelled = attribution.of(op)
-        if labelled is None or labelled.label == "change":
-            continue
-        verb = "replace" if isinstance(op, Create) and op.replaces is not None else None
-        title = operation_title(op, verb, document.applications)
+    for op, labelled, title in changed_in_datadog(document):
         if not isinstance(op, Create):
             title += f" id={plain(op.snapshot_id)}"
         what = changed_outside(labelled)

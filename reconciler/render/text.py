@@ -10,6 +10,7 @@ from reconciler.plan.operations import Create, Operation, Patch
 from reconciler.plan.planfile import PlanDocument
 from reconciler.render.common import (
     base_text,
+    changed_in_datadog,
     changed_outside,
     field_label,
     kept_line,
@@ -71,21 +72,15 @@ def render_text(document: PlanDocument, *, color: bool = False, forced: bool = F
 def _outside_section(document: PlanDocument) -> list[str]:
     """Like Terraform's "Objects have changed outside of Terraform": what Datadog changed
     since the base, per snapshot, before the plan that would undo it."""
-    attribution = document.attribution
-    if attribution is None:
+    lines = [
+        f"  [{labelled.label}] {title}: {changed_outside(labelled)}"
+        for _, labelled, title in changed_in_datadog(document)
+    ]
+    if not lines or document.attribution is None:  # without --base there are no lines
         return []
-    lines = []
-    for op in shown_operations(document):
-        labelled = attribution.of(op)
-        if labelled is None or labelled.label == "change":
-            continue
-        verb = "replace" if isinstance(op, Create) and op.replaces is not None else None
-        title = operation_title(op, verb, document.applications)
-        lines.append(f"  [{labelled.label}] {title}: {changed_outside(labelled)}")
-    if not lines:
-        return []
+    base = base_text(document.attribution)
     return [
-        f"Objects have changed in Datadog since the files at base {base_text(attribution)}:",
+        f"Objects have changed in Datadog since the files at base {base}:",
         *lines,
         "Applying this plan undoes these changes (drift); where the files changed the same "
         "snapshot too (conflict), the files' values win.",
