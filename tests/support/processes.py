@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -81,3 +82,29 @@ def running_emulator(*args: str) -> Iterator[str]:
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+
+
+def on_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """`reconciler ARGS` with a pseudo-terminal as stdout and stderr: its exit code and
+    everything the terminal received, decoded strictly."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [*RECONCILER, *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    return process.wait(timeout=60), b"".join(chunks).decode()

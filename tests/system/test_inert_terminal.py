@@ -12,11 +12,8 @@ and erase-line, and the terminal's CR LF.
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
 import socket
-import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,38 +31,12 @@ from support.hostile_names import (
     printed,
     write_repository,
 )
-from support.processes import RECONCILER, env_for, running_emulator
+from support.processes import env_for, on_terminal, running_emulator
 from support.rawserver import RawServer, response_head
 
 #: What a run of ours may send a terminal besides text: colours, and the progress bar's
 #: carriage return and erase-line (the terminal itself turns each LF into CR LF).
 OUR_CODES = re.compile(r"\x1b\[[0-9;]*m|\x1b\[K|\r")
-
-
-def on_terminal(args: list[str], cwd: Path, url: str) -> tuple[int, str]:
-    """`reconciler ARGS` with a pseudo-terminal as stdout and stderr (colours on): its exit
-    code and everything the terminal received, decoded strictly."""
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [*RECONCILER, *args],
-        cwd=cwd,
-        env=env_for(url),
-        stdin=subprocess.DEVNULL,
-        stdout=terminal,
-        stderr=terminal,
-    )
-    os.close(terminal)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the terminal closed: the process is done
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(controller)
-    return process.wait(timeout=60), b"".join(chunks).decode()
 
 
 def assert_shown_not_obeyed(screen: str) -> None:
@@ -84,7 +55,7 @@ def repository(tmp_path: Path) -> Path:
 
 def test_validate_shows_hostile_keys_and_paths_escaped(tmp_path: Path) -> None:
     write_repository(tmp_path, valid=False)
-    code, screen = on_terminal(["validate"], tmp_path, "http://127.0.0.1:9")
+    code, screen = on_terminal(["validate"], tmp_path, env_for("http://127.0.0.1:9"))
     assert code == 1
     assert_shown_not_obeyed(screen)
     assert f"duplicate snapshot {printed(VIEW)} [desktop]" in screen
@@ -94,7 +65,7 @@ def test_plan_and_its_log_show_hostile_names_escaped(repository: Path) -> None:
     with running_emulator() as url:
         seeded = httpx.post(f"{url}/_emulator/snapshots", json={"data": list(REMOTE)})
         assert seeded.status_code == 201, seeded.text
-        code, screen = on_terminal(["plan", "-v"], repository, url)
+        code, screen = on_terminal(["plan", "-v"], repository, env_for(url))
     assert code == 0, screen
     assert_shown_not_obeyed(screen)
     assert "\x1b[" in screen  # colours on: the terminal is one
@@ -107,7 +78,7 @@ def test_apply_shows_a_hostile_servers_names_and_errors_escaped(repository: Path
     server = RawServer(hostile_answers)
     try:
         code, screen = on_terminal(
-            ["apply", "--auto-approve", "--force", "-vv"], repository, server.url
+            ["apply", "--auto-approve", "--force", "-vv"], repository, env_for(server.url)
         )
     finally:
         server.close()

@@ -10,8 +10,6 @@ a real emulator process.
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
 import subprocess
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.processes import RECONCILER, env_for, running_emulator
+from support.processes import RECONCILER, env_for, on_terminal, running_emulator
 
 pytestmark = pytest.mark.slow
 
@@ -53,32 +51,6 @@ def seed(url: str) -> None:
     ]
     response = httpx.post(f"{url}/_emulator/snapshots", json={"data": data})
     assert response.status_code == 201, response.text
-
-
-def on_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
-    """`reconciler ARGS` with a pseudo-terminal as stdout and stderr: its exit code and
-    everything the terminal received."""
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [*RECONCILER, *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=terminal,
-        stderr=terminal,
-    )
-    os.close(terminal)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the terminal closed: the process is done
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(controller)
-    return process.wait(timeout=60), b"".join(chunks).decode()
 
 
 def terminal_env(url: str, **extra: str) -> dict[str, str]:
